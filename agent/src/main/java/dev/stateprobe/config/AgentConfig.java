@@ -1,0 +1,134 @@
+package dev.stateprobe.config;
+
+import dev.stateprobe.drift.DriftKind;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole validated configuration of one agent. Built only by {@link ConfigLoader}, which
+ * applies defaults and reports every problem at once; the canonical constructors check only
+ * invariants, so tests can build values directly.
+ *
+ * @param nodeName {@code NODE_NAME}, required (downward API {@code spec.nodeName})
+ * @param nodeIp {@code NODE_IP}, optional (downward API {@code status.hostIP})
+ * @param httpPort {@code HTTP_PORT}, default 9808; 0 picks a free port (tests)
+ * @param pollInterval {@code POLL_INTERVAL}, default 5s
+ */
+public record AgentConfig(
+    String nodeName,
+    Optional<String> nodeIp,
+    KubeletSettings kubelet,
+    Duration pollInterval,
+    int httpPort,
+    Detection detection,
+    Repair repair) {
+
+  public AgentConfig {
+    Objects.requireNonNull(nodeName, "nodeName");
+    Objects.requireNonNull(nodeIp, "nodeIp");
+    Objects.requireNonNull(kubelet, "kubelet");
+    Objects.requireNonNull(pollInterval, "pollInterval");
+    Objects.requireNonNull(detection, "detection");
+    Objects.requireNonNull(repair, "repair");
+  }
+
+  /**
+   * How to reach the kubelet.
+   *
+   * @param url {@code KUBELET_URL}, default {@code https://$NODE_IP:10250}; ignored when {@code
+   *     viaApiProxy}
+   * @param tokenFile {@code KUBELET_TOKEN_FILE}, default the service-account token; re-read when
+   *     it changes
+   * @param caFile {@code KUBELET_CA_FILE}; empty means the JVM's trust store
+   * @param insecureSkipTlsVerify {@code KUBELET_INSECURE_SKIP_TLS_VERIFY}, default false
+   * @param viaApiProxy {@code KUBELET_VIA_API_PROXY}, default false: read {@code /pods} through
+   *     the API server's node proxy with the API credentials instead
+   * @param connectTimeout {@code KUBELET_CONNECT_TIMEOUT}, default 2s
+   * @param requestTimeout {@code KUBELET_REQUEST_TIMEOUT}, default 10s
+   * @param maxBodyBytes {@code KUBELET_MAX_BODY_BYTES}, default 64 MiB, enforced while reading
+   * @param runtimeReprobeInterval {@code RUNTIME_REPROBE_INTERVAL}, default 5m: how often an
+   *     unavailable {@code /runningpods/} is asked again
+   */
+  public record KubeletSettings(
+      URI url,
+      Path tokenFile,
+      Optional<Path> caFile,
+      boolean insecureSkipTlsVerify,
+      boolean viaApiProxy,
+      Duration connectTimeout,
+      Duration requestTimeout,
+      long maxBodyBytes,
+      Duration runtimeReprobeInterval) {
+    public KubeletSettings {
+      Objects.requireNonNull(url, "url");
+      Objects.requireNonNull(tokenFile, "tokenFile");
+      Objects.requireNonNull(caFile, "caFile");
+    }
+  }
+
+  /**
+   * When a suspected drift becomes confirmed.
+   *
+   * @param minObservations {@code MIN_OBSERVATIONS}, default 3 trusted cycles in a row
+   * @param quietPeriod {@code QUIET_PERIOD}, default 2 × poll interval after a re-list
+   * @param windows {@code WINDOW_<KIND>}, defaults in {@link DriftKind#defaultWindow()}
+   */
+  public record Detection(int minObservations, Duration quietPeriod, Map<DriftKind, Duration> windows) {
+    public Detection {
+      Objects.requireNonNull(quietPeriod, "quietPeriod");
+      EnumMap<DriftKind, Duration> copy = new EnumMap<>(DriftKind.class);
+      copy.putAll(windows);
+      for (DriftKind k : DriftKind.values()) {
+        if (!copy.containsKey(k)) {
+          throw new IllegalArgumentException("no window for " + k.wireName());
+        }
+      }
+      windows = Map.copyOf(copy);
+    }
+
+    public Duration window(DriftKind kind) {
+      return windows.get(kind);
+    }
+  }
+
+  /**
+   * Repair settings.
+   *
+   * @param mode {@code REPAIR_MODE}, default {@code dry-run}: a fresh install shows what it would
+   *     do before it does anything
+   * @param catalogFile {@code CATALOG_FILE}, default {@code
+   *     /opt/state-probe/repair-scripts/catalog.yaml} (the image's shipped catalog)
+   * @param maxConcurrent {@code MAX_CONCURRENT_REPAIRS}, default 1
+   * @param maxPerHour {@code MAX_REPAIRS_PER_HOUR}, default 10
+   * @param circuitMin {@code CIRCUIT_MIN}, default 3
+   * @param circuitPercent {@code CIRCUIT_PERCENT}, default 30
+   * @param circuitRecovery {@code CIRCUIT_RECOVERY}, default 60s
+   * @param jobTtl {@code CRJ_TTL}, default 24h
+   * @param maxJobsPerNode {@code CRJ_MAX_PER_NODE}, default 200
+   * @param scriptTempDir {@code SCRIPT_TEMP_DIR}, default {@code java.io.tmpdir}
+   */
+  public record Repair(
+      RepairMode mode,
+      Path catalogFile,
+      int maxConcurrent,
+      int maxPerHour,
+      int circuitMin,
+      int circuitPercent,
+      Duration circuitRecovery,
+      Duration jobTtl,
+      int maxJobsPerNode,
+      Path scriptTempDir) {
+    public Repair {
+      Objects.requireNonNull(mode, "mode");
+      Objects.requireNonNull(catalogFile, "catalogFile");
+      Objects.requireNonNull(circuitRecovery, "circuitRecovery");
+      Objects.requireNonNull(jobTtl, "jobTtl");
+      Objects.requireNonNull(scriptTempDir, "scriptTempDir");
+    }
+  }
+}

@@ -1,0 +1,281 @@
+package dev.stateprobe.config;
+
+import dev.stateprobe.drift.DriftKind;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Builds {@link AgentConfig} from environment variables and {@code --flags}; a flag wins over
+ * its variable. Every variable {@code FOO_BAR} is also the flag {@code --foo-bar=value} or
+ * {@code --foo-bar value}. All problems are collected, then thrown together.
+ */
+public final class ConfigLoader {
+  public static final Path DEFAULT_TOKEN_FILE =
+      Path.of("/var/run/secrets/kubernetes.io/serviceaccount/token");
+  public static final Path DEFAULT_CATALOG =
+      Path.of("/opt/state-probe/repair-scripts/catalog.yaml");
+
+  /** Every variable this loader reads; an unknown flag is an error, not silently ignored. */
+  public static final List<String> VARIABLES;
+
+  static {
+    List<String> v =
+        new ArrayList<>(
+            List.of(
+                "NODE_NAME",
+                "NODE_IP",
+                "KUBELET_URL",
+                "KUBELET_TOKEN_FILE",
+                "KUBELET_CA_FILE",
+                "KUBELET_INSECURE_SKIP_TLS_VERIFY",
+                "KUBELET_VIA_API_PROXY",
+                "KUBELET_CONNECT_TIMEOUT",
+                "KUBELET_REQUEST_TIMEOUT",
+                "KUBELET_MAX_BODY_BYTES",
+                "RUNTIME_REPROBE_INTERVAL",
+                "POLL_INTERVAL",
+                "HTTP_PORT",
+                "MIN_OBSERVATIONS",
+                "QUIET_PERIOD",
+                "REPAIR_MODE",
+                "CATALOG_FILE",
+                "MAX_CONCURRENT_REPAIRS",
+                "MAX_REPAIRS_PER_HOUR",
+                "CIRCUIT_MIN",
+                "CIRCUIT_PERCENT",
+                "CIRCUIT_RECOVERY",
+                "CRJ_TTL",
+                "CRJ_MAX_PER_NODE",
+                "SCRIPT_TEMP_DIR"));
+    for (DriftKind k : DriftKind.values()) {
+      v.add(k.windowVariable());
+    }
+    VARIABLES = List.copyOf(v);
+  }
+
+  private final Map<String, String> values;
+  private final List<String> problems = new ArrayList<>();
+
+  private ConfigLoader(Map<String, String> values, List<String> problems) {
+    this.values = values;
+    this.problems.addAll(problems);
+  }
+
+  /**
+   * @param env the process environment (only the variables in {@link #VARIABLES} are read)
+   * @param args flags; anything that is not a known flag is a problem
+   */
+  public static AgentConfig load(Map<String, String> env, List<String> args)
+      throws ConfigException {
+    Map<String, String> merged = new LinkedHashMap<>();
+    for (String name : VARIABLES) {
+      String value = env.get(name);
+      if (value != null && !value.isBlank()) {
+        merged.put(name, value.strip());
+      }
+    }
+    List<String> problems = new ArrayList<>();
+    merged.putAll(parseFlags(args, problems));
+    return new ConfigLoader(merged, problems).build();
+  }
+
+  /** {@code --poll-interval=5s} or {@code --poll-interval 5s} → {@code POLL_INTERVAL=5s}. */
+  static Map<String, String> parseFlags(List<String> args, List<String> problems) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (!arg.startsWith("--")) {
+        problems.add("unexpected argument '" + arg + "'");
+        continue;
+      }
+      String body = arg.substring(2);
+      String value;
+      int eq = body.indexOf('=');
+      if (eq >= 0) {
+        value = body.substring(eq + 1);
+        body = body.substring(0, eq);
+      } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+        value = args.get(++i);
+      } else {
+        value = "true"; // a bare boolean flag
+      }
+      String name = body.toUpperCase(Locale.ROOT).replace('-', '_');
+      if (!VARIABLES.contains(name)) {
+        problems.add("unknown flag --" + body);
+        continue;
+      }
+      out.put(name, value);
+    }
+    return out;
+  }
+
+  private AgentConfig build() throws ConfigException {
+    String nodeName = values.get("NODE_NAME");
+    if (nodeName == null) {
+      problems.add("NODE_NAME is required (set it from the downward API: spec.nodeName)");
+    } else if (!nodeName.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+      problems.add("NODE_NAME '" + nodeName + "' is not a valid node name");
+    }
+    Optional<String> nodeIp = Optional.ofNullable(values.get("NODE_IP"));
+
+    boolean viaProxy = bool("KUBELET_VIA_API_PROXY", false);
+    URI url = kubeletUrl(nodeIp, viaProxy);
+    Path tokenFile = Path.of(values.getOrDefault("KUBELET_TOKEN_FILE", DEFAULT_TOKEN_FILE.toString()));
+    Optional<Path> caFile = Optional.ofNullable(values.get("KUBELET_CA_FILE")).map(Path::of);
+    boolean insecure = bool("KUBELET_INSECURE_SKIP_TLS_VERIFY", false);
+    if (insecure && caFile.isPresent()) {
+      problems.add("KUBELET_CA_FILE and KUBELET_INSECURE_SKIP_TLS_VERIFY=true exclude each other");
+    }
+    Duration connectTimeout = positive("KUBELET_CONNECT_TIMEOUT", "2s");
+    Duration requestTimeout = positive("KUBELET_REQUEST_TIMEOUT", "10s");
+    long maxBody = integer("KUBELET_MAX_BODY_BYTES", 64L * 1024 * 1024, 1024, Long.MAX_VALUE);
+    Duration reprobe = positive("RUNTIME_REPROBE_INTERVAL", "5m");
+
+    Duration poll = positive("POLL_INTERVAL", "5s");
+    if (poll != null && poll.compareTo(Duration.ofMillis(100)) < 0) {
+      problems.add("POLL_INTERVAL must be at least 100ms, got " + values.get("POLL_INTERVAL"));
+    }
+    int port = (int) integer("HTTP_PORT", 9808, 0, 65535);
+    int minObs = (int) integer("MIN_OBSERVATIONS", 3, 1, 1000);
+    Duration quiet =
+        values.containsKey("QUIET_PERIOD")
+            ? duration("QUIET_PERIOD", null)
+            : (poll == null ? null : poll.multipliedBy(2));
+    Map<DriftKind, Duration> windows = new EnumMap<>(DriftKind.class);
+    for (DriftKind k : DriftKind.values()) {
+      Duration w = duration(k.windowVariable(), k.defaultWindow());
+      if (w != null) {
+        windows.put(k, w);
+      }
+    }
+
+    RepairMode mode =
+        enumValue("REPAIR_MODE", "dry-run", RepairMode::parse, "on, dry-run, off");
+    Path catalog = Path.of(values.getOrDefault("CATALOG_FILE", DEFAULT_CATALOG.toString()));
+    int maxConcurrent = (int) integer("MAX_CONCURRENT_REPAIRS", 1, 1, 64);
+    int maxPerHour = (int) integer("MAX_REPAIRS_PER_HOUR", 10, 0, 10_000);
+    int circuitMin = (int) integer("CIRCUIT_MIN", 3, 0, 100_000);
+    int circuitPercent = (int) integer("CIRCUIT_PERCENT", 30, 1, 100);
+    Duration circuitRecovery = positive("CIRCUIT_RECOVERY", "60s");
+    Duration ttl = positive("CRJ_TTL", "24h");
+    int maxJobs = (int) integer("CRJ_MAX_PER_NODE", 200, 1, 100_000);
+    Path tempDir =
+        Path.of(values.getOrDefault("SCRIPT_TEMP_DIR", System.getProperty("java.io.tmpdir")));
+
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new AgentConfig(
+        nodeName,
+        nodeIp,
+        new AgentConfig.KubeletSettings(
+            url, tokenFile, caFile, insecure, viaProxy, connectTimeout, requestTimeout, maxBody, reprobe),
+        poll,
+        port,
+        new AgentConfig.Detection(minObs, quiet, windows),
+        new AgentConfig.Repair(
+            mode, catalog, maxConcurrent, maxPerHour, circuitMin, circuitPercent, circuitRecovery,
+            ttl, maxJobs, tempDir));
+  }
+
+  private URI kubeletUrl(Optional<String> nodeIp, boolean viaProxy) {
+    String raw = values.get("KUBELET_URL");
+    if (raw == null) {
+      if (nodeIp.isPresent()) {
+        String host = nodeIp.get().contains(":") ? "[" + nodeIp.get() + "]" : nodeIp.get();
+        raw = "https://" + host + ":10250";
+      } else if (viaProxy) {
+        return URI.create("https://kubelet.invalid:10250"); // unused: reads go through the API
+      } else {
+        problems.add("KUBELET_URL or NODE_IP is required (or set KUBELET_VIA_API_PROXY=true)");
+        return null;
+      }
+    }
+    try {
+      URI uri = new URI(raw);
+      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+        problems.add("KUBELET_URL '" + raw + "' must be an http(s) URL with a host");
+        return null;
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      problems.add("KUBELET_URL '" + raw + "' is not a URL: " + e.getMessage());
+      return null;
+    }
+  }
+
+  private boolean bool(String name, boolean dflt) {
+    String v = values.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes" -> true;
+      case "false", "0", "no" -> false;
+      default -> {
+        problems.add(name + " must be true or false, got '" + v + "'");
+        yield dflt;
+      }
+    };
+  }
+
+  private long integer(String name, long dflt, long min, long max) {
+    String v = values.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n < min || n > max) {
+        problems.add(name + " must be between " + min + " and " + max + ", got " + v);
+        return dflt;
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      problems.add(name + " must be a whole number, got '" + v + "'");
+      return dflt;
+    }
+  }
+
+  private Duration duration(String name, String dflt) {
+    String v = values.getOrDefault(name, dflt);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Durations.parse(v);
+    } catch (IllegalArgumentException e) {
+      problems.add(name + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  private Duration positive(String name, String dflt) {
+    Duration d = duration(name, dflt);
+    if (d != null && (d.isZero() || d.isNegative())) {
+      problems.add(name + " must be greater than zero");
+      return null;
+    }
+    return d;
+  }
+
+  private <T> T enumValue(String name, String dflt, Function<String, Optional<T>> parse, String allowed) {
+    String v = values.getOrDefault(name, dflt);
+    Optional<T> t = parse.apply(v);
+    if (t.isEmpty()) {
+      problems.add(name + " must be one of " + allowed + ", got '" + v + "'");
+      return parse.apply(dflt).orElseThrow();
+    }
+    return t.get();
+  }
+}

@@ -1,0 +1,385 @@
+package dev.stateprobe.metrics;
+
+import dev.stateprobe.drift.DriftKind;
+import dev.stateprobe.kubelet.FailureReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The agent's meters. Names carry the {@code stateprobe_} prefix in Prometheus; Micrometer's
+ * naming convention adds {@code _total}, {@code _seconds} and the like. README lists them.
+ *
+ * <p>Thread-safe: meters are updated from the event loop and from worker threads.
+ */
+public final class Metrics implements AutoCloseable {
+  /** Which view a gauge is about. */
+  public enum View {
+    API("api"),
+    KUBELET("kubelet"),
+    RUNTIME("runtime");
+
+    final String tag;
+
+    View(String tag) {
+      this.tag = tag;
+    }
+  }
+
+  /** Which kubelet endpoint a poll hit. */
+  public enum Endpoint {
+    PODS("pods"),
+    RUNNINGPODS("runningpods");
+
+    final String tag;
+
+    Endpoint(String tag) {
+      this.tag = tag;
+    }
+  }
+
+  public static final String PREFIX = "stateprobe.";
+
+  private final MeterRegistry registry;
+  private final Map<Endpoint, Timer> pollDuration = new EnumMap<>(Endpoint.class);
+  private final Map<String, Counter> pollFailures = new ConcurrentHashMap<>();
+  private final Map<View, AtomicLong> viewPods = new EnumMap<>(View.class);
+  private final Map<View, AtomicLong> viewObservedMillis = new EnumMap<>(View.class);
+  private final AtomicLong trusted = new AtomicLong();
+  private final Map<String, Counter> untrustedCycles = new ConcurrentHashMap<>();
+  private final Counter cycles;
+  private final Map<DriftKind, AtomicLong> driftsActive = new EnumMap<>(DriftKind.class);
+  private final Map<DriftKind, AtomicLong> driftsSuspected = new EnumMap<>(DriftKind.class);
+  private final Map<DriftKind, Counter> driftsDetected = new EnumMap<>(DriftKind.class);
+  private final Map<DriftKind, Counter> driftsCleared = new EnumMap<>(DriftKind.class);
+  private final Map<DriftKind, Timer> confirmationLatency = new EnumMap<>(DriftKind.class);
+  private final AtomicLong runtimeAvailable = new AtomicLong();
+  private final AtomicLong circuitOpen = new AtomicLong();
+  private final AtomicLong paused = new AtomicLong();
+  private final Map<String, Counter> repairs = new ConcurrentHashMap<>();
+  private final Map<String, Timer> repairDuration = new ConcurrentHashMap<>();
+  private final Map<String, Counter> throttled = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> recordsByPhase = new ConcurrentHashMap<>();
+  private final Counter catalogReloadFailures;
+  private final Counter catalogReloads;
+  private final Map<String, Counter> events = new ConcurrentHashMap<>();
+  private final Timer repairStartLatency;
+  private final DistributionSummary kubeletBodyBytes;
+  private final JvmGcMetrics gcMetrics;
+
+  /**
+   * @param clockMillis source of "now" for view ages (the agent's injected clock)
+   */
+  public Metrics(MeterRegistry registry, String version, java.util.function.LongSupplier clockMillis) {
+    this.registry = registry;
+    for (Endpoint e : Endpoint.values()) {
+      pollDuration.put(
+          e,
+          Timer.builder(PREFIX + "kubelet.poll.duration")
+              .description("Duration of kubelet requests, including decode")
+              .tag("endpoint", e.tag)
+              .serviceLevelObjectives(
+                  ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500), ms(1000), ms(2500),
+                  ms(5000), ms(10000))
+              .register(registry));
+      for (FailureReason r : FailureReason.values()) {
+        pollFailure(e, r, 0); // pre-register: a zero is a fact, an absent series is not
+      }
+    }
+    kubeletBodyBytes =
+        DistributionSummary.builder(PREFIX + "kubelet.response.size")
+            .baseUnit("bytes")
+            .description("Size of kubelet /pods replies")
+            .register(registry);
+    for (View v : View.values()) {
+      AtomicLong pods = new AtomicLong();
+      AtomicLong at = new AtomicLong();
+      viewPods.put(v, pods);
+      viewObservedMillis.put(v, at);
+      Gauge.builder(PREFIX + "view.pods", pods, AtomicLong::get)
+          .description("Pods in the latest view")
+          .tag("view", v.tag)
+          .register(registry);
+      Gauge.builder(
+              PREFIX + "view.age",
+              at,
+              a -> a.get() == 0 ? Double.NaN : (clockMillis.getAsLong() - a.get()) / 1000.0)
+          .description("Seconds since the view was last refreshed")
+          .baseUnit("seconds")
+          .tag("view", v.tag)
+          .register(registry);
+    }
+    gauge(PREFIX + "trusted", trusted, "1 when the last cycle passed the trust gate");
+    cycles = Counter.builder(PREFIX + "cycles").description("Detection cycles run").register(registry);
+    for (DriftKind k : DriftKind.values()) {
+      AtomicLong active = new AtomicLong();
+      AtomicLong suspected = new AtomicLong();
+      driftsActive.put(k, active);
+      driftsSuspected.put(k, suspected);
+      Gauge.builder(PREFIX + "drifts.active", active, AtomicLong::get)
+          .description("Confirmed drifts now")
+          .tag("kind", k.wireName())
+          .register(registry);
+      Gauge.builder(PREFIX + "drifts.suspected", suspected, AtomicLong::get)
+          .description("Suspected, not yet confirmed drifts now")
+          .tag("kind", k.wireName())
+          .register(registry);
+      driftsDetected.put(
+          k,
+          Counter.builder(PREFIX + "drifts.detected")
+              .description("Drifts confirmed")
+              .tag("kind", k.wireName())
+              .register(registry));
+      driftsCleared.put(
+          k,
+          Counter.builder(PREFIX + "drifts.cleared")
+              .description("Confirmed drifts that went away")
+              .tag("kind", k.wireName())
+              .register(registry));
+      confirmationLatency.put(
+          k,
+          Timer.builder(PREFIX + "drift.confirmation")
+              .description("From first observation to confirmation")
+              .tag("kind", k.wireName())
+              .serviceLevelObjectives(
+                  Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(30),
+                  Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(300),
+                  Duration.ofSeconds(900))
+              .register(registry));
+    }
+    gauge(PREFIX + "runtime.view.available", runtimeAvailable, "1 when /runningpods/ answers");
+    gauge(PREFIX + "circuit.open", circuitOpen, "1 while the circuit breaker blocks repairs");
+    gauge(PREFIX + "paused", paused, "1 while the node annotation pauses repairs");
+    catalogReloadFailures =
+        Counter.builder(PREFIX + "catalog.reload.failures")
+            .description("Catalog reloads refused; the last good catalog stays")
+            .register(registry);
+    catalogReloads =
+        Counter.builder(PREFIX + "catalog.reloads").description("Catalogs loaded").register(registry);
+    repairStartLatency =
+        Timer.builder(PREFIX + "repair.start.latency")
+            .description("From drift confirmation to script start")
+            .serviceLevelObjectives(ms(10), ms(50), ms(100), ms(250), ms(1000), ms(5000))
+            .register(registry);
+    Gauge.builder(PREFIX + "build.info", () -> 1)
+        .description("Build information")
+        .tag("version", version)
+        .tag("java", System.getProperty("java.version"))
+        .register(registry);
+
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics = new JvmGcMetrics();
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+  }
+
+  private static Duration ms(long n) {
+    return Duration.ofMillis(n);
+  }
+
+  private void gauge(String name, AtomicLong holder, String description) {
+    Gauge.builder(name, holder, AtomicLong::get).description(description).register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  // ---- kubelet ----
+
+  public void kubeletPoll(Endpoint endpoint, Duration took) {
+    pollDuration.get(endpoint).record(took);
+  }
+
+  public void kubeletResponseBytes(long bytes) {
+    kubeletBodyBytes.record(bytes);
+  }
+
+  public void pollFailure(Endpoint endpoint, FailureReason reason) {
+    pollFailure(endpoint, reason, 1);
+  }
+
+  private void pollFailure(Endpoint endpoint, FailureReason reason, int n) {
+    pollFailures
+        .computeIfAbsent(
+            endpoint.tag + "/" + reason.tag(),
+            k ->
+                Counter.builder(PREFIX + "kubelet.poll.failures")
+                    .description("Failed kubelet requests by reason")
+                    .tag("endpoint", endpoint.tag)
+                    .tag("reason", reason.tag())
+                    .register(registry))
+        .increment(n);
+  }
+
+  public void runtimeViewAvailable(boolean available) {
+    runtimeAvailable.set(available ? 1 : 0);
+  }
+
+  // ---- views and cycles ----
+
+  public void view(View view, int pods, long observedAtMillis) {
+    viewPods.get(view).set(pods);
+    viewObservedMillis.get(view).set(observedAtMillis);
+  }
+
+  /** Counts a cycle; {@code untrustedReason} is null for a trusted one (a bounded word otherwise). */
+  public void cycle(boolean isTrusted, String untrustedReason) {
+    cycles.increment();
+    trusted.set(isTrusted ? 1 : 0);
+    if (!isTrusted) {
+      untrustedCycles
+          .computeIfAbsent(
+              untrustedReason,
+              r ->
+                  Counter.builder(PREFIX + "untrusted.cycles")
+                      .description("Cycles that drew no verdict, by the first reason")
+                      .tag("reason", r)
+                      .register(registry))
+          .increment();
+    }
+  }
+
+  /** Binds informer counters that the informer owns. */
+  public <T> void informer(T source, ToDoubleFunction<T> relists, ToDoubleFunction<T> watchRestarts) {
+    FunctionCounter.builder(PREFIX + "informer.relists", source, relists)
+        .description("Full re-lists of the pod informer (410 Gone, broken watch)")
+        .register(registry);
+    FunctionCounter.builder(PREFIX + "informer.watch.restarts", source, watchRestarts)
+        .description("Pod watch restarts")
+        .register(registry);
+  }
+
+  // ---- drifts ----
+
+  public void driftCounts(Map<DriftKind, Integer> active, Map<DriftKind, Integer> suspected) {
+    for (DriftKind k : DriftKind.values()) {
+      driftsActive.get(k).set(active.getOrDefault(k, 0));
+      driftsSuspected.get(k).set(suspected.getOrDefault(k, 0));
+    }
+  }
+
+  public void driftConfirmed(DriftKind kind, Duration afterFirstSeen) {
+    driftsDetected.get(kind).increment();
+    confirmationLatency.get(kind).record(afterFirstSeen);
+  }
+
+  public void driftCleared(DriftKind kind) {
+    driftsCleared.get(kind).increment();
+  }
+
+  // ---- repair ----
+
+  /** {@code outcome}: succeeded, failed, timed_out, skipped, unresolved, resolved. */
+  public void repair(String script, String outcome) {
+    repairs
+        .computeIfAbsent(
+            script + "/" + outcome,
+            k ->
+                Counter.builder(PREFIX + "repairs")
+                    .description("Repair attempts by script and outcome")
+                    .tag("script", script)
+                    .tag("outcome", outcome)
+                    .register(registry))
+        .increment();
+  }
+
+  public void repairDuration(String script, Duration took) {
+    repairDuration
+        .computeIfAbsent(
+            script,
+            s ->
+                Timer.builder(PREFIX + "repair.duration")
+                    .description("Script run time")
+                    .tag("script", s)
+                    .serviceLevelObjectives(
+                        ms(100), ms(1000), ms(5000), ms(15000), ms(60000), ms(300000))
+                    .register(registry))
+        .record(took);
+  }
+
+  public void repairStartLatency(Duration sinceConfirmed) {
+    repairStartLatency.record(sinceConfirmed);
+  }
+
+  /** {@code reason}: concurrency, hourly, cooldown, backoff, max_attempts, circuit_open, paused, target_busy. */
+  public void throttled(String reason) {
+    throttled
+        .computeIfAbsent(
+            reason,
+            r ->
+                Counter.builder(PREFIX + "repairs.throttled")
+                    .description("Repairs held back by a limit, by reason")
+                    .tag("reason", r)
+                    .register(registry))
+        .increment();
+  }
+
+  public void circuitOpen(boolean open) {
+    circuitOpen.set(open ? 1 : 0);
+  }
+
+  public void paused(boolean isPaused) {
+    paused.set(isPaused ? 1 : 0);
+  }
+
+  /** Sets the records-by-phase gauge for every phase given; phases not given keep their value. */
+  public void recordsByPhase(Map<String, Integer> counts) {
+    counts.forEach(
+        (phase, n) ->
+            recordsByPhase
+                .computeIfAbsent(
+                    phase,
+                    p -> {
+                      AtomicLong holder = new AtomicLong();
+                      Gauge.builder(PREFIX + "repair.records", holder, AtomicLong::get)
+                          .description("ConsistencyRepairJob records of this node by phase")
+                          .tag("phase", p)
+                          .register(registry);
+                      return holder;
+                    })
+                .set(n));
+  }
+
+  public void catalogReloaded(boolean ok) {
+    (ok ? catalogReloads : catalogReloadFailures).increment();
+  }
+
+  /** Kubernetes Events sent, by reason ({@code DriftConfirmed}, {@code RepairStarted}, ...). */
+  public void event(String reason) {
+    events
+        .computeIfAbsent(
+            reason,
+            r ->
+                Counter.builder(PREFIX + "events")
+                    .description("Kubernetes Events written, by reason")
+                    .tag("reason", r)
+                    .register(registry))
+        .increment();
+  }
+
+  @Override
+  public void close() {
+    gcMetrics.close();
+  }
+}
