@@ -1,10 +1,73 @@
 package dev.stateprobe;
 
-/** Composition root. PLACEHOLDER until the wiring lands. */
+import dev.stateprobe.cli.AgentCommand;
+import dev.stateprobe.cli.CheckCommand;
+import dev.stateprobe.cli.RepairTestCommand;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Entry point: picks the mode and exits with its code. The only place that calls {@code
+ * System.exit}; everything a mode needs is built inside the mode, from here down, never static.
+ */
 public final class Main {
+  static final String USAGE =
+      """
+      state-probe — finds and repairs drift between the API server, the kubelet and the runtime.
+
+      Usage: java -jar state-probe.jar MODE [flags]
+
+      Modes:
+        agent        run on a node (the DaemonSet): poll, detect, confirm, repair; until SIGTERM.
+                     Configured by environment variables, each also a --flag (see README).
+        check        one-shot from a laptop: --node NODE [--kubeconfig F] [--kubelet-url URL]
+                     [--samples N] [--interval D] [--output table|json]
+                     exits 0 (no drift), 1 (drift), 2 (error)
+        repair-test  run the script the catalog would pick for a drift, exactly as the agent would:
+                     --catalog F --drift-file D [--dry-run] [--node N] [--attempt N]
+        demo         a simulated node with scripted faults, end to end, in one process
+        version      print the version
+        help         this text
+
+      """;
+
   private Main() {}
 
   public static void main(String[] args) {
-    System.out.println("state-probe: modes agent, check, repair-test, demo");
+    System.exit(run(Arrays.asList(args), System.out, System.err));
+  }
+
+  static int run(List<String> args, PrintStream out, PrintStream err) {
+    if (args.isEmpty()) {
+      err.print(USAGE);
+      return 2;
+    }
+    String mode = args.getFirst();
+    List<String> rest = args.subList(1, args.size());
+    return switch (mode) {
+      case "agent" -> new AgentCommand(System.getenv(), out, err).run(rest);
+      case "check" -> new CheckCommand(System.getenv(), out, err).run(rest);
+      case "repair-test" -> new RepairTestCommand().run(rest, out, err);
+      case "version", "--version" -> {
+        out.println("state-probe " + version());
+        yield 0;
+      }
+      case "help", "--help", "-h" -> {
+        out.print(USAGE);
+        yield 0;
+      }
+      default -> {
+        err.println("unknown mode '" + mode + "'");
+        err.print(USAGE);
+        yield 2;
+      }
+    };
+  }
+
+  /** The jar's Implementation-Version, or "dev" when run from classes. */
+  public static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
   }
 }

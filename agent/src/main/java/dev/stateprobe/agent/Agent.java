@@ -1,0 +1,310 @@
+package dev.stateprobe.agent;
+
+import dev.stateprobe.config.AgentConfig;
+import dev.stateprobe.controlplane.ControlPlaneSource;
+import dev.stateprobe.drift.Drift;
+import dev.stateprobe.drift.DriftDetector;
+import dev.stateprobe.drift.DriftKind;
+import dev.stateprobe.drift.DriftTracker;
+import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.drift.TrustGate;
+import dev.stateprobe.kubelet.KubeletException;
+import dev.stateprobe.kubelet.KubeletSource;
+import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.view.ControlPlaneView;
+import dev.stateprobe.view.KubeletView;
+import dev.stateprobe.view.RuntimeView;
+import dev.stateprobe.view.Snapshot;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one detection cycle every poll interval: poll the kubelet, take the informer's snapshot,
+ * ask the trust gate, detect, track, publish. Cycles never overlap: a tick that finds the last
+ * cycle still polling is skipped (a slow kubelet must not pile up requests).
+ *
+ * <p>All mutable fields are touched only on the agent's Vert.x context; readers get the
+ * immutable {@link CycleResult} through {@link #last()}.
+ */
+public final class Agent implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger("state-probe");
+
+  private final Vertx vertx;
+  private final AgentConfig config;
+  private final ControlPlaneSource controlPlane;
+  private final KubeletSource kubelet;
+  private final Metrics metrics;
+  private final Clock clock;
+  private final DriftDetector detector = new DriftDetector();
+  private final AtomicReference<CycleResult> last = new AtomicReference<>();
+  private final List<Consumer<CycleResult>> listeners = new CopyOnWriteArrayList<>();
+
+  private DriftTracker tracker;
+  private long cycle;
+  private boolean inFlight;
+  private long timerId = -1;
+  private Context context;
+  private KubeletView lastKubelet;
+  private boolean everKubeletOk;
+  private RuntimeView lastRuntime;
+  private Boolean lastTrusted;
+  private long lastRelists;
+  private boolean lastRuntimeAvailable = true;
+
+  public Agent(
+      Vertx vertx,
+      AgentConfig config,
+      ControlPlaneSource controlPlane,
+      KubeletSource kubelet,
+      Metrics metrics,
+      Clock clock) {
+    this.vertx = vertx;
+    this.config = config;
+    this.controlPlane = controlPlane;
+    this.kubelet = kubelet;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.tracker =
+        DriftTracker.initial(config.detection().windows(), config.detection().minObservations());
+  }
+
+  /** Called on the agent's context after every cycle, trusted or not. Must not block. */
+  public void onCycle(Consumer<CycleResult> listener) {
+    listeners.add(listener);
+  }
+
+  /** The last published cycle, or {@code null} before the first one. */
+  public CycleResult last() {
+    return last.get();
+  }
+
+  /** Whether a kubelet poll has ever succeeded (for {@code /readyz}). */
+  public boolean kubeletEverOk() {
+    return everKubeletOk;
+  }
+
+  public ControlPlaneSource controlPlane() {
+    return controlPlane;
+  }
+
+  public KubeletSource kubelet() {
+    return kubelet;
+  }
+
+  /** Starts the periodic cycle on a context of its own; the first cycle runs at once. */
+  public void start() {
+    context = vertx.getOrCreateContext();
+    context.runOnContext(
+        v -> {
+          timerId = vertx.setPeriodic(0, config.pollInterval().toMillis(), id -> tick());
+        });
+  }
+
+  private void tick() {
+    if (inFlight) {
+      return;
+    }
+    runCycle();
+  }
+
+  /** Runs one cycle now (tests drive the loop with this and a fake clock). */
+  public Future<CycleResult> runCycle() {
+    Promise<CycleResult> done = Promise.promise();
+    Context ctx = context != null ? context : vertx.getOrCreateContext();
+    context = ctx;
+    ctx.runOnContext(
+        v -> {
+          if (inFlight) {
+            done.fail("a cycle is already running");
+            return;
+          }
+          inFlight = true;
+          long id = ++cycle;
+          Future<KubeletView> pods = kubelet.pollPods();
+          Future<Optional<RuntimeView>> runtime = kubelet.pollRunningPods();
+          Future.join(pods, runtime)
+              .onComplete(
+                  ar -> {
+                    try {
+                      CycleResult r = finish(id, pods, runtime);
+                      done.complete(r);
+                    } catch (RuntimeException e) {
+                      LOG.error("event=cycle_failed cycle={} error=\"{}\"", id, e.toString(), e);
+                      done.fail(e);
+                    } finally {
+                      inFlight = false;
+                    }
+                  });
+        });
+    return done.future();
+  }
+
+  private CycleResult finish(
+      long id, Future<KubeletView> pods, Future<Optional<RuntimeView>> runtime) {
+    Instant now = clock.instant();
+    Optional<String> kubeletError = Optional.empty();
+    boolean podsOk = pods.succeeded();
+    if (podsOk) {
+      lastKubelet = pods.result();
+      if (!everKubeletOk) {
+        LOG.info("event=kubelet_first_poll cycle={} pods={} source=\"{}\"", id, lastKubelet.size(), kubelet.describe());
+      }
+      everKubeletOk = true;
+    } else {
+      kubeletError = Optional.of(describe(pods.cause()));
+    }
+
+    boolean runtimeFailed = false;
+    if (runtime.succeeded()) {
+      lastRuntime = runtime.result().orElse(null);
+    } else {
+      // A runtime view that exists but failed this time: keep the last one while it is fresh,
+      // otherwise the cycle cannot vouch for runtime drifts (and must not clear them).
+      Duration maxAge = config.pollInterval().multipliedBy(2);
+      if (lastRuntime == null || Duration.between(lastRuntime.observedAt(), now).compareTo(maxAge) > 0) {
+        runtimeFailed = kubelet.runtimeAvailable();
+        lastRuntime = null;
+      }
+    }
+    boolean runtimeAvailable = kubelet.runtimeAvailable();
+    if (runtimeAvailable != lastRuntimeAvailable) {
+      LOG.info("event=runtime_view_{} cycle={}", runtimeAvailable ? "available" : "unavailable", id);
+      lastRuntimeAvailable = runtimeAvailable;
+    }
+
+    ControlPlaneView api = controlPlane.snapshot(now);
+    if (api.relists() != lastRelists) {
+      LOG.info(
+          "event=relist cycle={} relists={} resourceVersion={} quietUntil={}",
+          id,
+          api.relists(),
+          api.resourceVersion(),
+          api.lastRelistAt() == null ? "-" : api.lastRelistAt().plus(config.detection().quietPeriod()));
+      lastRelists = api.relists();
+    }
+    Snapshot snapshot =
+        new Snapshot(
+            id, now, api, Optional.ofNullable(lastKubelet), podsOk, Optional.ofNullable(lastRuntime));
+    TrustGate.Trust trust =
+        TrustGate.evaluate(snapshot, config.pollInterval(), config.detection().quietPeriod());
+    if (trust.trusted() && runtimeFailed) {
+      trust = new TrustGate.Trust(false, List.of("runtime_poll_failed"));
+    }
+
+    List<Drift> seen =
+        trust.trusted()
+            ? detector.detect(api, lastKubelet, snapshot.runtime(), now)
+            : List.of();
+    DriftTracker.Step step = tracker.step(trust.trusted(), seen, now);
+    tracker = step.tracker();
+
+    logTrust(id, trust);
+    for (DriftTracker.Transition t : step.transitions()) {
+      logTransition(id, t);
+    }
+    record(snapshot, trust, step);
+
+    CycleResult result =
+        new CycleResult(snapshot, trust, tracker.current(), step.transitions(), kubeletError);
+    last.set(result);
+    for (Consumer<CycleResult> l : listeners) {
+      try {
+        l.accept(result);
+      } catch (RuntimeException e) {
+        LOG.error("event=listener_failed cycle={} error=\"{}\"", id, e.toString(), e);
+      }
+    }
+    return result;
+  }
+
+  private void logTrust(long id, TrustGate.Trust trust) {
+    if (lastTrusted == null || lastTrusted != trust.trusted()) {
+      if (trust.trusted()) {
+        LOG.info("event=trust_regained cycle={}", id);
+      } else {
+        LOG.warn("event=trust_lost cycle={} reasons={}", id, String.join(",", trust.reasons()));
+      }
+      lastTrusted = trust.trusted();
+    }
+  }
+
+  private static void logTransition(long id, DriftTracker.Transition t) {
+    TrackedDrift d = t.drift();
+    String event =
+        switch (t.type()) {
+          case SUSPECTED -> "drift_suspected";
+          case CONFIRMED -> "drift_confirmed";
+          case CLEARED -> "drift_cleared";
+          case DISMISSED -> "drift_dismissed";
+        };
+    LOG.info(
+        "event={} cycle={} kind={} namespace={} name={} uid={} observations={} detail=\"{}\"",
+        event,
+        id,
+        d.drift().kind().wireName(),
+        d.drift().target().namespace(),
+        d.drift().target().name(),
+        d.drift().target().uid(),
+        d.observations(),
+        d.drift().detail());
+  }
+
+  private void record(Snapshot s, TrustGate.Trust trust, DriftTracker.Step step) {
+    metrics.cycle(trust.trusted(), trust.trusted() ? null : trust.reasons().getFirst());
+    metrics.view(Metrics.View.API, s.controlPlane().size(), s.controlPlane().observedAt().toEpochMilli());
+    s.kubelet().ifPresent(k -> metrics.view(Metrics.View.KUBELET, k.size(), k.observedAt().toEpochMilli()));
+    s.runtime().ifPresent(r -> metrics.view(Metrics.View.RUNTIME, r.size(), r.observedAt().toEpochMilli()));
+    metrics.runtimeViewAvailable(kubelet.runtimeAvailable());
+    Map<DriftKind, Integer> active = new EnumMap<>(DriftKind.class);
+    Map<DriftKind, Integer> suspected = new EnumMap<>(DriftKind.class);
+    for (TrackedDrift d : step.tracker().current()) {
+      (d.confirmed() ? active : suspected).merge(d.drift().kind(), 1, Integer::sum);
+    }
+    metrics.driftCounts(active, suspected);
+    for (DriftTracker.Transition t : step.transitions()) {
+      switch (t.type()) {
+        case CONFIRMED ->
+            metrics.driftConfirmed(
+                t.drift().drift().kind(),
+                Duration.between(t.drift().firstObservedAt(), t.drift().confirmedAt()));
+        case CLEARED -> metrics.driftCleared(t.drift().drift().kind());
+        case SUSPECTED, DISMISSED -> {}
+      }
+    }
+  }
+
+  private static String describe(Throwable t) {
+    if (t instanceof KubeletException k) {
+      return k.reason().tag() + ": " + k.getMessage();
+    }
+    return t.toString();
+  }
+
+  /** Stops the timer; the sources are closed by whoever made them. */
+  @Override
+  public void close() {
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+      timerId = -1;
+    }
+  }
+
+  /** Cycles run so far. */
+  public long cycles() {
+    return cycle;
+  }
+}

@@ -1,0 +1,141 @@
+package dev.stateprobe.agent;
+
+import dev.stateprobe.Main;
+import dev.stateprobe.config.AgentConfig;
+import dev.stateprobe.controlplane.ControlPlaneSource;
+import dev.stateprobe.controlplane.PodInformerSource;
+import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.http.HttpApi;
+import dev.stateprobe.kubelet.ApiProxyKubeletSource;
+import dev.stateprobe.kubelet.DirectKubeletSource;
+import dev.stateprobe.kubelet.KubeletSource;
+import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.report.Reports;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires one agent from its parts: informer, kubelet source, loop, HTTP. Used by the {@code
+ * agent} mode, by {@code demo} and by the end-to-end tests, so all three run the same code.
+ * Closing it closes what it made, in reverse order; the Vertx and the client belong to the
+ * caller.
+ */
+public final class AgentRuntime implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger("state-probe");
+  /** Blocking work: fabric8 calls, scripts, file reads. Small on purpose (BUILD-NOTES: 20 otherwise). */
+  public static final String WORKER_POOL = "state-probe-worker";
+
+  private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final AgentConfig config;
+  private final Metrics metrics;
+  private final WorkerExecutor worker;
+  private Agent agent;
+  private HttpApi http;
+
+  private AgentRuntime(AgentConfig config, Metrics metrics, WorkerExecutor worker) {
+    this.config = config;
+    this.metrics = metrics;
+    this.worker = worker;
+  }
+
+  /**
+   * Builds and starts everything; the future completes when the HTTP port is bound (the informer
+   * and the first poll go on in the background: {@code /readyz} says when they are done).
+   */
+  public static Future<AgentRuntime> start(
+      Vertx vertx,
+      AgentConfig config,
+      KubernetesClient client,
+      PrometheusMeterRegistry registry,
+      Clock clock) {
+    Metrics metrics = new Metrics(registry, Main.version(), clock::millis);
+    WorkerExecutor worker = vertx.createSharedWorkerExecutor(WORKER_POOL, 2);
+    AgentRuntime rt = new AgentRuntime(config, metrics, worker);
+    rt.closeables.push(worker::close);
+    rt.closeables.push(metrics);
+    try {
+      PodJsonDecoder decoder = new PodJsonDecoder();
+      PodInformerSource informer = new PodInformerSource(client, config.nodeName(), decoder, clock);
+      rt.closeables.push(informer);
+      metrics.informer(informer, PodInformerSource::relists, PodInformerSource::watchRestarts);
+      KubeletSource kubelet =
+          config.kubelet().viaApiProxy()
+              ? new ApiProxyKubeletSource(vertx, client, config.nodeName(), config.kubelet(), decoder, metrics, clock, worker)
+              : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock);
+      rt.closeables.push(kubelet);
+      informer.start();
+      rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
+      rt.closeables.push(rt.agent);
+      Duration stall = max(Duration.ofSeconds(60), config.pollInterval().multipliedBy(10));
+      rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, new Reports(), clock, stall);
+      rt.closeables.push(rt.http);
+      logStart(config, kubelet);
+      rt.agent.start();
+      return rt.http.start(config.httpPort()).map(s -> rt).onFailure(e -> rt.close());
+    } catch (RuntimeException e) {
+      rt.close();
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static void logStart(AgentConfig config, KubeletSource kubelet) {
+    LOG.info(
+        "event=start version={} node={} kubelet=\"{}\" poll={} minObservations={} quietPeriod={} repairMode={}",
+        Main.version(),
+        config.nodeName(),
+        kubelet.describe(),
+        config.pollInterval(),
+        config.detection().minObservations(),
+        config.detection().quietPeriod(),
+        config.repair().mode().value());
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  public Agent agent() {
+    return agent;
+  }
+
+  public ControlPlaneSource controlPlane() {
+    return agent.controlPlane();
+  }
+
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  public WorkerExecutor worker() {
+    return worker;
+  }
+
+  public AgentConfig config() {
+    return config;
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  @Override
+  public void close() {
+    while (!closeables.isEmpty()) {
+      AutoCloseable c = closeables.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("event=close_failed part={} error=\"{}\"", c.getClass().getSimpleName(), e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package dev.stateprobe.events;
+
+import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.view.PodRef;
+import io.fabric8.kubernetes.api.model.MicroTime;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes events.k8s.io/v1 Events, aggregating repeats of the same (object, reason) within a
+ * series window into one Event whose {@code series.count} grows, as client-go's recorder does:
+ * a flapping drift must not flood etcd.
+ */
+public final class EventRecorder {
+  private static final Logger LOG = LoggerFactory.getLogger("state-probe");
+  /** Repeats within this window join the first event's series. */
+  static final Duration SERIES_WINDOW = Duration.ofMinutes(10);
+  private static final int MAX_TRACKED = 1024;
+  static final String CONTROLLER = "stateprobe.dev/agent";
+  private static final DateTimeFormatter MICRO =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX").withZone(java.time.ZoneOffset.UTC);
+
+  /** Normal or Warning, as Kubernetes spells them. */
+  public enum Type {
+    NORMAL("Normal"),
+    WARNING("Warning");
+
+    final String value;
+
+    Type(String value) {
+      this.value = value;
+    }
+  }
+
+  private record Key(String namespace, String kind, String name, String uid, String reason) {}
+
+  private record Series(String eventName, Instant first, int count) {}
+
+  private final KubernetesClient client;
+  private final WorkerExecutor worker;
+  private final String nodeName;
+  private final Metrics metrics;
+  private final Clock clock;
+  private final Map<Key, Series> recent =
+      new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, Series> eldest) {
+          return size() > MAX_TRACKED;
+        }
+      };
+
+  public EventRecorder(
+      KubernetesClient client, WorkerExecutor worker, String nodeName, Metrics metrics, Clock clock) {
+    this.client = client;
+    this.worker = worker;
+    this.nodeName = nodeName;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** An event about a pod; the future always succeeds. */
+  public Future<Void> pod(PodRef pod, Type type, String reason, String action, String note) {
+    ObjectReference ref =
+        new ObjectReferenceBuilder()
+            .withApiVersion("v1")
+            .withKind("Pod")
+            .withNamespace(pod.namespace())
+            .withName(pod.name())
+            .withUid(pod.uid())
+            .build();
+    return emit(new Key(pod.namespace(), "Pod", pod.name(), pod.uid(), reason), ref, type, reason, action, note);
+  }
+
+  /** An event about this node (in namespace {@code default}, where Kubernetes puts them). */
+  public Future<Void> node(Type type, String reason, String action, String note) {
+    ObjectReference ref =
+        new ObjectReferenceBuilder().withApiVersion("v1").withKind("Node").withName(nodeName).build();
+    return emit(new Key("default", "Node", nodeName, "", reason), ref, type, reason, action, note);
+  }
+
+  private Future<Void> emit(
+      Key key, ObjectReference regarding, Type type, String reason, String action, String note) {
+    Instant now = clock.instant();
+    Series series;
+    boolean repeat;
+    synchronized (recent) {
+      Series prior = recent.get(key);
+      repeat = prior != null && Duration.between(prior.first(), now).compareTo(SERIES_WINDOW) < 0;
+      series =
+          repeat
+              ? new Series(prior.eventName(), prior.first(), prior.count() + 1)
+              : new Series(eventName(regarding.getName(), now), now, 1);
+      recent.put(key, series);
+    }
+    metrics.event(reason);
+    String truncated = note.length() > 1024 ? note.substring(0, 1021) + "..." : note;
+    return worker
+        .<Void>executeBlocking(
+            () -> {
+              if (repeat) {
+                String patch =
+                    "{\"series\":{\"count\":"
+                        + series.count()
+                        + ",\"lastObservedTime\":\""
+                        + MICRO.format(now)
+                        + "\"},\"note\":"
+                        + jsonString(truncated)
+                        + "}";
+                client
+                    .events()
+                    .v1()
+                    .events()
+                    .inNamespace(key.namespace())
+                    .withName(series.eventName())
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+              } else {
+                Event e =
+                    new EventBuilder()
+                        .withNewMetadata()
+                        .withName(series.eventName())
+                        .withNamespace(key.namespace())
+                        .endMetadata()
+                        .withEventTime(new MicroTime(MICRO.format(now)))
+                        .withReportingController(CONTROLLER)
+                        .withReportingInstance(CONTROLLER + "-" + nodeName)
+                        .withAction(action)
+                        .withReason(reason)
+                        .withType(type.value)
+                        .withRegarding(regarding)
+                        .withNote(truncated)
+                        .build();
+                client.events().v1().events().inNamespace(key.namespace()).resource(e).create();
+              }
+              return null;
+            },
+            false)
+        .otherwise(
+            t -> {
+              LOG.warn(
+                  "event=event_write_failed reason={} regarding={}/{} error=\"{}\"",
+                  reason,
+                  key.namespace(),
+                  key.name(),
+                  Objects.toString(t.getMessage(), t.toString()));
+              synchronized (recent) {
+                // The series may not exist server-side: start a new one next time.
+                recent.remove(key);
+              }
+              return null;
+            });
+  }
+
+  private static String eventName(String objectName, Instant now) {
+    String suffix = Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now));
+    String base = objectName.length() > 200 ? objectName.substring(0, 200) : objectName;
+    return base + "." + suffix;
+  }
+
+  private static String jsonString(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.append('"').toString();
+  }
+}

@@ -1,0 +1,181 @@
+package dev.stateprobe.http;
+
+import dev.stateprobe.agent.Agent;
+import dev.stateprobe.agent.CycleResult;
+import dev.stateprobe.report.Reports;
+import dev.stateprobe.view.ControlPlaneView;
+import dev.stateprobe.view.KubeletView;
+import dev.stateprobe.view.RuntimeView;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Serves the agent's endpoints from the agent's last published cycle. */
+public final class HttpApi implements AutoCloseable {
+  private static final String JSON = "application/json";
+  private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final Vertx vertx;
+  private final String node;
+  private final Agent agent;
+  private final PrometheusMeterRegistry registry;
+  private final Reports reports;
+  private final Clock clock;
+  private final Duration stallAfter;
+  private HttpServer server;
+
+  /**
+   * @param stallAfter {@code /healthz} fails when no cycle finished for this long: a wedged loop
+   *     is restarted by the kubelet instead of silently watching nothing
+   */
+  public HttpApi(
+      Vertx vertx,
+      String node,
+      Agent agent,
+      PrometheusMeterRegistry registry,
+      Reports reports,
+      Clock clock,
+      Duration stallAfter) {
+    this.vertx = vertx;
+    this.node = node;
+    this.agent = agent;
+    this.registry = registry;
+    this.reports = reports;
+    this.clock = clock;
+    this.stallAfter = stallAfter;
+  }
+
+  /** Listens on all interfaces; port 0 picks a free one (see {@link #port()}). */
+  public Future<HttpServer> start(int port) {
+    return vertx
+        .createHttpServer()
+        .requestHandler(this::handle)
+        .listen(port, "0.0.0.0")
+        .onSuccess(s -> server = s);
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  private void handle(HttpServerRequest req) {
+    if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
+      req.response().setStatusCode(405).putHeader("Allow", "GET, HEAD").end();
+      return;
+    }
+    switch (req.path()) {
+      case "/metrics" -> send(req, 200, PROMETHEUS, registry.scrape());
+      case "/healthz" -> healthz(req);
+      case "/readyz" -> readyz(req);
+      case "/v1/drifts" -> drifts(req);
+      case "/v1/views" -> views(req);
+      default -> send(req, 404, JSON, reports.object(Map.of("error", "not found", "path", req.path())));
+    }
+  }
+
+  private void healthz(HttpServerRequest req) {
+    CycleResult last = agent.last();
+    Instant now = clock.instant();
+    if (last != null && Duration.between(last.snapshot().now(), now).compareTo(stallAfter) > 0) {
+      send(req, 503, JSON, reports.object(Map.of(
+          "status", "stalled", "lastCycleAt", last.snapshot().now(), "cycle", last.cycle())));
+      return;
+    }
+    send(req, 200, "text/plain; charset=utf-8", "ok\n");
+  }
+
+  private void readyz(HttpServerRequest req) {
+    ControlPlaneView api = agent.controlPlane().snapshot(clock.instant());
+    CycleResult last = agent.last();
+    boolean kubeletOk = last != null && last.snapshot().lastKubeletPollOk();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("ready", api.synced() && kubeletOk);
+    body.put("informerSynced", api.synced());
+    body.put("kubeletPollOk", kubeletOk);
+    body.put("kubeletSource", agent.kubelet().describe());
+    body.put("runtimeViewAvailable", agent.kubelet().runtimeAvailable());
+    body.put("trusted", last != null && last.trusted());
+    if (last != null && !last.trusted()) {
+      body.put("untrustedReasons", last.trust().reasons());
+    }
+    if (last != null) {
+      last.kubeletError().ifPresent(e -> body.put("kubeletError", e));
+    }
+    if (!api.synced()) {
+      body.put("reason", "pod informer has not synced");
+    } else if (!kubeletOk) {
+      body.put("reason", last == null ? "no kubelet poll yet" : "last kubelet poll failed");
+    }
+    send(req, api.synced() && kubeletOk ? 200 : 503, JSON, reports.object(body));
+  }
+
+  private void drifts(HttpServerRequest req) {
+    CycleResult last = agent.last();
+    String body =
+        last == null
+            ? reports.drifts(node, false, null, List.of())
+            : reports.drifts(node, last.trusted(), last.snapshot().now(), last.drifts());
+    send(req, 200, JSON, body);
+  }
+
+  private void views(HttpServerRequest req) {
+    Instant now = clock.instant();
+    ControlPlaneView api = agent.controlPlane().snapshot(now);
+    CycleResult last = agent.last();
+    KubeletView kubelet = last == null ? null : last.snapshot().kubelet().orElse(null);
+    RuntimeView runtime = last == null ? null : last.snapshot().runtime().orElse(null);
+    Map<String, Object> apiExtra = new LinkedHashMap<>();
+    apiExtra.put("synced", api.synced());
+    apiExtra.put("relisting", api.relisting());
+    apiExtra.put("lastRelistAt", api.lastRelistAt());
+    apiExtra.put("relists", api.relists());
+    apiExtra.put("watchRestarts", api.watchRestarts());
+    Map<String, Object> kubeletExtra = new LinkedHashMap<>();
+    kubeletExtra.put("source", agent.kubelet().describe());
+    kubeletExtra.put("lastPollOk", last != null && last.snapshot().lastKubeletPollOk());
+    List<Reports.ViewSummary> views =
+        List.of(
+            new Reports.ViewSummary(
+                "api", api.synced(), api.size(), api.observedAt(), age(api.observedAt(), now),
+                api.resourceVersion(), Reports.checksum(api.podsByUid().values()), apiExtra),
+            new Reports.ViewSummary(
+                "kubelet", kubelet != null, kubelet == null ? 0 : kubelet.size(),
+                kubelet == null ? null : kubelet.observedAt(),
+                kubelet == null ? null : age(kubelet.observedAt(), now), null,
+                kubelet == null ? null : Reports.checksum(kubelet.podsByUid().values()), kubeletExtra),
+            new Reports.ViewSummary(
+                "runtime", agent.kubelet().runtimeAvailable() && runtime != null,
+                runtime == null ? 0 : runtime.size(), runtime == null ? null : runtime.observedAt(),
+                runtime == null ? null : age(runtime.observedAt(), now), null, null, Map.of()));
+    send(req, 200, JSON, reports.views(node, last == null ? 0 : last.cycle(), now, views));
+  }
+
+  private static Double age(Instant at, Instant now) {
+    return Duration.between(at, now).toMillis() / 1000.0;
+  }
+
+  private static void send(HttpServerRequest req, int status, String type, String body) {
+    req.response().setStatusCode(status).putHeader("Content-Type", type);
+    if (req.method() == HttpMethod.HEAD) {
+      req.response().end();
+    } else {
+      req.response().end(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close();
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.stateprobe.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.stateprobe.drift.DriftKind;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  private static AgentConfig load(Map<String, String> env, String... args) throws ConfigException {
+    return ConfigLoader.load(env, List.of(args));
+  }
+
+  @Test
+  void defaultsFollowTheDesign() throws Exception {
+    AgentConfig c = load(Map.of("NODE_NAME", "n1", "NODE_IP", "10.0.0.7"));
+    assertThat(c.nodeName()).isEqualTo("n1");
+    assertThat(c.kubelet().url()).isEqualTo(URI.create("https://10.0.0.7:10250"));
+    assertThat(c.kubelet().tokenFile()).isEqualTo(ConfigLoader.DEFAULT_TOKEN_FILE);
+    assertThat(c.kubelet().caFile()).isEmpty();
+    assertThat(c.kubelet().insecureSkipTlsVerify()).isFalse();
+    assertThat(c.kubelet().maxBodyBytes()).isEqualTo(64L * 1024 * 1024);
+    assertThat(c.pollInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.httpPort()).isEqualTo(9808);
+    assertThat(c.detection().minObservations()).isEqualTo(3);
+    assertThat(c.detection().quietPeriod()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.detection().window(DriftKind.ORPHANED_POD)).isEqualTo(Duration.ofSeconds(60));
+    assertThat(c.detection().window(DriftKind.UID_MISMATCH)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.detection().window(DriftKind.STUCK_TERMINATING)).isEqualTo(Duration.ofSeconds(60));
+    assertThat(c.repair().mode()).isEqualTo(RepairMode.DRY_RUN);
+    assertThat(c.repair().maxConcurrent()).isEqualTo(1);
+    assertThat(c.repair().maxPerHour()).isEqualTo(10);
+    assertThat(c.repair().circuitMin()).isEqualTo(3);
+    assertThat(c.repair().circuitPercent()).isEqualTo(30);
+    assertThat(c.repair().jobTtl()).isEqualTo(Duration.ofHours(24));
+    assertThat(c.repair().maxJobsPerNode()).isEqualTo(200);
+  }
+
+  @Test
+  void quietPeriodFollowsThePollIntervalUnlessSet() throws Exception {
+    assertThat(load(Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4", "POLL_INTERVAL", "500ms"))
+            .detection().quietPeriod())
+        .isEqualTo(Duration.ofSeconds(1));
+    assertThat(load(Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4", "QUIET_PERIOD", "1m"))
+            .detection().quietPeriod())
+        .isEqualTo(Duration.ofMinutes(1));
+  }
+
+  @Test
+  void aFlagWinsOverItsVariable() throws Exception {
+    AgentConfig c =
+        load(
+            Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4", "POLL_INTERVAL", "5s"),
+            "--poll-interval=2s",
+            "--window-orphaned-pod",
+            "90s",
+            "--kubelet-insecure-skip-tls-verify");
+    assertThat(c.pollInterval()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.detection().window(DriftKind.ORPHANED_POD)).isEqualTo(Duration.ofSeconds(90));
+    assertThat(c.kubelet().insecureSkipTlsVerify()).isTrue();
+  }
+
+  @Test
+  void anIpv6NodeIpIsBracketed() throws Exception {
+    assertThat(load(Map.of("NODE_NAME", "n1", "NODE_IP", "fd00::7")).kubelet().url())
+        .isEqualTo(URI.create("https://[fd00::7]:10250"));
+  }
+
+  @Test
+  void everyProblemIsListedAtOnceNamingItsVariable() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of(
+                        "POLL_INTERVAL", "often",
+                        "HTTP_PORT", "70000",
+                        "MIN_OBSERVATIONS", "zero",
+                        "REPAIR_MODE", "yes",
+                        "WINDOW_UID_MISMATCH", "-1s",
+                        "KUBELET_INSECURE_SKIP_TLS_VERIFY", "maybe"),
+                    "--no-such-flag=1"))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactlyInAnyOrder(
+                        "unknown flag --no-such-flag",
+                        "NODE_NAME is required (set it from the downward API: spec.nodeName)",
+                        "KUBELET_INSECURE_SKIP_TLS_VERIFY must be true or false, got 'maybe'",
+                        "KUBELET_URL or NODE_IP is required (or set KUBELET_VIA_API_PROXY=true)",
+                        "POLL_INTERVAL: 'often' is not a duration (use e.g. 500ms, 5s, 2m, 1h)",
+                        "HTTP_PORT must be between 0 and 65535, got 70000",
+                        "MIN_OBSERVATIONS must be a whole number, got 'zero'",
+                        "WINDOW_UID_MISMATCH: '-1s' is not a duration (use e.g. 500ms, 5s, 2m, 1h)",
+                        "REPAIR_MODE must be one of on, dry-run, off, got 'yes'"));
+  }
+
+  @Test
+  void caFileAndSkipVerifyExcludeEachOther() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of(
+                        "NODE_NAME", "n1",
+                        "KUBELET_URL", "https://127.0.0.1:10250",
+                        "KUBELET_CA_FILE", "/ca.crt",
+                        "KUBELET_INSECURE_SKIP_TLS_VERIFY", "true")))
+        .hasMessageContaining("KUBELET_CA_FILE and KUBELET_INSECURE_SKIP_TLS_VERIFY=true exclude each other");
+  }
+
+  @Test
+  void aKubeletUrlMustBeHttp() {
+    assertThatThrownBy(() -> load(Map.of("NODE_NAME", "n1", "KUBELET_URL", "ftp://x")))
+        .hasMessageContaining("KUBELET_URL 'ftp://x' must be an http(s) URL with a host");
+  }
+
+  @Test
+  void theApiProxyNeedsNoKubeletAddress() throws Exception {
+    AgentConfig c = load(Map.of("NODE_NAME", "n1", "KUBELET_VIA_API_PROXY", "true"));
+    assertThat(c.kubelet().viaApiProxy()).isTrue();
+  }
+
+  @Test
+  void repairSettingsAreRead() throws Exception {
+    AgentConfig c =
+        load(
+            Map.of(
+                "NODE_NAME", "n1",
+                "NODE_IP", "1.2.3.4",
+                "REPAIR_MODE", "on",
+                "CATALOG_FILE", "/etc/cat.yaml",
+                "MAX_CONCURRENT_REPAIRS", "2",
+                "CIRCUIT_RECOVERY", "2m",
+                "CRJ_TTL", "1h"));
+    assertThat(c.repair().mode()).isEqualTo(RepairMode.ON);
+    assertThat(c.repair().catalogFile()).isEqualTo(Path.of("/etc/cat.yaml"));
+    assertThat(c.repair().maxConcurrent()).isEqualTo(2);
+    assertThat(c.repair().circuitRecovery()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(c.repair().jobTtl()).isEqualTo(Duration.ofHours(1));
+  }
+}
