@@ -22,16 +22,16 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Compares the three views of one node's pods and lists every disagreement seen right now. A
- * pure function: the same views and {@code now} give the same list, and nothing is remembered
- * between calls (confirmation over time is {@link DriftTracker}'s job; whether the views may be
- * believed at all is {@link TrustGate}'s).
+ * Compares the three views of one node's pods and lists every disagreement seen right now. A pure
+ * function: the same views and {@code now} give the same list, and nothing is remembered between
+ * calls (confirmation over time is {@link DriftTracker}'s job; whether the views may be believed at
+ * all is {@link TrustGate}'s).
  *
- * <p>The views are maps whose iteration order is unspecified; every loop here runs over pods
- * sorted by reference, so when two findings share a key the one kept is always the same.
+ * <p>The views are maps whose iteration order is unspecified; every loop here runs over pods sorted
+ * by reference, so when two findings share a key the one kept is always the same.
  *
- * <p>The detector is total: it never throws on consistent-but-odd views (an empty kubelet view,
- * two kubelet pods with one name, a mirror pod without its static pod). Whether such a view is
+ * <p>The detector is total: it never throws on consistent-but-odd views (an empty kubelet view, two
+ * kubelet pods with one name, a mirror pod without its static pod). Whether such a view is
  * trustworthy is decided before it is called.
  */
 public final class DriftDetector {
@@ -72,8 +72,7 @@ public final class DriftDetector {
       if (a.isMirror()) {
         apiMirrorKeys.add(a.configMirror());
       } else {
-        apiNonMirrorByName.merge(
-            Name.of(a), a, (x, y) -> x.uid().compareTo(y.uid()) <= 0 ? x : y);
+        apiNonMirrorByName.merge(Name.of(a), a, (x, y) -> x.uid().compareTo(y.uid()) <= 0 ? x : y);
       }
     }
 

@@ -16,16 +16,16 @@ import java.util.TreeSet;
 
 /**
  * The confirmation state machine: which drifts are suspected, which are confirmed. Immutable:
- * {@link #step} returns the next tracker and leaves this one as it was, so a reader (the HTTP
- * view, the planner) can hold a tracker while the next cycle computes the following one.
+ * {@link #step} returns the next tracker and leaves this one as it was, so a reader (the HTTP view,
+ * the planner) can hold a tracker while the next cycle computes the following one.
  *
- * <p>A drift is suspected when a trusted cycle first shows it, confirmed once it has been shown
- * for at least its kind's window and in at least {@code minObservations} trusted cycles, and
- * removed by the first trusted cycle that no longer shows it. Untrusted cycles do nothing at all:
- * they neither count, nor confirm, nor clear.
+ * <p>A drift is suspected when a trusted cycle first shows it, confirmed once it has been shown for
+ * at least its kind's window and in at least {@code minObservations} trusted cycles, and removed by
+ * the first trusted cycle that no longer shows it. Untrusted cycles do nothing at all: they neither
+ * count, nor confirm, nor clear.
  *
- * <p>Windows count from the first observation. StuckTerminating is only reported once the
- * grace period has ended, so its effective wait is grace + window.
+ * <p>Windows count from the first observation. StuckTerminating is only reported once the grace
+ * period has ended, so its effective wait is grace + window.
  */
 public final class DriftTracker {
 
@@ -127,9 +127,7 @@ public final class DriftTracker {
         after = new TrackedDrift(d, after.firstObservedAt(), now, after.observations());
         transitions.add(
             new Transition(
-                Transition.Type.CONFIRMED,
-                after,
-                Duration.between(after.firstObservedAt(), now)));
+                Transition.Type.CONFIRMED, after, Duration.between(after.firstObservedAt(), now)));
       }
       next.put(key, after);
     }

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * One change of a drift's state in one tracker step: what metrics count, what is logged, and
- * what a Kubernetes Event reports.
+ * One change of a drift's state in one tracker step: what metrics count, what is logged, and what a
+ * Kubernetes Event reports.
  *
  * @param type what happened
  * @param drift the tracked drift after the change; for {@link Type#CLEARED} and {@link

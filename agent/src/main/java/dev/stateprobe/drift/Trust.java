@@ -7,8 +7,8 @@ import java.util.Objects;
  * Whether one cycle's views may be believed, and if not, why.
  *
  * @param trusted true exactly when {@code reasons} is empty
- * @param reasons bounded snake_case words from {@link TrustGate#REASONS}, in that order; safe as
- *     a metric tag
+ * @param reasons bounded snake_case words from {@link TrustGate#REASONS}, in that order; safe as a
+ *     metric tag
  */
 public record Trust(boolean trusted, List<String> reasons) {
 

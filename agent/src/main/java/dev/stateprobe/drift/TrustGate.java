@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Decides whether a cycle's views are fresh and complete enough to draw a verdict from. A view
- * that may be stale must not confirm or clear anything: a kubelet that is down is not "every
- * pod is missing", and an informer in the middle of a re-list is not "every pod is orphaned".
+ * Decides whether a cycle's views are fresh and complete enough to draw a verdict from. A view that
+ * may be stale must not confirm or clear anything: a kubelet that is down is not "every pod is
+ * missing", and an informer in the middle of a re-list is not "every pod is orphaned".
  */
 public final class TrustGate {
 

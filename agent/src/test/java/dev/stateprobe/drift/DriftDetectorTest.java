@@ -40,11 +40,17 @@ class DriftDetectorTest {
   // A few pods reused by the cases; each case copies and changes what it is about.
   static final PodRecord WEB = pod("web").running("app", "sidecar").build();
   static final PodRecord DB = pod("data", "db-0").running("db").build();
-  static final PodRecord ETCD_STATIC = pod("kube-system", "etcd-node-1").staticPod("h-etcd").running("etcd").build();
+  static final PodRecord ETCD_STATIC =
+      pod("kube-system", "etcd-node-1").staticPod("h-etcd").running("etcd").build();
   static final PodRecord ETCD_MIRROR =
-      pod("kube-system", "etcd-node-1").mirrorOf("h-etcd", "uid-etcd-mirror").running("etcd").build();
-  static final PodRecord JOB_DONE = pod("job-done").phase("Succeeded").controllerKind("Job").build();
-  static final PodRecord JOB_FAILED = pod("job-failed").phase("Failed").controllerKind("Job").build();
+      pod("kube-system", "etcd-node-1")
+          .mirrorOf("h-etcd", "uid-etcd-mirror")
+          .running("etcd")
+          .build();
+  static final PodRecord JOB_DONE =
+      pod("job-done").phase("Succeeded").controllerKind("Job").build();
+  static final PodRecord JOB_FAILED =
+      pod("job-failed").phase("Failed").controllerKind("Job").build();
 
   record Case(
       String name,
@@ -115,9 +121,7 @@ class DriftDetectorTest {
 
   /** Everything running as both views and the runtime say: the baseline of runtime cases. */
   static RuntimePod[] allRunning() {
-    return new RuntimePod[] {
-      rt(WEB, "app", "sidecar"), rt(DB, "db"), rt(ETCD_STATIC, "etcd")
-    };
+    return new RuntimePod[] {rt(WEB, "app", "sidecar"), rt(DB, "db"), rt(ETCD_STATIC, "etcd")};
   }
 
   static Stream<Case> cases() {
@@ -243,11 +247,12 @@ class DriftDetectorTest {
             .expect(new OrphanedPod(new PodRef("other", "web", "uid-web-old"), Source.KUBELET)),
         c("aMirrorPodWithTheSameNameIsNoUidMismatch")
             .api(ETCD_MIRROR)
-            .kubelet(ETCD_STATIC, b(ETCD_MIRROR).uid("uid-api-etcd").configMirror(null).configSource("api").build())
+            .kubelet(
+                ETCD_STATIC,
+                b(ETCD_MIRROR).uid("uid-api-etcd").configMirror(null).configSource("api").build())
             .expect(
                 new OrphanedPod(
-                    new PodRef("kube-system", "etcd-node-1", "uid-api-etcd"),
-                    Source.KUBELET)),
+                    new PodRef("kube-system", "etcd-node-1", "uid-api-etcd"), Source.KUBELET)),
 
         // --- (d) orphans the kubelet lists ---
         c("podTheApiLacksIsOrphaned")
@@ -257,7 +262,9 @@ class DriftDetectorTest {
         c("deletingPodTheApiLacksIsStillOrphaned")
             .kubelet(b(stray).deleting(PAST).build())
             .expect(new OrphanedPod(stray.ref(), Source.KUBELET)),
-        c("succeededPodTheApiLacksIsNotOrphaned").kubelet(b(stray).phase("Succeeded").build()).expect(),
+        c("succeededPodTheApiLacksIsNotOrphaned")
+            .kubelet(b(stray).phase("Succeeded").build())
+            .expect(),
         c("failedPodTheApiLacksIsNotOrphaned").kubelet(b(stray).phase("Failed").build()).expect(),
 
         // --- API pods the kubelet does not list ---
@@ -271,7 +278,12 @@ class DriftDetectorTest {
         c("terminalPodsTheKubeletLacksAreNotUnknown").api(JOB_DONE, JOB_FAILED).expect(),
         c("deletingPodTheKubeletLacksIsNotUnknown").api(webStuck).expect(),
         c("emptyKubeletViewMakesEveryLivePodUnknown")
-            .api(WEB, DB, ETCD_MIRROR, JOB_DONE, b(webDeletingLater).name("web-going").uid("uid-web-going").build())
+            .api(
+                WEB,
+                DB,
+                ETCD_MIRROR,
+                JOB_DONE,
+                b(webDeletingLater).name("web-going").uid("uid-web-going").build())
             .expect(new UnknownToKubelet(DB.ref()), new UnknownToKubelet(WEB.ref())),
 
         // --- runtime: pods the API knows ---
@@ -287,9 +299,7 @@ class DriftDetectorTest {
             .both(JOB_FAILED)
             .runtime(rt(JOB_FAILED))
             .expect(),
-        c("terminalPodWithoutRuntimeViewIsNoDrift")
-            .both(JOB_FAILED)
-            .expect(),
+        c("terminalPodWithoutRuntimeViewIsNoDrift").both(JOB_FAILED).expect(),
         c("deletedPodOnlyTheRuntimeRunsIsStuckTerminatingInRuntime")
             .api(webStuck)
             .runtime(rt(WEB, "app"))
@@ -417,9 +427,7 @@ class DriftDetectorTest {
       assertEquals(sorted, keys, c.name());
     }
     // The table exercises every kind, and both sources of the kinds that have one.
-    assertEquals(
-        Set.of(DriftKind.values()),
-        Set.copyOf(drifts.stream().map(Drift::kind).toList()));
+    assertEquals(Set.of(DriftKind.values()), Set.copyOf(drifts.stream().map(Drift::kind).toList()));
   }
 
   static List<Drift> detect(Case c) {

@@ -37,6 +37,7 @@ class DriftFixtureTest {
   static final PodJsonDecoder DECODER = new PodJsonDecoder();
   static final DriftDetector DETECTOR = new DriftDetector();
   static final String NODE_1_35 = "datagen-1-35";
+
   /** After both 1.35 captures (10:12–10:15 UTC) and after every timestamp in the others. */
   static final Instant NOW = Instant.parse("2026-06-26T10:20:00Z");
 
@@ -45,9 +46,9 @@ class DriftFixtureTest {
   }
 
   /**
-   * What the API server would hold for a kubelet capture with no drift: the same records, with
-   * a resourceVersion of its own (the kubelet keeps an older one), and each static pod replaced
-   * by a mirror pod with a new UID whose config.mirror is the static pod's UID.
+   * What the API server would hold for a kubelet capture with no drift: the same records, with a
+   * resourceVersion of its own (the kubelet keeps an older one), and each static pod replaced by a
+   * mirror pod with a new UID whose config.mirror is the static pod's UID.
    */
   static List<PodRecord> apiViewOf(List<PodRecord> kubelet, String mirrorSource) {
     List<PodRecord> api = new ArrayList<>();
@@ -113,8 +114,7 @@ class DriftFixtureTest {
 
   @ParameterizedTest(name = "{0} (mirror source {1})")
   @MethodSource("capturesAndMirrorSources")
-  void captureAgainstItsOwnApiViewHasNoDrift(String fixture, String mirrorSource)
-      throws Exception {
+  void captureAgainstItsOwnApiViewHasNoDrift(String fixture, String mirrorSource) throws Exception {
     List<PodRecord> kubelet = decode(fixture);
     assertTrue(kubelet.size() >= 4, "capture decoded to " + kubelet.size() + " pods");
     assertTrue(kubelet.stream().noneMatch(PodRecord::deleting), "a capture pod is deleting");
@@ -137,8 +137,7 @@ class DriftFixtureTest {
         api.stream().filter(PodRecord::isMirror).noneMatch(p -> k135ByUid.containsKey(p.uid())));
 
     List<PodRecord> gke = decode(Fixtures.K8S_1_9_GKE);
-    assertEquals(
-        2, gke.stream().filter(p -> p.name().equals("fluentd-gcp-v2.0.10-9q9t4")).count());
+    assertEquals(2, gke.stream().filter(p -> p.name().equals("fluentd-gcp-v2.0.10-9q9t4")).count());
     // Without the mirrors, each static pod is a MissingMirrorPod: the pairing is what the
     // zero above rests on.
     List<PodRecord> noMirrors = api.stream().filter(p -> !p.isMirror()).toList();
@@ -153,28 +152,28 @@ class DriftFixtureTest {
 
   /**
    * The kubelet's {@code /pods} and {@code kubectl get pods -o yaml} of the same 1.35 cluster,
-   * taken minutes apart. Every difference between the two objects of each pod, found by
-   * comparing the JSON field by field, and why none of them is drift:
+   * taken minutes apart. Every difference between the two objects of each pod, found by comparing
+   * the JSON field by field, and why none of them is drift:
    *
    * <ul>
-   *   <li>metadata.resourceVersion: higher in the API dump for all 20 shared non-static pods.
-   *       The kubelet's config merge copies spec, labels, annotations, deletion fields and
-   *       status from each update but keeps the object it first stored, so its
-   *       resourceVersion stays old. Never compared.
+   *   <li>metadata.resourceVersion: higher in the API dump for all 20 shared non-static pods. The
+   *       kubelet's config merge copies spec, labels, annotations, deletion fields and status from
+   *       each update but keeps the object it first stored, so its resourceVersion stays old. Never
+   *       compared.
    *   <li>metadata.finalizers: the 4 Failed job pods and 2 Succeeded cronjob pods still carry
    *       {@code batch.kubernetes.io/job-tracking} in the kubelet's copy; the job controller
-   *       removed it after they finished. Same reason (the kubelet does not copy finalizers),
-   *       and finalizers are not part of the record.
+   *       removed it after they finished. Same reason (the kubelet does not copy finalizers), and
+   *       finalizers are not part of the record.
    *   <li>metadata.managedFields: server-side bookkeeping, not part of the record.
-   *   <li>the 4 static pods: the API has mirror pods with other UIDs whose config.mirror is
-   *       the static UID; kube-controller-manager's config.seen differs between the two
-   *       (10:12:13 on the kubelet, 10:12:09 on the mirror), which the decoder drops.
-   *   <li>{@code scraper/e2e-container-pending}: unschedulable, no nodeName; the agent's
-   *       informer selects {@code spec.nodeName}, so it never reaches the view.
+   *   <li>the 4 static pods: the API has mirror pods with other UIDs whose config.mirror is the
+   *       static UID; kube-controller-manager's config.seen differs between the two (10:12:13 on
+   *       the kubelet, 10:12:09 on the mirror), which the decoder drops.
+   *   <li>{@code scraper/e2e-container-pending}: unschedulable, no nodeName; the agent's informer
+   *       selects {@code spec.nodeName}, so it never reaches the view.
    * </ul>
    *
-   * Spec, labels, the other annotations and the digested status are identical for every pod:
-   * the kubelet's copy had caught up with all status writes by the time of the capture.
+   * Spec, labels, the other annotations and the digested status are identical for every pod: the
+   * kubelet's copy had caught up with all status writes by the time of the capture.
    */
   @Test
   void realApiServerAndKubeletOfTheSameNodeAgree() throws Exception {
@@ -199,8 +198,7 @@ class DriftFixtureTest {
   }
 
   @Test
-  void unscheduledPodInTheDumpWouldBeUnknownToKubeletIfTheViewWereNotFiltered()
-      throws Exception {
+  void unscheduledPodInTheDumpWouldBeUnknownToKubeletIfTheViewWereNotFiltered() throws Exception {
     // The one drift the raw dump holds: e2e-container-pending has no nodeName, so it is bound
     // to no node. It shows why the control-plane view must be filtered by spec.nodeName.
     List<PodRecord> kubelet = decode(Fixtures.K8S_1_35);
@@ -225,8 +223,7 @@ class DriftFixtureTest {
                 .toList());
     PodRecord hpa =
         api.stream().filter(p -> p.name().startsWith("e2e-hpa-")).findFirst().orElseThrow();
-    api.set(
-        api.indexOf(hpa), PodRecordBuilder.from(hpa).statusHash(hpa.statusHash() + 1).build());
+    api.set(api.indexOf(hpa), PodRecordBuilder.from(hpa).statusHash(hpa.statusHash() + 1).build());
     assertEquals(
         List.of(new Drift.StaleKubeletView(hpa.ref(), List.of("status"))),
         detect(api, kubelet, Optional.empty()));

@@ -111,8 +111,7 @@ class DriftTrackerTest {
 
     List<Transition> ts = r.trusted(at(12), ORPHAN);
     TrackedDrift confirmed = new TrackedDrift(ORPHAN, at(0), at(12), 13);
-    assertEquals(
-        List.of(new Transition(Type.CONFIRMED, confirmed, Duration.ofSeconds(60))), ts);
+    assertEquals(List.of(new Transition(Type.CONFIRMED, confirmed, Duration.ofSeconds(60))), ts);
     assertEquals(List.of(confirmed), r.tracker.confirmed());
 
     // Confirmation happens once; later cycles only count.
@@ -224,8 +223,7 @@ class DriftTrackerTest {
     r.trusted(at(1), ORPHAN);
     List<Transition> ts = r.trusted(at(2));
     assertEquals(
-        List.of(new Transition(Type.CLEARED, new TrackedDrift(ORPHAN, at(0), at(0), 2), null)),
-        ts);
+        List.of(new Transition(Type.CLEARED, new TrackedDrift(ORPHAN, at(0), at(0), 2), null)), ts);
     assertEquals(List.of(), r.tracker.current());
     assertEquals(List.of(), r.tracker.confirmed());
   }
@@ -265,8 +263,7 @@ class DriftTrackerTest {
     r.trusted(at(7), STALE_SPEC_STATUS);
     assertEquals(new TrackedDrift(STALE_SPEC_STATUS, at(0), at(6), 4), r.only());
     assertEquals(
-        "kubelet's copy differs from the API server in spec, status",
-        r.only().drift().detail());
+        "kubelet's copy differs from the API server in spec, status", r.only().drift().detail());
   }
 
   @Test

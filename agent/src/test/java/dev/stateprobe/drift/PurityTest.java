@@ -25,8 +25,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The drift package is a pure function of views and {@code now}: nothing in it may do I/O, read
- * a clock, log, start threads, or reach into the agent's other packages.
+ * The drift package is a pure function of views and {@code now}: nothing in it may do I/O, read a
+ * clock, log, start threads, or reach into the agent's other packages.
  */
 class PurityTest {
 
@@ -83,7 +83,8 @@ class PurityTest {
 
   @Test
   void ruleRejectsEveryForbiddenDependency() {
-    JavaClasses canary = withoutResolving(() -> new ClassFileImporter().importClasses(ImpureCanary.class));
+    JavaClasses canary =
+        withoutResolving(() -> new ClassFileImporter().importClasses(ImpureCanary.class));
     EvaluationResult result = PURE.evaluate(canary);
     assertTrue(result.hasViolation());
     List<String> details = result.getFailureReport().getDetails();
@@ -110,14 +111,15 @@ class PurityTest {
 
   @Test
   void ruleAllowsViewsAndTheJavaCore() {
-    JavaClasses clean = withoutResolving(() -> new ClassFileImporter().importClasses(PureCanary.class));
+    JavaClasses clean =
+        withoutResolving(() -> new ClassFileImporter().importClasses(PureCanary.class));
     EvaluationResult result = PURE.evaluate(clean);
     assertEquals(List.of(), result.getFailureReport().getDetails());
   }
 
   /**
-   * Imports without loading what it refers to from the class path: the rule needs only
-   * the names of the targets, and resolving fabric8 and Vert.x classes costs seconds.
+   * Imports without loading what it refers to from the class path: the rule needs only the names of
+   * the targets, and resolving fabric8 and Vert.x classes costs seconds.
    */
   static JavaClasses withoutResolving(Supplier<JavaClasses> importer) {
     ArchConfiguration config = ArchConfiguration.get();

@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * A fluent builder for {@link PodRecord} in tests. The defaults describe an ordinary, healthy,
- * running API pod, so two records built with the same calls are equal and a test states only
- * what its case is about. Hashes default to fixed values: change one to model a difference.
+ * running API pod, so two records built with the same calls are equal and a test states only what
+ * its case is about. Hashes default to fixed values: change one to model a difference.
  */
 public final class PodRecordBuilder {
 
@@ -139,8 +139,8 @@ public final class PodRecordBuilder {
   }
 
   /**
-   * A static pod as the kubelet lists it: UID = config hash = {@code hash}, source {@code file},
-   * no resourceVersion, no creationTimestamp, no controller.
+   * A static pod as the kubelet lists it: UID = config hash = {@code hash}, source {@code file}, no
+   * resourceVersion, no creationTimestamp, no controller.
    */
   public PodRecordBuilder staticPod(String hash) {
     this.uid = hash;
@@ -154,9 +154,9 @@ public final class PodRecordBuilder {
   }
 
   /**
-   * The API server's mirror of the static pod {@code staticUid}: its own {@code uid}, with
-   * {@code config.mirror} and {@code config.hash} = {@code staticUid}. The source annotation is
-   * copied from the static pod, as the real kubelet does.
+   * The API server's mirror of the static pod {@code staticUid}: its own {@code uid}, with {@code
+   * config.mirror} and {@code config.hash} = {@code staticUid}. The source annotation is copied
+   * from the static pod, as the real kubelet does.
    */
   public PodRecordBuilder mirrorOf(String staticUid, String uid) {
     this.uid = uid;
