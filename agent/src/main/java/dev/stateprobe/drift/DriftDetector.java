@@ -1,0 +1,234 @@
+package dev.stateprobe.drift;
+
+import dev.stateprobe.drift.Drift.Source;
+import dev.stateprobe.view.ContainerState;
+import dev.stateprobe.view.ContainerStatusRecord;
+import dev.stateprobe.view.ControlPlaneView;
+import dev.stateprobe.view.KubeletView;
+import dev.stateprobe.view.PodRecord;
+import dev.stateprobe.view.RuntimePod;
+import dev.stateprobe.view.RuntimeView;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Compares the three views of one node's pods and lists every disagreement seen right now. A pure
+ * function: the same views and {@code now} give the same list, and nothing is remembered between
+ * calls (confirmation over time is {@link DriftTracker}'s job; whether the views may be believed at
+ * all is {@link TrustGate}'s).
+ *
+ * <p>The views are maps whose iteration order is unspecified; every loop here runs over pods sorted
+ * by reference, so when two findings share a key the one kept is always the same.
+ *
+ * <p>The detector is total: it never throws on consistent-but-odd views (an empty kubelet view, two
+ * kubelet pods with one name, a mirror pod without its static pod). Whether such a view is
+ * trustworthy is decided before it is called.
+ */
+public final class DriftDetector {
+
+  private static final Comparator<PodRecord> BY_REF = Comparator.comparing(PodRecord::ref);
+  private static final Comparator<RuntimePod> RUNTIME_BY_REF =
+      Comparator.comparing(RuntimePod::ref);
+
+  /** Where a pod is, by name: the identity that survives a recreation, unlike the UID. */
+  private record Name(String namespace, String name) {
+    static Name of(PodRecord p) {
+      return new Name(p.namespace(), p.name());
+    }
+  }
+
+  /**
+   * Every drift between the views, one per {@link Drift#key()}, sorted by key.
+   *
+   * @param api the pods the API server binds to this node
+   * @param kubelet the pods the kubelet lists
+   * @param runtime the pods with running containers, when the kubelet serves that view
+   * @param now the instant the cycle runs at; decides whether a grace period has ended
+   */
+  public List<Drift> detect(
+      ControlPlaneView api, KubeletView kubelet, Optional<RuntimeView> runtime, Instant now) {
+    Objects.requireNonNull(api, "api");
+    Objects.requireNonNull(kubelet, "kubelet");
+    Objects.requireNonNull(runtime, "runtime");
+    Objects.requireNonNull(now, "now");
+
+    Map<String, PodRecord> apiByUid = api.podsByUid();
+    List<PodRecord> apiPods = sorted(apiByUid.values());
+    // A real API server has one object per name; should a view ever hold two, the first by
+    // UID stands for the name, so the answer does not depend on map order.
+    Map<Name, PodRecord> apiNonMirrorByName = new HashMap<>();
+    Set<String> apiMirrorKeys = new HashSet<>();
+    for (PodRecord a : apiPods) {
+      if (a.isMirror()) {
+        apiMirrorKeys.add(a.configMirror());
+      } else {
+        apiNonMirrorByName.merge(Name.of(a), a, (x, y) -> x.uid().compareTo(y.uid()) <= 0 ? x : y);
+      }
+    }
+
+    Map<String, PodRecord> kubeletByUid = kubelet.podsByUid();
+    List<PodRecord> kubeletPods = sorted(kubeletByUid.values());
+    Set<String> kubeletStaticKeys = new HashSet<>();
+    for (PodRecord k : kubeletPods) {
+      if (k.isStatic()) {
+        kubeletStaticKeys.add(k.staticKey());
+      }
+    }
+
+    Map<DriftKey, Drift> found = new TreeMap<>();
+    Set<String> apiUidsWithMismatch = new HashSet<>();
+
+    for (PodRecord k : kubeletPods) {
+      if (k.isStatic()) {
+        // Static pods run under their config hash; the API side of one is a mirror pod with a
+        // UID of its own, so only the mirror annotation pairs them.
+        if (!apiMirrorKeys.contains(k.staticKey()) && !k.deleting()) {
+          add(found, new Drift.MissingMirrorPod(k.ref()));
+        }
+        continue;
+      }
+      PodRecord a = apiByUid.get(k.uid());
+      if (a != null) {
+        if (graceOver(a, now)) {
+          add(found, new Drift.StuckTerminating(a.ref(), a.deletionTimestamp(), Source.KUBELET));
+        } else {
+          List<String> fields = differingFields(a, k);
+          if (!fields.isEmpty()) {
+            add(found, new Drift.StaleKubeletView(a.ref(), fields));
+          }
+        }
+        continue;
+      }
+      PodRecord sameName = apiNonMirrorByName.get(Name.of(k));
+      if (sameName != null) {
+        // A recreated pod: one drift about the API's current pod, not an orphan plus a pod the
+        // kubelet does not know.
+        add(found, new Drift.UidMismatch(sameName.ref(), k.uid()));
+        apiUidsWithMismatch.add(sameName.uid());
+        continue;
+      }
+      if (!k.terminal()) {
+        add(found, new Drift.OrphanedPod(k.ref(), Source.KUBELET));
+      }
+    }
+
+    for (PodRecord a : apiPods) {
+      if (a.isMirror() || kubeletByUid.containsKey(a.uid())) {
+        continue;
+      }
+      // A terminal pod has nothing left to run, and a deleting one is judged by the runtime;
+      // an absent kubelet copy of either is normal housekeeping.
+      if (apiUidsWithMismatch.contains(a.uid()) || a.terminal() || a.deleting()) {
+        continue;
+      }
+      add(found, new Drift.UnknownToKubelet(a.ref()));
+    }
+
+    runtime.ifPresent(
+        rt -> {
+          for (RuntimePod p : sortedRuntime(rt.podsByUid().values())) {
+            PodRecord a = apiByUid.get(p.uid());
+            if (a != null) {
+              if (a.terminal() && !p.runningContainers().isEmpty()) {
+                add(found, new Drift.TerminalButRunning(a.ref(), a.phase()));
+              }
+              // When the kubelet still lists it, the kubelet-side StuckTerminating already says
+              // so; one finding per pod.
+              if (graceOver(a, now) && !kubeletByUid.containsKey(p.uid())) {
+                add(
+                    found,
+                    new Drift.StuckTerminating(a.ref(), a.deletionTimestamp(), Source.RUNTIME));
+              }
+            } else if (!kubeletStaticKeys.contains(p.uid())
+                && !apiMirrorKeys.contains(p.uid())
+                && !kubeletByUid.containsKey(p.uid())) {
+              // Not a static pod (those run under their config hash), and not one the
+              // kubelet-side rules above already judged (as an orphan or a recreated pod).
+              add(found, new Drift.OrphanedPod(p.ref(), Source.RUNTIME));
+            }
+          }
+          for (PodRecord a : apiPods) {
+            if (a.terminal() || a.deleting()) {
+              continue;
+            }
+            boolean listed =
+                a.isMirror()
+                    ? kubeletStaticKeys.contains(a.configMirror())
+                    : kubeletByUid.containsKey(a.uid());
+            if (!listed) {
+              continue;
+            }
+            String runtimeUid = a.isMirror() ? a.configMirror() : a.uid();
+            RuntimePod p = rt.podsByUid().get(runtimeUid);
+            Set<String> running = p == null ? Set.of() : p.runningContainers();
+            List<String> missing = new ArrayList<>();
+            for (ContainerStatusRecord c : a.containers()) {
+              if (c.state() == ContainerState.RUNNING && !running.contains(c.name())) {
+                missing.add(c.name());
+              }
+            }
+            if (!missing.isEmpty()) {
+              add(found, new Drift.ContainerNotRunning(a.ref(), missing));
+            }
+          }
+        });
+
+    return List.copyOf(found.values());
+  }
+
+  /**
+   * The fields in which the kubelet's copy lags the API server's, in a fixed order. Never the
+   * resourceVersion: the kubelet keeps the one of the copy it first saw.
+   */
+  static List<String> differingFields(PodRecord api, PodRecord kubelet) {
+    List<String> fields = new ArrayList<>(5);
+    if (!Objects.equals(api.deletionTimestamp(), kubelet.deletionTimestamp())) {
+      fields.add("metadata.deletionTimestamp");
+    }
+    if (api.labelsHash() != kubelet.labelsHash()) {
+      fields.add("metadata.labels");
+    }
+    if (api.annotationsHash() != kubelet.annotationsHash()) {
+      fields.add("metadata.annotations");
+    }
+    if (api.specHash() != kubelet.specHash()) {
+      fields.add("spec");
+    }
+    if (api.statusHash() != kubelet.statusHash()) {
+      fields.add("status");
+    }
+    return fields;
+  }
+
+  /** Deleting, and the deletionTimestamp (request time + grace) lies in the past. */
+  private static boolean graceOver(PodRecord a, Instant now) {
+    return a.deleting() && now.isAfter(a.deletionTimestamp());
+  }
+
+  /** Keeps the first finding for a key: loops run in a fixed order, so the choice is stable. */
+  private static void add(Map<DriftKey, Drift> found, Drift d) {
+    found.putIfAbsent(d.key(), d);
+  }
+
+  private static List<PodRecord> sorted(Collection<PodRecord> pods) {
+    List<PodRecord> list = new ArrayList<>(pods);
+    list.sort(BY_REF);
+    return list;
+  }
+
+  private static List<RuntimePod> sortedRuntime(Collection<RuntimePod> pods) {
+    List<RuntimePod> list = new ArrayList<>(pods);
+    list.sort(RUNTIME_BY_REF);
+    return list;
+  }
+}
