@@ -7,6 +7,8 @@ import dev.stateprobe.drift.DriftDetector;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.DriftTracker;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.drift.Transition;
+import dev.stateprobe.drift.Trust;
 import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.kubelet.KubeletException;
 import dev.stateprobe.kubelet.KubeletSource;
@@ -198,22 +200,25 @@ public final class Agent implements AutoCloseable {
     }
     Snapshot snapshot =
         new Snapshot(
-            id, now, api, Optional.ofNullable(lastKubelet), podsOk, Optional.ofNullable(lastRuntime));
-    TrustGate.Trust trust =
+            id,
+            now,
+            api,
+            Optional.ofNullable(lastKubelet),
+            podsOk,
+            Optional.ofNullable(lastRuntime),
+            !runtimeFailed);
+    Trust trust =
         TrustGate.evaluate(snapshot, config.pollInterval(), config.detection().quietPeriod());
-    if (trust.trusted() && runtimeFailed) {
-      trust = new TrustGate.Trust(false, List.of("runtime_poll_failed"));
-    }
 
     List<Drift> seen =
         trust.trusted()
             ? detector.detect(api, lastKubelet, snapshot.runtime(), now)
             : List.of();
     DriftTracker.Step step = tracker.step(trust.trusted(), seen, now);
-    tracker = step.tracker();
+    tracker = step.next();
 
     logTrust(id, trust);
-    for (DriftTracker.Transition t : step.transitions()) {
+    for (Transition t : step.transitions()) {
       logTransition(id, t);
     }
     record(snapshot, trust, step);
@@ -231,7 +236,7 @@ public final class Agent implements AutoCloseable {
     return result;
   }
 
-  private void logTrust(long id, TrustGate.Trust trust) {
+  private void logTrust(long id, Trust trust) {
     if (lastTrusted == null || lastTrusted != trust.trusted()) {
       if (trust.trusted()) {
         LOG.info("event=trust_regained cycle={}", id);
@@ -242,7 +247,7 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  private static void logTransition(long id, DriftTracker.Transition t) {
+  private static void logTransition(long id, Transition t) {
     TrackedDrift d = t.drift();
     String event =
         switch (t.type()) {
@@ -263,7 +268,7 @@ public final class Agent implements AutoCloseable {
         d.drift().detail());
   }
 
-  private void record(Snapshot s, TrustGate.Trust trust, DriftTracker.Step step) {
+  private void record(Snapshot s, Trust trust, DriftTracker.Step step) {
     metrics.cycle(trust.trusted(), trust.trusted() ? null : trust.reasons().getFirst());
     metrics.view(Metrics.View.API, s.controlPlane().size(), s.controlPlane().observedAt().toEpochMilli());
     s.kubelet().ifPresent(k -> metrics.view(Metrics.View.KUBELET, k.size(), k.observedAt().toEpochMilli()));
@@ -271,11 +276,11 @@ public final class Agent implements AutoCloseable {
     metrics.runtimeViewAvailable(kubelet.runtimeAvailable());
     Map<DriftKind, Integer> active = new EnumMap<>(DriftKind.class);
     Map<DriftKind, Integer> suspected = new EnumMap<>(DriftKind.class);
-    for (TrackedDrift d : step.tracker().current()) {
+    for (TrackedDrift d : step.next().current()) {
       (d.confirmed() ? active : suspected).merge(d.drift().kind(), 1, Integer::sum);
     }
     metrics.driftCounts(active, suspected);
-    for (DriftTracker.Transition t : step.transitions()) {
+    for (Transition t : step.transitions()) {
       switch (t.type()) {
         case CONFIRMED ->
             metrics.driftConfirmed(

@@ -1,8 +1,8 @@
 package dev.stateprobe.agent;
 
-import dev.stateprobe.drift.DriftTracker;
 import dev.stateprobe.drift.TrackedDrift;
-import dev.stateprobe.drift.TrustGate;
+import dev.stateprobe.drift.Transition;
+import dev.stateprobe.drift.Trust;
 import dev.stateprobe.view.Snapshot;
 import java.util.List;
 import java.util.Optional;
@@ -18,9 +18,9 @@ import java.util.Optional;
  */
 public record CycleResult(
     Snapshot snapshot,
-    TrustGate.Trust trust,
+    Trust trust,
     List<TrackedDrift> drifts,
-    List<DriftTracker.Transition> transitions,
+    List<Transition> transitions,
     Optional<String> kubeletError) {
 
   public CycleResult {

@@ -100,7 +100,12 @@ public final class DriftDetector {
       PodRecord a = apiByUid.get(k.uid());
       if (a != null) {
         if (graceOver(a, now)) {
-          add(found, new Drift.StuckTerminating(a.ref(), a.deletionTimestamp(), Source.KUBELET));
+          // A terminal kubelet copy means the kubelet has finished its part; a pod held after
+          // that only by a finalizer is someone else's business (unless the runtime still runs
+          // it: the runtime rule below says so).
+          if (!k.terminal()) {
+            add(found, new Drift.StuckTerminating(a.ref(), a.deletionTimestamp(), Source.KUBELET));
+          }
         } else {
           List<String> fields = differingFields(a, k);
           if (!fields.isEmpty()) {
@@ -142,9 +147,10 @@ public final class DriftDetector {
               if (a.terminal() && !p.runningContainers().isEmpty()) {
                 add(found, new Drift.TerminalButRunning(a.ref(), a.phase()));
               }
-              // When the kubelet still lists it, the kubelet-side StuckTerminating already says
-              // so; one finding per pod.
-              if (graceOver(a, now) && !kubeletByUid.containsKey(p.uid())) {
+              // When the kubelet still lists a live copy, the kubelet-side StuckTerminating
+              // already says so; one finding per pod.
+              PodRecord k = kubeletByUid.get(p.uid());
+              if (graceOver(a, now) && (k == null || k.terminal())) {
                 add(
                     found,
                     new Drift.StuckTerminating(a.ref(), a.deletionTimestamp(), Source.RUNTIME));

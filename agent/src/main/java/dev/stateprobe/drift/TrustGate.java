@@ -34,6 +34,9 @@ public final class TrustGate {
   /** The kubelet view is older than twice the poll interval. */
   public static final String KUBELET_VIEW_STALE = "kubelet_view_stale";
 
+  /** The runtime view is served, but its last poll failed and no fresh one is left. */
+  public static final String RUNTIME_POLL_FAILED = "runtime_poll_failed";
+
   /** Every reason, in the order {@link #evaluate} reports them: the whole metric tag set. */
   public static final List<String> REASONS =
       List.of(
@@ -42,7 +45,8 @@ public final class TrustGate {
           QUIET_PERIOD,
           NO_KUBELET_VIEW,
           KUBELET_POLL_FAILED,
-          KUBELET_VIEW_STALE);
+          KUBELET_VIEW_STALE,
+          RUNTIME_POLL_FAILED);
 
   private TrustGate() {}
 
@@ -84,6 +88,9 @@ public final class TrustGate {
       if (now.isAfter(k.observedAt().plus(pollInterval.multipliedBy(2)))) {
         reasons.add(KUBELET_VIEW_STALE);
       }
+    }
+    if (!s.runtimePollOk()) {
+      reasons.add(RUNTIME_POLL_FAILED);
     }
     return Trust.of(reasons);
   }

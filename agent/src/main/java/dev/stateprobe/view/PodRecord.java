@@ -70,9 +70,13 @@ public record PodRecord(
     return "Succeeded".equals(phase) || "Failed".equals(phase);
   }
 
-  /** A pod the kubelet read from a file or URL rather than from the API server. */
+  /**
+   * A pod the kubelet read from a file or URL rather than from the API server. A mirror pod
+   * carries the same {@code config.source} annotation but is the API server's copy, not the
+   * static pod itself.
+   */
   public boolean isStatic() {
-    return "file".equals(configSource) || "http".equals(configSource);
+    return configMirror == null && ("file".equals(configSource) || "http".equals(configSource));
   }
 
   /** The API server's copy of a static pod. */

@@ -11,6 +11,8 @@ import java.util.Optional;
  * @param lastKubeletPollOk whether the most recent poll succeeded (a failed poll keeps the old
  *     view here but makes the cycle untrusted)
  * @param runtime the last runtime view, empty when the runtime view is unavailable
+ * @param runtimePollOk false when the kubelet serves the runtime view but its last poll failed
+ *     and no fresh runtime view is left: the cycle cannot vouch for runtime drifts, nor clear them
  */
 public record Snapshot(
     long cycle,
@@ -18,7 +20,8 @@ public record Snapshot(
     ControlPlaneView controlPlane,
     Optional<KubeletView> kubelet,
     boolean lastKubeletPollOk,
-    Optional<RuntimeView> runtime) {
+    Optional<RuntimeView> runtime,
+    boolean runtimePollOk) {
 
   public Snapshot {
     Objects.requireNonNull(now, "now");

@@ -223,6 +223,15 @@ class DriftDetectorTest {
         c("deletingPodPastItsGracePeriodStillListedIsStuckTerminating")
             .both(webStuck)
             .expect(new StuckTerminating(WEB.ref(), PAST, Source.KUBELET)),
+        c("deletedPodWhoseKubeletCopyIsTerminalIsHeldByAFinalizerNotStuck")
+            .api(webStuck)
+            .kubelet(b(webStuck).phase("Failed").build())
+            .expect(),
+        c("deletedPodWhoseKubeletCopyIsTerminalButStillRunsIsStuckInRuntime")
+            .api(webStuck)
+            .kubelet(b(webStuck).phase("Failed").build())
+            .runtime(rt(WEB, "app"))
+            .expect(new StuckTerminating(WEB.ref(), PAST, Source.RUNTIME)),
         c("stuckTerminatingPodIsNotAlsoStale")
             .api(webStuck)
             .kubelet(b(WEB).statusHash(1).specHash(2).build())

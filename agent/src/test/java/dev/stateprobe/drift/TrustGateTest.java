@@ -34,7 +34,7 @@ class TrustGateTest {
   }
 
   static Snapshot snapshot(ControlPlaneView api, Optional<KubeletView> kubelet, boolean pollOk) {
-    return new Snapshot(1, NOW, api, kubelet, pollOk, Optional.empty());
+    return new Snapshot(1, NOW, api, kubelet, pollOk, Optional.empty(), true);
   }
 
   static Trust evaluate(Snapshot s) {
