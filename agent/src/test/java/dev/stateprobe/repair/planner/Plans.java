@@ -1,0 +1,156 @@
+package dev.stateprobe.repair.planner;
+
+import dev.stateprobe.config.RepairMode;
+import dev.stateprobe.drift.Drift;
+import dev.stateprobe.drift.DriftKey;
+import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.view.PodRef;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Test helpers: a fluent PlanInput with safe defaults, and a compact rendering of decisions. */
+final class Plans {
+  static final Instant NOW = Instant.parse("2026-11-20T12:00:00Z");
+
+  private Plans() {}
+
+  static PodRef pod(String name) {
+    return new PodRef("default", name, "uid-" + name);
+  }
+
+  static TrackedDrift orphan(String name) {
+    return confirmed(new Drift.OrphanedPod(pod(name), Drift.Source.KUBELET));
+  }
+
+  static TrackedDrift stale(String name) {
+    return confirmed(new Drift.StaleKubeletView(pod(name), List.of("labels")));
+  }
+
+  static TrackedDrift confirmed(Drift d) {
+    return new TrackedDrift(d, NOW.minusSeconds(120), NOW.minusSeconds(60), 4);
+  }
+
+  static RepairOption auto(String script) {
+    return new RepairOption(script, RepairOption.Mode.AUTO, 3, Duration.ofSeconds(60));
+  }
+
+  static RepairOption option(String script, RepairOption.Mode mode, int maxAttempts, int cooldownSeconds) {
+    return new RepairOption(script, mode, maxAttempts, Duration.ofSeconds(cooldownSeconds));
+  }
+
+  static ScriptKey key(TrackedDrift d, String script) {
+    return new ScriptKey(d.key(), script);
+  }
+
+  static Builder input() {
+    return new Builder();
+  }
+
+  /** {@code START a#1}, {@code WAIT b#2 backoff}, {@code NONE mode_off}, with {@code dry} for dry runs. */
+  static String render(Decision d) {
+    StringBuilder s = new StringBuilder(d.action().name());
+    d.option().ifPresent(o -> s.append(' ').append(o.script()).append('#').append(d.attempt()));
+    d.throttle().ifPresent(t -> s.append(' ').append(t.tag()));
+    if (d.dryRun()) {
+      s.append(" dry");
+    }
+    return s.toString();
+  }
+
+  static List<String> render(List<Decision> ds) {
+    return ds.stream().map(d -> d.drift().key().target().name() + ": " + render(d)).collect(Collectors.toList());
+  }
+
+  static final class Builder {
+    private final List<TrackedDrift> drifts = new ArrayList<>();
+    private final Map<DriftKey, List<RepairOption>> options = new HashMap<>();
+    private RepairMode mode = RepairMode.ON;
+    private boolean paused;
+    private boolean circuitOpen;
+    private Limits limits = new Limits(10, 100);
+    private final Map<ScriptKey, ScriptHistory> scripts = new LinkedHashMap<>();
+    private final List<Instant> starts = new ArrayList<>();
+    private int running;
+    private final Map<ScriptKey, Approval> approvals = new HashMap<>();
+    private Instant now = NOW;
+
+    Builder drift(TrackedDrift d, RepairOption... opts) {
+      drifts.add(d);
+      if (opts.length > 0) {
+        options.put(d.key(), List.of(opts));
+      }
+      return this;
+    }
+
+    Builder mode(RepairMode m) {
+      mode = m;
+      return this;
+    }
+
+    Builder paused() {
+      paused = true;
+      return this;
+    }
+
+    Builder circuitOpen() {
+      circuitOpen = true;
+      return this;
+    }
+
+    Builder limits(int maxConcurrent, int maxPerHour) {
+      limits = new Limits(maxConcurrent, maxPerHour);
+      return this;
+    }
+
+    Builder history(ScriptKey key, ScriptHistory h) {
+      scripts.put(key, h);
+      if (h.running()) {
+        running++;
+      }
+      return this;
+    }
+
+    Builder running(int n) {
+      running = n;
+      return this;
+    }
+
+    Builder started(Instant... at) {
+      starts.addAll(List.of(at));
+      return this;
+    }
+
+    Builder approval(ScriptKey key, Approval a) {
+      approvals.put(key, a);
+      return this;
+    }
+
+    Builder now(Instant t) {
+      now = t;
+      return this;
+    }
+
+    PlanInput build() {
+      return new PlanInput(
+          drifts,
+          options,
+          mode,
+          paused,
+          circuitOpen,
+          limits,
+          new RepairHistory(scripts, starts, running),
+          approvals,
+          now);
+    }
+
+    List<String> plan() {
+      return render(RepairPlanner.plan(build()));
+    }
+  }
+}
