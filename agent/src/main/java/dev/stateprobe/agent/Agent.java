@@ -107,9 +107,24 @@ public final class Agent implements AutoCloseable {
     return kubelet;
   }
 
-  /** Starts the periodic cycle on a context of its own; the first cycle runs at once. */
+  /**
+   * Runs {@code task} on the agent's context (creating it on first use), so that work that shares
+   * the loop's state, such as the repair controller's start, never races the loop.
+   */
+  public <T> Future<T> onContext(java.util.function.Supplier<Future<T>> task) {
+    if (context == null) {
+      context = vertx.getOrCreateContext();
+    }
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> task.get().onComplete(p));
+    return p.future();
+  }
+
+  /** Starts the periodic cycle on the agent's context; the first cycle runs at once. */
   public void start() {
-    context = vertx.getOrCreateContext();
+    if (context == null) {
+      context = vertx.getOrCreateContext();
+    }
     context.runOnContext(
         v -> {
           timerId = vertx.setPeriodic(0, config.pollInterval().toMillis(), id -> tick());

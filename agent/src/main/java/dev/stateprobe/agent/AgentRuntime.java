@@ -4,6 +4,15 @@ import dev.stateprobe.Main;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.controlplane.ControlPlaneSource;
 import dev.stateprobe.controlplane.PodInformerSource;
+import dev.stateprobe.controlplane.PodLister;
+import dev.stateprobe.events.EventRecorder;
+import dev.stateprobe.repair.RepairController;
+import dev.stateprobe.repair.Revalidator;
+import dev.stateprobe.repair.catalog.CatalogException;
+import dev.stateprobe.repair.catalog.CatalogWatcher;
+import dev.stateprobe.repair.exec.DefaultProcessRunner;
+import dev.stateprobe.repair.exec.ScriptExecutor;
+import dev.stateprobe.repair.job.JobStore;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.http.HttpApi;
 import dev.stateprobe.kubelet.ApiProxyKubeletSource;
@@ -18,8 +27,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.time.Clock;
 import java.time.Duration;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +53,8 @@ public final class AgentRuntime implements AutoCloseable {
   private final WorkerExecutor worker;
   private Agent agent;
   private HttpApi http;
+  private RepairController repair;
+  private CatalogWatcher catalog;
 
   private AgentRuntime(AgentConfig config, Metrics metrics, WorkerExecutor worker) {
     this.config = config;
@@ -47,9 +62,38 @@ public final class AgentRuntime implements AutoCloseable {
     this.worker = worker;
   }
 
+  /** Options that only the simulated node and tests set. */
+  public record Options(Map<String, String> scriptEnv, ScriptExecutor.Settings scriptSettings, Duration catalogCheck) {
+    public static Options defaults(AgentConfig config, KubernetesClient client) {
+      return new Options(
+          defaultScriptEnv(client),
+          ScriptExecutor.Settings.defaults(config.repair().scriptTempDir()),
+          Duration.ofSeconds(10));
+    }
+  }
+
+  /**
+   * What scripts need to reach the API server as the agent: its URL and, in a pod, the
+   * service-account token and CA files (paths only; scripts read them).
+   */
+  static Map<String, String> defaultScriptEnv(KubernetesClient client) {
+    Map<String, String> env = new LinkedHashMap<>();
+    String url = client.getMasterUrl().toString();
+    env.put("STATE_PROBE_API_URL", url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+    Path sa = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
+    if (Files.isReadable(sa.resolve("token"))) {
+      env.put("STATE_PROBE_API_TOKEN_FILE", sa.resolve("token").toString());
+    }
+    if (Files.isReadable(sa.resolve("ca.crt"))) {
+      env.put("STATE_PROBE_API_CA_FILE", sa.resolve("ca.crt").toString());
+    }
+    return env;
+  }
+
   /**
    * Builds and starts everything; the future completes when the HTTP port is bound (the informer
-   * and the first poll go on in the background: {@code /readyz} says when they are done).
+   * and the first poll go on in the background: {@code /readyz} says when they are done). Fails
+   * when the catalog is invalid: an agent that cannot know its scripts must not start.
    */
   public static Future<AgentRuntime> start(
       Vertx vertx,
@@ -57,6 +101,16 @@ public final class AgentRuntime implements AutoCloseable {
       KubernetesClient client,
       PrometheusMeterRegistry registry,
       Clock clock) {
+    return start(vertx, config, client, registry, clock, Options.defaults(config, client));
+  }
+
+  public static Future<AgentRuntime> start(
+      Vertx vertx,
+      AgentConfig config,
+      KubernetesClient client,
+      PrometheusMeterRegistry registry,
+      Clock clock,
+      Options options) {
     Metrics metrics = new Metrics(registry, Main.version(), clock::millis);
     WorkerExecutor worker = vertx.createSharedWorkerExecutor(WORKER_POOL, 2);
     AgentRuntime rt = new AgentRuntime(config, metrics, worker);
@@ -75,12 +129,43 @@ public final class AgentRuntime implements AutoCloseable {
       informer.start();
       rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
       rt.closeables.push(rt.agent);
+      Reports reports = new Reports();
+      rt.catalog = CatalogWatcher.open(vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
+      rt.closeables.push(rt.catalog);
+      rt.catalog.start();
+      rt.repair =
+          new RepairController(
+              config,
+              client,
+              new JobStore(client, worker, config.nodeName(), clock),
+              rt.catalog::current,
+              new ScriptExecutor(DefaultProcessRunner.create(), clock, options.scriptSettings()),
+              new EventRecorder(client, worker, config.nodeName(), metrics, clock),
+              new Revalidator(client, worker, informer, kubelet, new PodLister(client, config.nodeName(), decoder), clock),
+              metrics,
+              clock,
+              worker,
+              reports,
+              options.scriptEnv());
+      rt.closeables.push(rt.repair);
+      rt.agent.onCycle(rt.repair::onCycle);
       Duration stall = max(Duration.ofSeconds(60), config.pollInterval().multipliedBy(10));
-      rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, new Reports(), clock, stall);
+      rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
       logStart(config, kubelet);
-      rt.agent.start();
-      return rt.http.start(config.httpPort()).map(s -> rt).onFailure(e -> rt.close());
+      // Restart safety before the first cycle: interrupted records are marked, then read back.
+      return rt.agent
+          .onContext(rt.repair::start)
+          .compose(v -> rt.http.start(config.httpPort()))
+          .map(
+              s -> {
+                rt.agent.start();
+                return rt;
+              })
+          .onFailure(e -> rt.close());
+    } catch (CatalogException e) {
+      rt.close();
+      return Future.failedFuture(e);
     } catch (RuntimeException e) {
       rt.close();
       return Future.failedFuture(e);
@@ -105,6 +190,14 @@ public final class AgentRuntime implements AutoCloseable {
 
   public Agent agent() {
     return agent;
+  }
+
+  public RepairController repair() {
+    return repair;
+  }
+
+  public CatalogWatcher catalog() {
+    return catalog;
   }
 
   public ControlPlaneSource controlPlane() {
