@@ -1,0 +1,226 @@
+package dev.stateprobe.manifests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stateprobe.config.ConfigLoader;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Docker cannot run here, so every step of the Dockerfile that can be checked against the
+ * repository is: the sources it copies exist and cover every Maven module, the jar it takes is
+ * the one the pom builds, and what the image promises (user, port, JVM flags, catalog path)
+ * agrees with the DaemonSet and the agent's defaults.
+ */
+// One instance for all tests: the files are parsed once; no test changes them.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DockerfileTest {
+  private final RepoFiles repo = new RepoFiles();
+  private final List<Instruction> instructions = parse(repo.read(repo.resolve("Dockerfile")));
+  private final Container agent =
+      repo.object(repo.manifests().resolve("base/daemonset.yaml"), DaemonSet.class)
+          .getSpec().getTemplate().getSpec().getContainers().get(0);
+
+  record Instruction(int stage, String keyword, String args) {}
+
+  /** Joins continuation lines, drops comments, numbers the stages from 0. */
+  static List<Instruction> parse(String text) {
+    List<Instruction> out = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    int stage = -1;
+    for (String line : text.split("\n")) {
+      String trimmed = line.strip();
+      if (trimmed.startsWith("#") || (trimmed.isEmpty() && current.isEmpty())) {
+        continue;
+      }
+      boolean continues = trimmed.endsWith("\\");
+      current.append(continues ? trimmed.substring(0, trimmed.length() - 1) : trimmed).append(' ');
+      if (!continues) {
+        String joined = current.toString().strip().replaceAll("\\s+", " ");
+        current.setLength(0);
+        int space = joined.indexOf(' ');
+        String keyword = joined.substring(0, space).toUpperCase(java.util.Locale.ROOT);
+        if (keyword.equals("FROM")) {
+          stage++;
+        }
+        out.add(new Instruction(stage, keyword, joined.substring(space + 1)));
+      }
+    }
+    return out;
+  }
+
+  private List<Instruction> all(String keyword) {
+    return instructions.stream().filter(i -> i.keyword().equals(keyword)).toList();
+  }
+
+  private String only(String keyword) {
+    List<Instruction> found = all(keyword);
+    assertEquals(1, found.size(), "one " + keyword);
+    return found.get(0).args();
+  }
+
+  @Test
+  void buildsOnTheTemurinJdkAndRunsOnTheAlpineJre() {
+    assertEquals(
+        List.of("eclipse-temurin:25-jdk AS build", "eclipse-temurin:25-jre-alpine"),
+        all("FROM").stream().map(Instruction::args).toList());
+  }
+
+  @Test
+  void copiesTheWrapperAndEveryMavenModule() {
+    Set<String> expected = new TreeSet<>(Set.of("mvnw ./", ".mvn/ .mvn/", "pom.xml ./"));
+    Matcher modules = Pattern.compile("<module>([^<]+)</module>").matcher(repo.read(repo.resolve("pom.xml")));
+    int count = 0;
+    while (modules.find()) {
+      String m = modules.group(1).strip();
+      expected.add(m + "/pom.xml " + m + "/");
+      expected.add(m + "/src/main/ " + m + "/src/main/");
+      count++;
+    }
+    assertTrue(count >= 1, "the root pom lists its modules");
+    Set<String> copied = new TreeSet<>();
+    for (Instruction i : all("COPY")) {
+      if (i.stage() == 0) {
+        copied.add(i.args());
+      }
+    }
+    assertEquals(expected, copied);
+    for (String copy : copied) {
+      String source = copy.substring(0, copy.indexOf(' '));
+      assertTrue(Files.exists(repo.resolve(source)), "COPY source " + source + " is missing");
+    }
+  }
+
+  @Test
+  void buildsWithTheWrapperAndLeavesTheTestsToCi() {
+    List<Instruction> runs = all("RUN").stream().filter(i -> i.stage() == 0).toList();
+    assertEquals(1, runs.size());
+    assertTrue(runs.get(0).args().endsWith("./mvnw -B -ntp -DskipTests package"), runs.get(0).args());
+    assertTrue(Files.isExecutable(repo.resolve("mvnw")), "COPY keeps mvnw's mode: it must be executable");
+  }
+
+  @Test
+  void takesTheShadedJarThatTheAgentPomBuilds() {
+    Matcher finalName =
+        Pattern.compile("<finalName>([^<]+)</finalName>").matcher(repo.read(repo.resolve("agent/pom.xml")));
+    assertTrue(finalName.find(), "agent/pom.xml names its shaded jar");
+    String jar = "/src/agent/target/" + finalName.group(1) + ".jar";
+    List<String> fromBuild =
+        all("COPY").stream().map(Instruction::args).filter(a -> a.startsWith("--from=build ")).toList();
+    assertEquals(List.of("--from=build " + jar + " /opt/state-probe/state-probe.jar"), fromBuild);
+    assertEquals("/src", only("WORKDIR"));
+  }
+
+  @Test
+  void startsTheAgentFromThatJarByDefault() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(
+        List.of("java", "-jar", "/opt/state-probe/state-probe.jar"),
+        List.of(json.readValue(only("ENTRYPOINT"), String[].class)));
+    assertEquals(List.of("agent"), List.of(json.readValue(only("CMD"), String[].class)));
+    assertEquals(List.of("agent"), agent.getArgs());
+  }
+
+  @Test
+  void installsTheCatalogWhereTheAgentLooksByDefault() {
+    String catalog = ConfigLoader.DEFAULT_CATALOG.toString();
+    String dir = ConfigLoader.DEFAULT_CATALOG.getParent().toString() + "/";
+    List<String> copies =
+        all("COPY").stream().filter(i -> i.stage() == 1).map(Instruction::args)
+            .filter(a -> a.contains("repair-scripts/")).toList();
+    assertEquals(
+        List.of(
+            "--chmod=0555 repair-scripts/*.sh " + dir,
+            "--chmod=0444 repair-scripts/catalog.yaml " + catalog),
+        copies);
+  }
+
+  @Test
+  void installsOnlyWhatTheScriptsNeedFromAlpinesRepositories() {
+    List<Instruction> runs = all("RUN").stream().filter(i -> i.stage() == 1).toList();
+    assertEquals(1, runs.size());
+    assertTrue(runs.get(0).args().startsWith("apk add --no-cache bash curl jq cri-tools && "), runs.get(0).args());
+    assertTrue(all("ADD").isEmpty(), "no ADD: it can fetch URLs");
+    for (Instruction i : instructions) {
+      assertFalse(i.args().contains("http://") || i.args().contains("https://"), "a download in " + i);
+    }
+  }
+
+  @Test
+  void runsAsTheNumericUserTheDaemonSetExpects() {
+    assertEquals(
+        agent.getSecurityContext().getRunAsUser() + ":" + agent.getSecurityContext().getRunAsGroup(),
+        only("USER"));
+    assertTrue(only("USER").matches("[0-9]+:[0-9]+"), "numeric, so runAsNonRoot can be verified");
+    assertEquals("65532:65532", only("USER"));
+  }
+
+  @Test
+  void exposesTheDaemonSetsPort() {
+    assertEquals(String.valueOf(agent.getPorts().get(0).getContainerPort()), only("EXPOSE"));
+  }
+
+  @Test
+  void setsTheSameJvmFlagsAsTheDaemonSet() {
+    String env = only("ENV");
+    String prefix = "JAVA_TOOL_OPTIONS=\"";
+    assertTrue(env.startsWith(prefix) && env.endsWith("\""), env);
+    String flags = env.substring(prefix.length(), env.length() - 1);
+    assertEquals(String.join(" ", DaemonSetTest.JVM_FLAGS), flags);
+    String daemonSet =
+        agent.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst()
+            .orElseThrow().getValue();
+    assertEquals(daemonSet, flags);
+  }
+
+  @Test
+  void dockerignoreDropsBuildOutputAndGitButNothingTheBuildCopies() {
+    List<PathMatcher> ignored = new ArrayList<>();
+    for (String line : repo.read(repo.resolve(".dockerignore")).split("\n")) {
+      String p = line.strip();
+      if (!p.isEmpty() && !p.startsWith("#")) {
+        ignored.add(FileSystems.getDefault().getPathMatcher("glob:" + p));
+      }
+    }
+    assertTrue(isIgnored(ignored, "agent/target"), "agent/target");
+    assertTrue(isIgnored(ignored, ".git"), ".git");
+    for (Instruction i : all("COPY")) {
+      String[] parts = i.args().split(" ");
+      if (parts[0].startsWith("--from=")) {
+        continue;
+      }
+      String source = parts[0].startsWith("--") ? parts[1] : parts[0];
+      String concrete = source.replace("*", "x").replaceAll("/$", "");
+      assertFalse(isIgnored(ignored, concrete), source + " is copied but .dockerignore drops it");
+    }
+  }
+
+  /** A path is ignored when a pattern matches it or one of the folders above it. */
+  private static boolean isIgnored(List<PathMatcher> patterns, String path) {
+    Path p = Path.of(path);
+    for (int n = 1; n <= p.getNameCount(); n++) {
+      Path prefix = p.subpath(0, n);
+      for (PathMatcher m : patterns) {
+        if (m.matches(prefix)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+}
