@@ -64,9 +64,18 @@ public final class AgentRuntime implements AutoCloseable {
 
   /** Options that only the simulated node and tests set. */
   public record Options(Map<String, String> scriptEnv, ScriptExecutor.Settings scriptSettings, Duration catalogCheck) {
-    public static Options defaults(AgentConfig config, KubernetesClient client) {
+    /**
+     * @param env the process environment: {@code CONTAINER_RUNTIME_ENDPOINT} (set by the
+     *     host-repair overlay for crictl) is passed through to scripts
+     */
+    public static Options defaults(AgentConfig config, KubernetesClient client, Map<String, String> env) {
+      Map<String, String> scriptEnv = defaultScriptEnv(client);
+      String runtimeEndpoint = env.get("CONTAINER_RUNTIME_ENDPOINT");
+      if (runtimeEndpoint != null && !runtimeEndpoint.isBlank()) {
+        scriptEnv.put("CONTAINER_RUNTIME_ENDPOINT", runtimeEndpoint);
+      }
       return new Options(
-          defaultScriptEnv(client),
+          Map.copyOf(scriptEnv),
           ScriptExecutor.Settings.defaults(config.repair().scriptTempDir()),
           Duration.ofSeconds(10));
     }
@@ -101,7 +110,7 @@ public final class AgentRuntime implements AutoCloseable {
       KubernetesClient client,
       PrometheusMeterRegistry registry,
       Clock clock) {
-    return start(vertx, config, client, registry, clock, Options.defaults(config, client));
+    return start(vertx, config, client, registry, clock, Options.defaults(config, client, Map.of()));
   }
 
   public static Future<AgentRuntime> start(

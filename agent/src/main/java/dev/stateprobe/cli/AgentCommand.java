@@ -58,7 +58,8 @@ public final class AgentCommand {
     AgentRuntime runtime;
     try {
       runtime =
-          AgentRuntime.start(vertx, config, client, registry, Clock.systemUTC())
+          AgentRuntime.start(
+                  vertx, config, client, registry, Clock.systemUTC(), AgentRuntime.Options.defaults(config, client, env))
               .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       err.println("state-probe: start-up failed: " + e.getMessage());
