@@ -394,6 +394,19 @@ class CatalogLoaderTest {
   }
 
   @Test
+  void theShippedCatalogIsValid() throws CatalogException {
+    Path shipped = Path.of("..", "repair-scripts", "catalog.yaml").toAbsolutePath().normalize();
+    Catalog c = CatalogLoader.load(shipped);
+    assertEquals(
+        List.of(
+            "remove-orphaned-sandbox",
+            "force-delete-stuck-pod",
+            "recreate-controlled-pod",
+            "restart-kubelet"),
+        c.entries().stream().map(CatalogEntry::name).toList());
+  }
+
+  @Test
   void utf8TextIsRead() throws Exception {
     Files.write(file, "# répare\nscripts: []\n".getBytes(StandardCharsets.UTF_8));
     assertEquals(List.of(), CatalogLoader.load(file).entries());
