@@ -101,7 +101,10 @@ public final class CatalogWatcher implements AutoCloseable {
   /** Starts the periodic check. */
   public synchronized void start() {
     if (timerId < 0) {
-      timerId = vertx.setPeriodic(interval.toMillis(), id -> checkNow());
+      timerId =
+          vertx.setPeriodic(
+              interval.toMillis(),
+              id -> checkNow().onFailure(e -> LOG.warn("catalog check failed: {}", e.toString())));
     }
   }
 

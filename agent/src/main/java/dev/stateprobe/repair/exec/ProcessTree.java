@@ -20,10 +20,10 @@ final class ProcessTree {
   private final ProcessHandle root;
   private final Set<ProcessHandle> seen = new LinkedHashSet<>();
 
-  /** How ending the tree went: processes that got SIGTERM, and those that needed SIGKILL. */
-  record Ending(int terminated, int killed) {
+  /** How ending the tree went: processes that were running, and how many needed SIGKILL. */
+  record Ending(int processes, int killed) {
     boolean nothingLeft() {
-      return terminated == 0 && killed == 0;
+      return processes == 0;
     }
   }
 
@@ -97,13 +97,16 @@ final class ProcessTree {
       kill();
       throw e;
     }
-    return new Ending(termed.size(), left.isEmpty() ? 0 : kill());
+    Set<ProcessHandle> killed = left.isEmpty() ? Set.of() : kill();
+    Set<ProcessHandle> all = new HashSet<>(termed);
+    all.addAll(killed);
+    return new Ending(all.size(), killed.size());
   }
 
   /**
    * SIGKILL until nothing runs (bounded: a fork loop faster than this is not worth waiting for).
    */
-  private int kill() {
+  private Set<ProcessHandle> kill() {
     Set<ProcessHandle> killed = new HashSet<>();
     long deadline = System.nanoTime() + KILL_PATIENCE.toNanos();
     List<ProcessHandle> left = running();
@@ -120,6 +123,6 @@ final class ProcessTree {
       }
       left = running();
     }
-    return killed.size();
+    return killed;
   }
 }

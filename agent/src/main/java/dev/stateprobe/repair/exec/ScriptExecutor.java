@@ -193,19 +193,24 @@ public final class ScriptExecutor {
           break;
         }
       }
+      if (!exited && !process.isAlive()) {
+        exited = true; // finished between the last look and the deadline
+      }
       ending = tree.end(settings.killGrace());
       process.waitFor(KILL_REAP.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      // The interrupt flag is clear here, so the cleanup can wait; it is set again below.
       try {
         tree.end(Duration.ZERO);
       } catch (InterruptedException again) {
-        Thread.currentThread().interrupt();
+        // a second interrupt: the tree was sent SIGKILL already
       }
+      String output = finish(reader, writer, tail);
+      Thread.currentThread().interrupt();
       return done(
           ScriptOutcome.FAILED,
           null,
-          finish(reader, writer, tail),
+          output,
           startedAt,
           inv.entryName() + ": interrupted (agent shutting down); its processes were killed");
     }
@@ -230,9 +235,7 @@ public final class ScriptExecutor {
     int code = process.exitValue();
     ScriptOutcome outcome = ScriptOutcome.ofExitCode(code);
     String leftovers =
-        ending.nothingLeft()
-            ? ""
-            : "; ended " + (ending.terminated() + ending.killed()) + " processes it left running";
+        ending.nothingLeft() ? "" : "; ended " + ending.processes() + " processes it left running";
     return done(
         outcome,
         code,

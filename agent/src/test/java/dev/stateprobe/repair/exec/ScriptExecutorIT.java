@@ -136,6 +136,58 @@ class ScriptExecutorIT {
   }
 
   @Test
+  void timeoutThatSigtermEndsDoesNotWaitForTheGrace() {
+    executor =
+        new ScriptExecutor(
+            DefaultProcessRunner.create(),
+            Clock.systemUTC(),
+            ScriptExecutor.Settings.defaults(base).withKillGrace(Duration.ofSeconds(20)));
+    long t0 = System.nanoTime();
+    ScriptResult r =
+        executor.run(invocation(SCRIPTS.resolve("sleepy.sh"), Duration.ofSeconds(1), Map.of()));
+    long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+    assertEquals(ScriptOutcome.TIMED_OUT, r.outcome());
+    assertEquals("sleepy: timed out after 1000ms; ended by SIGTERM", r.reason());
+    assertEquals("sleeping\n", r.output());
+    assertTrue(tookMillis < 10_000, "took " + tookMillis + "ms: waited for the 20 s grace");
+  }
+
+  @Test
+  void interruptedRunKillsTheScriptAndKeepsTheInterrupt() throws Exception {
+    Path pidFile = temp.resolve("pid");
+    ScriptResult[] result = new ScriptResult[1];
+    boolean[] interruptKept = new boolean[1];
+    Thread runner =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  result[0] =
+                      executor.run(
+                          invocation(
+                              SCRIPTS.resolve("sleepy.sh"),
+                              Duration.ofSeconds(60),
+                              Map.of("TEST_PID_FILE", pidFile.toString())));
+                  interruptKept[0] = Thread.currentThread().isInterrupted();
+                });
+    await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(pidFile));
+    long pid = Long.parseLong(Files.readString(pidFile).strip());
+    runner.interrupt();
+    runner.join(Duration.ofSeconds(20));
+    assertFalse(runner.isAlive());
+    assertEquals(ScriptOutcome.FAILED, result[0].outcome());
+    assertNull(result[0].exitCode());
+    assertEquals(
+        "sleepy: interrupted (agent shutting down); its processes were killed", result[0].reason());
+    assertTrue(interruptKept[0]);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertEquals(List.of(), running(List.of(pid))));
+    try (Stream<Path> left = Files.list(base)) {
+      assertEquals(List.of(), left.toList(), "working directory removed");
+    }
+  }
+
+  @Test
   void processesLeftRunningAfterAnExitAreEnded() throws Exception {
     ScriptResult r =
         executor.run(invocation(SCRIPTS.resolve("leftover.sh"), Duration.ofSeconds(20), Map.of()));
