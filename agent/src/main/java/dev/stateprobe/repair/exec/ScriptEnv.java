@@ -1,6 +1,7 @@
 package dev.stateprobe.repair.exec;
 
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -65,6 +66,6 @@ public final class ScriptEnv {
     env.put(DRY_RUN, Boolean.toString(invocation.dryRun()));
     env.put(DRIFT_FILE, workDir.resolve(DRIFT_FILE_NAME).toString());
     env.putAll(invocation.extraEnv());
-    return java.util.Collections.unmodifiableMap(env);
+    return Collections.unmodifiableMap(env);
   }
 }

@@ -3,6 +3,7 @@ package dev.stateprobe.repair.exec;
 import dev.stateprobe.drift.DriftKind;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -69,7 +70,7 @@ public record ScriptInvocation(
           envValue("extraEnv " + k, v);
           copy.put(k, v);
         });
-    extraEnv = java.util.Collections.unmodifiableMap(copy);
+    extraEnv = Collections.unmodifiableMap(copy);
   }
 
   private static void envValue(String what, String value) {

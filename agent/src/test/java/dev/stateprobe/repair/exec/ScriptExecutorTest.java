@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -175,6 +176,6 @@ class ScriptExecutorTest {
             "timed_out",
             "not_executable",
             "missing"),
-        java.util.Arrays.stream(ScriptOutcome.values()).map(ScriptOutcome::tag).toList());
+        Arrays.stream(ScriptOutcome.values()).map(ScriptOutcome::tag).toList());
   }
 }

@@ -3,6 +3,7 @@ package dev.stateprobe.repair.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stateprobe.drift.DriftKind;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -309,6 +311,14 @@ class ShippedScriptsIT {
   @Nested
   class RecreateControlledPod {
     private static final String S = "recreate-controlled-pod";
+
+    @BeforeEach
+    void needsJq() {
+      assumeTrue(
+          Stream.of(ScriptEnv.DEFAULT_PATH.split(":"))
+              .anyMatch(d -> Files.isExecutable(Path.of(d, "jq"))),
+          "jq is not installed: recreate-controlled-pod.sh was NOT tested (apt-get install jq)");
+    }
 
     private String pod(String uid, String owners) {
       return "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-7d9f-abcde\",\"namespace\":\"shop\","
