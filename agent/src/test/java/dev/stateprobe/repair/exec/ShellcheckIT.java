@@ -1,0 +1,60 @@
+package dev.stateprobe.repair.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Every shell script of the project, shipped or test double, is shellcheck-clean. */
+class ShellcheckIT {
+  private static final List<Path> FOLDERS =
+      List.of(
+          Path.of("..", "repair-scripts"),
+          Path.of("src/test/resources/repair/scripts"),
+          Path.of("src/test/resources/repair/fakebin"));
+
+  private static Optional<Path> shellcheck() {
+    String path = System.getenv().getOrDefault("PATH", "");
+    return Stream.of(path.split(":"))
+        .filter(d -> !d.isEmpty())
+        .map(d -> Path.of(d, "shellcheck"))
+        .filter(Files::isExecutable)
+        .findFirst();
+  }
+
+  @Test
+  void everyScriptIsShellcheckClean() throws IOException, InterruptedException {
+    Optional<Path> shellcheck = shellcheck();
+    assumeTrue(
+        shellcheck.isPresent(),
+        "shellcheck is not on PATH: the scripts were NOT checked (apt-get install shellcheck;"
+            + " .ci/run installs it)");
+    List<String> argv = new ArrayList<>(List.of(shellcheck.get().toString(), "--format=gcc"));
+    int scripts = 0;
+    for (Path folder : FOLDERS) {
+      try (Stream<Path> files = Files.list(folder)) {
+        for (Path f : files.sorted().toList()) {
+          if (Files.isRegularFile(f) && Files.readString(f).startsWith("#!/usr/bin/env bash")) {
+            argv.add(f.toString());
+            scripts++;
+          }
+        }
+      }
+    }
+    assertEquals(4 + 7 + 4, scripts, "shipped, fixture and fake scripts found");
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assumeTrue(p.waitFor(60, TimeUnit.SECONDS), "shellcheck did not finish in 60 s");
+    assertEquals("", out);
+    assertEquals(0, p.exitValue());
+  }
+}
