@@ -3,6 +3,10 @@ package dev.stateprobe;
 import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.cli.CheckCommand;
 import dev.stateprobe.cli.RepairTestCommand;
+import dev.stateprobe.repair.exec.DefaultProcessRunner;
+import dev.stateprobe.repair.exec.ScriptExecutor;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -48,7 +52,12 @@ public final class Main {
     return switch (mode) {
       case "agent" -> new AgentCommand(System.getenv(), out, err).run(rest);
       case "check" -> new CheckCommand(System.getenv(), out, err).run(rest);
-      case "repair-test" -> new RepairTestCommand().run(rest, out, err);
+      case "repair-test" ->
+          new RepairTestCommand(
+                  DefaultProcessRunner.create(),
+                  Clock.systemUTC(),
+                  ScriptExecutor.Settings.defaults(Path.of(System.getProperty("java.io.tmpdir"))))
+              .run(rest, out, err);
       case "version", "--version" -> {
         out.println("state-probe " + version());
         yield 0;
