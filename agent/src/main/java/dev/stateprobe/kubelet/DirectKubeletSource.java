@@ -172,7 +172,7 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
                       FailureReason.TIMEOUT,
                       what + ": no complete reply within " + settings.requestTimeout()))) {
                 if (request[0] != null) {
-                  request[0].reset(); // HTTP/1.1: closes the connection
+                  abort(request[0]);
                 }
               }
             });
@@ -198,7 +198,7 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
               HttpClientRequest req = created.result();
               request[0] = req;
               if (promise.future().isComplete()) {
-                req.reset(); // the timer fired while connecting
+                abort(req); // the timer fired while connecting
                 return;
               }
               req.send()
@@ -233,7 +233,7 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
                   + " bytes, over the limit of "
                   + limit
                   + " (KUBELET_MAX_BODY_BYTES); not read"));
-      request.reset();
+      abort(request);
       return;
     }
     BoundedBody body = new BoundedBody(limit, declared);
@@ -252,7 +252,7 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
                         + " bytes (KUBELET_MAX_BODY_BYTES) after "
                         + body.length()
                         + " bytes; connection closed"));
-            request.reset();
+            abort(request);
           }
         });
     response.endHandler(
@@ -271,11 +271,20 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
           text.appendBuffer(chunk, 0, Math.min(chunk.length(), ERROR_TEXT_BYTES - text.length()));
           if (text.length() >= ERROR_TEXT_BYTES) {
             promise.tryComplete(new Reply(status, new byte[0], 0, clock.instant(), errorText(text)));
-            request.reset();
+            abort(request);
           }
         });
     response.endHandler(
         v -> promise.tryComplete(new Reply(status, new byte[0], 0, clock.instant(), errorText(text))));
+  }
+
+  /**
+   * Stops a reply for good. On HTTP/1.1 a reset closes the connection (measured with Vert.x 5.0.7:
+   * within 10 ms, after the kubelet had sent ~4 MB that sat in socket buffers), so the kubelet
+   * stops sending and the pool opens a fresh connection next time.
+   */
+  private static void abort(HttpClientRequest request) {
+    request.reset();
   }
 
   private static String errorText(Buffer text) {

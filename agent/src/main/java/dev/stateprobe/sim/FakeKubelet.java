@@ -271,6 +271,11 @@ public final class FakeKubelet implements AutoCloseable {
     }
   }
 
+  /** The body {@code GET /pods} answers now (without faults). */
+  public byte[] podsBody() {
+    return render("/pods").getBytes();
+  }
+
   /** UIDs listed by {@code /pods}, in order. */
   public List<String> podUids() {
     synchronized (lock) {
@@ -501,6 +506,7 @@ public final class FakeKubelet implements AutoCloseable {
       case KubeletFault.Status s -> text(resp, s.code(), "injected fault: HTTP " + s.code());
       case KubeletFault.Garbage g ->
           json(resp, Buffer.buffer("<html>not JSON at all {\"kind\": \"PodList\", "));
+      case KubeletFault.Body b -> json(resp, Buffer.buffer(b.bytes()));
       case KubeletFault.Delay d ->
           vertx.setTimer(
               Math.max(1, d.delay().toMillis()),
@@ -617,7 +623,11 @@ public final class FakeKubelet implements AutoCloseable {
     resp.closeHandler(v -> vertx.cancelTimer(timer));
   }
 
-  /** Writes a valid, mostly blank PodList of exactly {@code o.bytes()}, paced by back-pressure. */
+  /**
+   * Writes a valid, mostly blank PodList of exactly {@code o.bytes()}, one chunk at a time, the
+   * next only once the last has reached the socket. {@code writeQueueFull()} cannot pace it: over
+   * TLS it stays false while a single event-loop task queues any amount.
+   */
   private void oversize(HttpServerResponse resp, KubeletFault.Oversize o) {
     resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     if (o.declareLength()) {
@@ -629,43 +639,44 @@ public final class FakeKubelet implements AutoCloseable {
     java.util.Arrays.fill(blanks, (byte) ' ');
     Buffer blank = Buffer.buffer(blanks);
     long[] written = {0};
-    boolean[] done = {false};
+    boolean[] ended = {false};
+    boolean[] recorded = {false};
     Runnable record =
         () -> {
-          synchronized (lock) {
-            lastOversize = new OversizeOutcome(written[0], o.bytes(), done[0]);
-          }
-        };
-    Runnable pump =
-        new Runnable() {
-          @Override
-          public void run() {
-            while (!resp.closed() && !resp.writeQueueFull() && !done[0]) {
-              long left = o.bytes() - written[0];
-              if (written[0] == 0) {
-                resp.write(Buffer.buffer(LIST_HEAD));
-                written[0] += LIST_HEAD.length;
-              } else if (left <= LIST_TAIL.length) {
-                resp.end(Buffer.buffer(LIST_TAIL)); // the blanks stop exactly LIST_TAIL short
-                written[0] += left;
-                done[0] = true;
-                record.run();
-              } else {
-                int n = (int) Math.min(OVERSIZE_CHUNK, left - LIST_TAIL.length);
-                resp.write(n == OVERSIZE_CHUNK ? blank : blank.getBuffer(0, n));
-                written[0] += n;
-              }
+          if (!recorded[0]) { // on the event loop: close, failure or end, whichever comes first
+            recorded[0] = true;
+            synchronized (lock) {
+              lastOversize = new OversizeOutcome(written[0], o.bytes(), written[0] == o.bytes());
             }
           }
         };
-    resp.drainHandler(v -> pump.run());
-    resp.closeHandler(
-        v -> {
-          if (!done[0]) {
-            record.run();
+    resp.closeHandler(v -> record.run());
+    Runnable[] next = new Runnable[1];
+    next[0] =
+        () -> {
+          if (resp.closed() || ended[0]) {
+            return;
           }
-        });
-    pump.run();
+          long left = o.bytes() - written[0];
+          Buffer chunk;
+          if (written[0] == 0) {
+            chunk = Buffer.buffer(LIST_HEAD);
+          } else if (left <= LIST_TAIL.length) {
+            chunk = Buffer.buffer(LIST_TAIL); // the blanks stop exactly LIST_TAIL short
+          } else {
+            int n = (int) Math.min(OVERSIZE_CHUNK, left - LIST_TAIL.length);
+            chunk = n == OVERSIZE_CHUNK ? blank : blank.getBuffer(0, n);
+          }
+          written[0] += chunk.length();
+          if (written[0] == o.bytes()) {
+            ended[0] = true;
+            resp.end(chunk).onComplete(ar -> record.run());
+            return;
+          } else {
+            resp.write(chunk).onSuccess(v -> next[0].run()).onFailure(t -> record.run());
+          }
+        };
+    next[0].run();
   }
 
   private static void text(HttpServerResponse resp, int status, String body) {

@@ -18,6 +18,18 @@ public sealed interface KubeletFault {
   /** Answer 200 with a body that is not JSON. */
   record Garbage() implements KubeletFault {}
 
+  /** Answer 200 with exactly these bytes as {@code application/json} (a capture verbatim, a crafted list). */
+  record Body(byte[] bytes) implements KubeletFault {
+    public Body {
+      bytes = bytes.clone();
+    }
+
+    @Override
+    public byte[] bytes() {
+      return bytes.clone();
+    }
+  }
+
   /** Wait this long before the head of the normal reply. */
   record Delay(Duration delay) implements KubeletFault {
     public Delay {
@@ -57,6 +69,10 @@ public sealed interface KubeletFault {
 
   static KubeletFault garbage() {
     return new Garbage();
+  }
+
+  static KubeletFault body(byte[] bytes) {
+    return new Body(bytes);
   }
 
   static KubeletFault delay(Duration delay) {
