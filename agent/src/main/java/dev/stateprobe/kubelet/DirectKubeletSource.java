@@ -152,7 +152,11 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
             });
   }
 
-  /** One request, on this source's context so its timer and handlers share one thread. */
+  /**
+   * One request, on this source's context: its timer and handlers share one thread, and each
+   * handler is set before the event loop can deliver what it handles (from a caller's thread,
+   * a response could arrive and stream its body before the body handler is in place).
+   */
   private Future<Reply> send(String path, String token) {
     Promise<Reply> promise = Promise.promise();
     context.runOnContext(v -> sendOnContext(path, token, promise));
