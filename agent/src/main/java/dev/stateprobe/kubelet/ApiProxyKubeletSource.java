@@ -67,12 +67,9 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
         clock,
         worker,
         Objects.requireNonNull(settings, "settings").runtimeReprobeInterval(),
-        "API server node proxy for " + nodeName);
+        "API server node proxy for " + validNodeName(nodeName)); // before a worker is opened
     this.client = Objects.requireNonNull(client, "client");
     this.settings = settings;
-    if (nodeName == null || !NODE_NAME.matcher(nodeName).matches()) {
-      throw new IllegalArgumentException("node name '" + nodeName + "' is not a valid node name");
-    }
     this.nodeName = nodeName;
     String master = client.getMasterUrl().toString();
     this.proxyRoot =
@@ -90,6 +87,13 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
       Metrics metrics,
       Clock clock) {
     this(vertx, client, nodeName, settings, decoder, metrics, clock, null);
+  }
+
+  private static String validNodeName(String nodeName) {
+    if (nodeName == null || !NODE_NAME.matcher(nodeName).matches()) {
+      throw new IllegalArgumentException("node name '" + nodeName + "' is not a valid node name");
+    }
+    return nodeName;
   }
 
   @Override
