@@ -23,18 +23,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * Reads the kubelet through the API server's node proxy ({@code
- * /api/v1/nodes/NODE/proxy/pods}) with the credentials of a fabric8 client: what {@code check}
- * uses from a laptop, and the agent with {@code KUBELET_VIA_API_PROXY=true}. Needs {@code
- * nodes/proxy} get (or {@code nodes/pods} on 1.36+ for {@code /pods}).
+ * Reads the kubelet through the API server's node proxy ({@code /api/v1/nodes/NODE/proxy/pods})
+ * with the credentials of a fabric8 client: what {@code check} uses from a laptop, and the agent
+ * with {@code KUBELET_VIA_API_PROXY=true}. Needs {@code nodes/proxy} get (or {@code nodes/pods} on
+ * 1.36+ for {@code /pods}).
  *
- * <p>Starting a request runs fabric8's interceptors on the calling thread, and those may block
- * (an exec credential plugin, a token file): it is started on the worker. The reply then
- * arrives on the client's own threads and is bridged back to a Vert.x future. The body limit
- * and the whole-request timeout are enforced here as in {@link DirectKubeletSource}; TLS, the
- * token and the retry on 401 are the client's business. Its retry with back-off on 5xx and I/O
- * errors ({@code requestRetryBackoffLimit}) runs inside the request timeout: with the default
- * of 10 retries a refusing kubelet shows up as {@code TIMEOUT}, not {@code HTTP_5XX}.
+ * <p>Starting a request runs fabric8's interceptors on the calling thread, and those may block (an
+ * exec credential plugin, a token file): it is started on the worker. The reply then arrives on the
+ * client's own threads and is bridged back to a Vert.x future. The body limit and the whole-request
+ * timeout are enforced here as in {@link DirectKubeletSource}; TLS, the token and the retry on 401
+ * are the client's business. Its retry with back-off on 5xx and I/O errors ({@code
+ * requestRetryBackoffLimit}) runs inside the request timeout: with the default of 10 retries a
+ * refusing kubelet shows up as {@code TIMEOUT}, not {@code HTTP_5XX}.
  */
 public final class ApiProxyKubeletSource extends AbstractKubeletSource {
   private static final Pattern NODE_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
@@ -47,8 +47,8 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
   private final Context context;
 
   /**
-   * @param settings only the timeouts, the body limit and the re-probe interval are used; the
-   *     URL, token and TLS settings are the client's
+   * @param settings only the timeouts, the body limit and the re-probe interval are used; the URL,
+   *     token and TLS settings are the client's
    * @param worker the agent's {@code state-probe-worker} executor; {@code null} opens it here
    */
   public ApiProxyKubeletSource(
@@ -98,7 +98,9 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
 
   @Override
   public String describe() {
-    return "kubelet of node " + nodeName + " through the API server's node proxy at "
+    return "kubelet of node "
+        + nodeName
+        + " through the API server's node proxy at "
         + client.getMasterUrl();
   }
 

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
  */
 final class BoundedBody {
   private static final int FIRST_CHUNK = 64 * 1024;
+
   /** A Content-Length is a claim, not a fact: do not allocate more than this on its word. */
   private static final int MAX_FIRST_ALLOCATION = 8 * 1024 * 1024;
 
@@ -24,7 +25,8 @@ final class BoundedBody {
   BoundedBody(long limit, long expected) {
     this.limit = limit;
     long first = expected >= 0 ? expected : FIRST_CHUNK;
-    this.bytes = new byte[(int) Math.max(0, Math.min(Math.min(first, limit), MAX_FIRST_ALLOCATION))];
+    this.bytes =
+        new byte[(int) Math.max(0, Math.min(Math.min(first, limit), MAX_FIRST_ALLOCATION))];
   }
 
   /**

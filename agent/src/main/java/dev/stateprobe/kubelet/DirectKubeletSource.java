@@ -21,6 +21,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DirectKubeletSource extends AbstractKubeletSource {
   private static final Logger LOG = LoggerFactory.getLogger(DirectKubeletSource.class);
+
   /** Enough of an error body to say why (the kubelet's "Forbidden (user=…, verb=…)"). */
   private static final int ERROR_TEXT_BYTES = 1024;
 
@@ -77,7 +79,7 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
         metrics,
         clock,
         worker,
-        Objects.requireNonNull(settings, "settings").runtimeReprobeInterval(),
+        checked(settings).runtimeReprobeInterval(), // before a worker is opened
         "kubelet " + settings.url());
     this.settings = settings;
     URI url = settings.url();
@@ -108,7 +110,8 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
               + " Set KUBELET_CA_FILE instead.",
           url);
     } else if (settings.caFile().isPresent()) {
-      options.setTrustOptions(new PemTrustOptions().addCertPath(settings.caFile().get().toString()));
+      options.setTrustOptions(
+          new PemTrustOptions().addCertPath(settings.caFile().get().toString()));
       options.setVerifyHost(true);
       trust = "CA " + settings.caFile().get();
     } else {
@@ -118,6 +121,21 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
     this.where = url + " (" + trust + ")";
     this.http =
         vertx.httpClientBuilder().with(options).with(new PoolOptions().setHttp1MaxSize(2)).build();
+  }
+
+  /**
+   * Checks the CA file once, at start-up, where blocking is fine: Vert.x would load it only at the
+   * first connection and fail every poll with a message that does not name the setting.
+   */
+  private static KubeletSettings checked(KubeletSettings settings) {
+    Objects.requireNonNull(settings, "settings");
+    if (settings.caFile().isPresent()
+        && !settings.insecureSkipTlsVerify()
+        && !Files.isReadable(settings.caFile().get())) {
+      throw new IllegalArgumentException(
+          "KUBELET_CA_FILE " + settings.caFile().get() + " is not a readable file");
+    }
+    return settings;
   }
 
   @Override
@@ -154,8 +172,8 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
 
   /**
    * One request, on this source's context: its timer and handlers share one thread, and each
-   * handler is set before the event loop can deliver what it handles (from a caller's thread,
-   * a response could arrive and stream its body before the body handler is in place).
+   * handler is set before the event loop can deliver what it handles (from a caller's thread, a
+   * response could arrive and stream its body before the body handler is in place).
    */
   private Future<Reply> send(String path, String token) {
     Promise<Reply> promise = Promise.promise();
@@ -260,10 +278,14 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
           }
         });
     response.endHandler(
-        v -> promise.tryComplete(new Reply(status, body.array(), body.length(), clock.instant(), "")));
+        v ->
+            promise.tryComplete(
+                new Reply(status, body.array(), body.length(), clock.instant(), "")));
   }
 
-  /** Keeps the start of an error body for the message; a long one is cut off with its connection. */
+  /**
+   * Keeps the start of an error body for the message; a long one is cut off with its connection.
+   */
   private void readErrorText(
       HttpClientResponse response, HttpClientRequest request, int status, Promise<Reply> promise) {
     Buffer text = Buffer.buffer();
@@ -274,12 +296,15 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
           }
           text.appendBuffer(chunk, 0, Math.min(chunk.length(), ERROR_TEXT_BYTES - text.length()));
           if (text.length() >= ERROR_TEXT_BYTES) {
-            promise.tryComplete(new Reply(status, new byte[0], 0, clock.instant(), errorText(text)));
+            promise.tryComplete(
+                new Reply(status, new byte[0], 0, clock.instant(), errorText(text)));
             abort(request);
           }
         });
     response.endHandler(
-        v -> promise.tryComplete(new Reply(status, new byte[0], 0, clock.instant(), errorText(text))));
+        v ->
+            promise.tryComplete(
+                new Reply(status, new byte[0], 0, clock.instant(), errorText(text))));
   }
 
   /**

@@ -15,8 +15,8 @@ final class Failures {
 
   /**
    * The reason for an exception that ended a request before a status arrived. A connect timeout
-   * counts as {@code CONNECT} (the kubelet is unreachable), not {@code TIMEOUT}, which is kept
-   * for a kubelet that accepted the request and was too slow to answer it.
+   * counts as {@code CONNECT} (the kubelet is unreachable), not {@code TIMEOUT}, which is kept for
+   * a kubelet that accepted the request and was too slow to answer it.
    */
   static FailureReason classify(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {

@@ -9,9 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether {@code /runningpods/} is served, and when to ask again after a 403/404. It is a
- * debugging handler that many clusters switch off or do not authorize: asking every poll would
- * only add a failed request per cycle, so after a refusal it is asked once per re-probe interval.
+ * Whether {@code /runningpods/} is served, and when to ask again after a 403/404. It is a debugging
+ * handler that many clusters switch off or do not authorize: asking every poll would only add a
+ * failed request per cycle, so after a refusal it is asked once per re-probe interval.
  *
  * <p>Thread-safe: polls may overlap.
  */
@@ -37,8 +37,8 @@ final class RuntimeAvailability {
   }
 
   /**
-   * True when a request should go out now. While unavailable, true once per re-probe interval:
-   * the caller that gets true owns the probe, and callers in the meantime get false.
+   * True when a request should go out now. While unavailable, true once per re-probe interval: the
+   * caller that gets true owns the probe, and callers in the meantime get false.
    */
   synchronized boolean tryAsk() {
     if (available) {

@@ -13,16 +13,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The bearer token from a file, cached, re-read when the file changed. Bound service-account
- * tokens rotate: the kubelet writes the new token into a fresh directory and swaps the {@code
- * ..data} symlink, so the real path changes; an in-place rewrite changes the modification time
- * or the size. A rewrite that keeps all three (same size, same second) is caught by {@link
- * #reload()} after the kubelet answers 401.
+ * The bearer token from a file, cached, re-read when the file changed. Bound service-account tokens
+ * rotate: the kubelet writes the new token into a fresh directory and swaps the {@code ..data}
+ * symlink, so the real path changes; an in-place rewrite changes the modification time or the size.
+ * A rewrite that keeps all three (same size, same second) is caught by {@link #reload()} after the
+ * kubelet answers 401.
  *
  * <p>Every check touches the file system (a {@code stat} and a {@code realpath}, a read when it
  * changed): small, but blocking, so {@link #token()} and {@link #reload()} run it on the worker
- * executor. The hop costs well under a millisecond once per poll; a cache with a time-to-live
- * would save it but would answer with a stale token for that long after a swap.
+ * executor. The hop costs well under a millisecond once per poll; a cache with a time-to-live would
+ * save it but would answer with a stale token for that long after a swap.
  *
  * <p>Thread-safe. The token itself is never logged nor put into an exception message.
  */

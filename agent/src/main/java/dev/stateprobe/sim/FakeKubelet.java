@@ -51,24 +51,28 @@ import tools.jackson.databind.node.ObjectNode;
  * control endpoints included. The certificate is self-signed for {@code localhost} and made at
  * {@link #start()}; clients trust it through {@link #caFile()}.
  *
- * <p>The runtime is kept apart from {@code /pods}: setting a pod puts its running containers
- * (those whose status says {@code running}) into the runtime; {@link #forgetPod(String)} drops a
- * pod from {@code /pods} but leaves its containers running, which is how an orphaned sandbox
- * looks from outside.
+ * <p>The runtime is kept apart from {@code /pods}: setting a pod puts its running containers (those
+ * whose status says {@code running}) into the runtime; {@link #forgetPod(String)} drops a pod from
+ * {@code /pods} but leaves its containers running, which is how an orphaned sandbox looks from
+ * outside.
  *
- * <p>Thread-safe: tests change it from their own thread while the server answers on its event
- * loop. Requests are recorded (the last {@value #MAX_RECORDED}) for assertions.
+ * <p>Thread-safe: tests change it from their own thread while the server answers on its event loop.
+ * Requests are recorded (the last {@value #MAX_RECORDED}) for assertions.
  */
 public final class FakeKubelet implements AutoCloseable {
   static final int MAX_RECORDED = 1000;
   private static final Pattern STOP_PATH = Pattern.compile("/control/sandboxes/([^/]+)/stop");
   private static final byte[] LIST_HEAD =
-      "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[".getBytes(StandardCharsets.US_ASCII);
+      "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":["
+          .getBytes(StandardCharsets.US_ASCII);
   private static final byte[] LIST_TAIL = "]}".getBytes(StandardCharsets.US_ASCII);
   private static final int OVERSIZE_CHUNK = 64 * 1024;
 
-  /** One request as it arrived: whether it carried a bearer token, and whether that was accepted. */
-  public record RecordedRequest(String method, String path, boolean bearerPresent, boolean authorized) {}
+  /**
+   * One request as it arrived: whether it carried a bearer token, and whether that was accepted.
+   */
+  public record RecordedRequest(
+      String method, String path, boolean bearerPresent, boolean authorized) {}
 
   /**
    * How the last over-size reply ended.
@@ -120,7 +124,9 @@ public final class FakeKubelet implements AutoCloseable {
   private HttpServer server;
   private volatile int port = -1;
 
-  /** @param acceptedToken the bearer token accepted until {@link #acceptToken(String)} */
+  /**
+   * @param acceptedToken the bearer token accepted until {@link #acceptToken(String)}
+   */
   public FakeKubelet(Vertx vertx, String acceptedToken) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.acceptedToken = requireToken(acceptedToken);
@@ -174,7 +180,9 @@ public final class FakeKubelet implements AutoCloseable {
     return Path.of(certificate.certificatePath());
   }
 
-  /** Closes the server and deletes the certificate files; waits for it unless on a Vert.x thread. */
+  /**
+   * Closes the server and deletes the certificate files; waits for it unless on a Vert.x thread.
+   */
   @Override
   public synchronized void close() {
     if (server == null) {
@@ -243,8 +251,8 @@ public final class FakeKubelet implements AutoCloseable {
   }
 
   /**
-   * Adds a pod, or replaces the one with its UID in place; its running containers replace what
-   * the runtime had for that UID.
+   * Adds a pod, or replaces the one with its UID in place; its running containers replace what the
+   * runtime had for that UID.
    *
    * @throws IllegalArgumentException when it is not a JSON object with metadata.uid and name
    */
@@ -267,7 +275,9 @@ public final class FakeKubelet implements AutoCloseable {
   public Optional<String> pod(String uid) {
     synchronized (lock) {
       Pod p = pods.get(uid);
-      return p == null ? Optional.empty() : Optional.of(new String(p.bytes(), StandardCharsets.UTF_8));
+      return p == null
+          ? Optional.empty()
+          : Optional.of(new String(p.bytes(), StandardCharsets.UTF_8));
     }
   }
 
@@ -316,7 +326,9 @@ public final class FakeKubelet implements AutoCloseable {
     }
   }
 
-  /** Switches {@code /runningpods/} on (the default) or off (404, as when the handler is disabled). */
+  /**
+   * Switches {@code /runningpods/} on (the default) or off (404, as when the handler is disabled).
+   */
   public void serveRunningPods(boolean served) {
     synchronized (lock) {
       runningPodsServed = served;
@@ -439,7 +451,9 @@ public final class FakeKubelet implements AutoCloseable {
     }
   }
 
-  /** Forgets every fault, request and over-size outcome, accepts {@code token}, serves everything. */
+  /**
+   * Forgets every fault, request and over-size outcome, accepts {@code token}, serves everything.
+   */
   public void reset(String token) {
     synchronized (lock) {
       acceptedToken = requireToken(token);
@@ -556,7 +570,9 @@ public final class FakeKubelet implements AutoCloseable {
     return out.appendBytes(LIST_TAIL);
   }
 
-  /** As the kubelet's {@code Pod.ToAPIPod()} renders a runtime pod: identity and containers only. */
+  /**
+   * As the kubelet's {@code Pod.ToAPIPod()} renders a runtime pod: identity and containers only.
+   */
   private Buffer renderRunningPods() {
     ObjectNode list = mapper.createObjectNode();
     list.put("kind", "PodList");

@@ -3,14 +3,18 @@ package dev.stateprobe.sim;
 import java.time.Duration;
 import java.util.Objects;
 
-/** A misbehaviour {@link FakeKubelet} can show on its next replies to {@code /pods} or {@code /runningpods/}. */
+/**
+ * A misbehaviour {@link FakeKubelet} can show on its next replies to {@code /pods} or {@code
+ * /runningpods/}.
+ */
 public sealed interface KubeletFault {
 
   /** Answer with this status and a short text body. */
   record Status(int code) implements KubeletFault {
     public Status {
       if (code < 200 || code > 599) {
-        throw new IllegalArgumentException("status " + code + " is not an HTTP status from 200 to 599");
+        throw new IllegalArgumentException(
+            "status " + code + " is not an HTTP status from 200 to 599");
       }
     }
   }
@@ -18,7 +22,10 @@ public sealed interface KubeletFault {
   /** Answer 200 with a body that is not JSON. */
   record Garbage() implements KubeletFault {}
 
-  /** Answer 200 with exactly these bytes as {@code application/json} (a capture verbatim, a crafted list). */
+  /**
+   * Answer 200 with exactly these bytes as {@code application/json} (a capture verbatim, a crafted
+   * list).
+   */
   record Body(byte[] bytes) implements KubeletFault {
     public Body {
       bytes = bytes.clone();
@@ -38,8 +45,8 @@ public sealed interface KubeletFault {
   }
 
   /**
-   * Send the head at once, then the normal body {@code chunkBytes} at a time every {@code every}:
-   * a reply that is never idle long enough for an idle timeout.
+   * Send the head at once, then the normal body {@code chunkBytes} at a time every {@code every}: a
+   * reply that is never idle long enough for an idle timeout.
    */
   record Trickle(int chunkBytes, Duration every) implements KubeletFault {
     public Trickle {
@@ -51,14 +58,15 @@ public sealed interface KubeletFault {
   }
 
   /**
-   * Answer 200 with a valid but huge PodList of {@code bytes} bytes (mostly whitespace), written
-   * as fast as the client reads it. With {@code declareLength} the head carries its
-   * Content-Length, otherwise it is chunked and only counting tells.
+   * Answer 200 with a valid but huge PodList of {@code bytes} bytes (mostly whitespace), written as
+   * fast as the client reads it. With {@code declareLength} the head carries its Content-Length,
+   * otherwise it is chunked and only counting tells.
    */
   record Oversize(long bytes, boolean declareLength) implements KubeletFault {
     public Oversize {
       if (bytes < 64) {
-        throw new IllegalArgumentException("an over-size reply needs at least 64 bytes, got " + bytes);
+        throw new IllegalArgumentException(
+            "an over-size reply needs at least 64 bytes, got " + bytes);
       }
     }
   }

@@ -118,7 +118,8 @@ class ApiProxyKubeletSourceIT {
 
   private ApiProxyKubeletSource source(KubeletSettings settings) {
     source =
-        new ApiProxyKubeletSource(vertx, client, "n1", settings, new PodJsonDecoder(), metrics, clock);
+        new ApiProxyKubeletSource(
+            vertx, client, "n1", settings, new PodJsonDecoder(), metrics, clock);
     return source;
   }
 
@@ -157,7 +158,12 @@ class ApiProxyKubeletSourceIT {
     assertThat(view.observedAt()).isEqualTo(clock.instant());
     RecordedRequest request = server.takeRequest(5, TimeUnit.SECONDS);
     assertThat(request.getPath()).isEqualTo(PODS);
-    assertThat(registry.get("stateprobe.kubelet.poll.duration").tags("endpoint", "pods").timer().count())
+    assertThat(
+            registry
+                .get("stateprobe.kubelet.poll.duration")
+                .tags("endpoint", "pods")
+                .timer()
+                .count())
         .isEqualTo(1);
     assertThat(registry.get("stateprobe.kubelet.response.size").summary().totalAmount())
         .isEqualTo(CAPTURE.getBytes(StandardCharsets.UTF_8).length);
@@ -177,7 +183,12 @@ class ApiProxyKubeletSourceIT {
 
   @Test
   void aForbiddenRuntimeViewIsUnavailableAndAskedAgainOnlyAfterTheInterval() throws Exception {
-    server.expect().get().withPath(RUNNING).andReturn(403, "{\"kind\":\"Status\",\"code\":403}").once();
+    server
+        .expect()
+        .get()
+        .withPath(RUNNING)
+        .andReturn(403, "{\"kind\":\"Status\",\"code\":403}")
+        .once();
     server.expect().get().withPath(RUNNING).andReturn(200, RUNNING_PODS).once();
     source();
 
@@ -203,7 +214,9 @@ class ApiProxyKubeletSourceIT {
         .expect()
         .get()
         .withPath(PODS)
-        .andReturn(503, "error trying to reach service: dial tcp 10.0.0.1:10250: connect: connection refused")
+        .andReturn(
+            503,
+            "error trying to reach service: dial tcp 10.0.0.1:10250: connect: connection refused")
         .once();
 
     KubeletException e = failure(source().pollPods());
@@ -218,7 +231,12 @@ class ApiProxyKubeletSourceIT {
 
   @Test
   void forbiddenPodsAreHttp403() throws Exception {
-    server.expect().get().withPath(PODS).andReturn(403, "{\"kind\":\"Status\",\"code\":403}").once();
+    server
+        .expect()
+        .get()
+        .withPath(PODS)
+        .andReturn(403, "{\"kind\":\"Status\",\"code\":403}")
+        .once();
 
     KubeletException e = failure(source().pollPods());
 
@@ -243,7 +261,8 @@ class ApiProxyKubeletSourceIT {
     KubeletException e = failure(source().pollPods());
 
     assertThat(e.reason()).isEqualTo(FailureReason.DECODE);
-    assertThat(e.getMessage()).isEqualTo("GET /pods from node proxy n1: kind is Status, expected PodList");
+    assertThat(e.getMessage())
+        .isEqualTo("GET /pods from node proxy n1: kind is Status, expected PodList");
     assertThat(failures("pods", FailureReason.DECODE)).isEqualTo(1);
   }
 
@@ -279,7 +298,8 @@ class ApiProxyKubeletSourceIT {
     server.expect().get().delay(10, TimeUnit.SECONDS).withPath(PODS).andReturn(200, CAPTURE).once();
 
     long start = System.nanoTime();
-    KubeletException e = failure(source(settings(64L * 1024 * 1024, Duration.ofMillis(600))).pollPods());
+    KubeletException e =
+        failure(source(settings(64L * 1024 * 1024, Duration.ofMillis(600))).pollPods());
 
     assertThat(e.reason()).isEqualTo(FailureReason.TIMEOUT);
     assertThat((System.nanoTime() - start) / 1_000_000).isBetween(550L, 5000L);
@@ -295,8 +315,13 @@ class ApiProxyKubeletSourceIT {
     try (KubernetesClient nowhere = clientFor("http://localhost:" + closedPort + "/")) {
       source =
           new ApiProxyKubeletSource(
-              vertx, nowhere, "n1", settings(1024 * 1024, Duration.ofSeconds(15)),
-              new PodJsonDecoder(), metrics, clock);
+              vertx,
+              nowhere,
+              "n1",
+              settings(1024 * 1024, Duration.ofSeconds(15)),
+              new PodJsonDecoder(),
+              metrics,
+              clock);
 
       KubeletException e = failure(source.pollPods());
 
@@ -308,7 +333,8 @@ class ApiProxyKubeletSourceIT {
   @Test
   void describeNamesTheNodeAndTheApiServer() {
     assertThat(source().describe())
-        .isEqualTo("kubelet of node n1 through the API server's node proxy at " + client.getMasterUrl());
+        .isEqualTo(
+            "kubelet of node n1 through the API server's node proxy at " + client.getMasterUrl());
   }
 
   @Test
@@ -316,8 +342,13 @@ class ApiProxyKubeletSourceIT {
     assertThatThrownBy(
             () ->
                 new ApiProxyKubeletSource(
-                    vertx, client, "N1/../x", settings(1024, Duration.ofSeconds(1)),
-                    new PodJsonDecoder(), metrics, clock))
+                    vertx,
+                    client,
+                    "N1/../x",
+                    settings(1024, Duration.ofSeconds(1)),
+                    new PodJsonDecoder(),
+                    metrics,
+                    clock))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("node name 'N1/../x' is not a valid node name");
   }

@@ -1,6 +1,7 @@
 package dev.stateprobe.kubelet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
@@ -85,14 +86,30 @@ class DirectKubeletSourceIT {
   }
 
   private KubeletSettings settings(UnaryOperator<Settings> change) {
-    return change.apply(new Settings(fake.url(), tokenFile, Optional.of(fake.caFile()), false,
-        // Generous: the first TLS handshake of a cold JVM on a loaded 2-core machine took > 2 s.
-        Duration.ofSeconds(10), Duration.ofSeconds(15), 64L * 1024 * 1024)).toKubelet();
+    return change
+        .apply(
+            new Settings(
+                fake.url(),
+                tokenFile,
+                Optional.of(fake.caFile()),
+                false,
+                // Generous: the first TLS handshake of a cold JVM on a loaded 2-core machine took >
+                // 2 s.
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(15),
+                64L * 1024 * 1024))
+        .toKubelet();
   }
 
   /** The few settings the tests vary. */
   private record Settings(
-      URI url, Path token, Optional<Path> ca, boolean insecure, Duration connect, Duration request, long maxBody) {
+      URI url,
+      Path token,
+      Optional<Path> ca,
+      boolean insecure,
+      Duration connect,
+      Duration request,
+      long maxBody) {
     Settings maxBody(long bytes) {
       return new Settings(url, token, ca, insecure, connect, request, bytes);
     }
@@ -110,7 +127,8 @@ class DirectKubeletSourceIT {
     }
 
     KubeletSettings toKubelet() {
-      return new KubeletSettings(url, token, ca, insecure, false, connect, request, maxBody, Duration.ofMinutes(5));
+      return new KubeletSettings(
+          url, token, ca, insecure, false, connect, request, maxBody, Duration.ofMinutes(5));
     }
   }
 
@@ -150,7 +168,11 @@ class DirectKubeletSourceIT {
   }
 
   private long polls(String endpoint) {
-    return registry.get("stateprobe.kubelet.poll.duration").tags("endpoint", endpoint).timer().count();
+    return registry
+        .get("stateprobe.kubelet.poll.duration")
+        .tags("endpoint", endpoint)
+        .timer()
+        .count();
   }
 
   // ---- /pods ----
@@ -163,8 +185,7 @@ class DirectKubeletSourceIT {
     assertThat(view.podsByUid().get("eaf7d48161d81d9c3359e1c008571fd6").name())
         .isEqualTo("etcd-datagen-1-35");
     assertThat(view.observedAt()).isEqualTo(clock.instant());
-    assertThat(fake.requests())
-        .containsExactly(new RecordedRequest("GET", "/pods", true, true));
+    assertThat(fake.requests()).containsExactly(new RecordedRequest("GET", "/pods", true, true));
     assertThat(polls("pods")).isEqualTo(1);
     assertThat(totalFailures()).isZero();
     var size = registry.get("stateprobe.kubelet.response.size").summary();
@@ -178,7 +199,10 @@ class DirectKubeletSourceIT {
         "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"u-1\"},\"status\":{\"phase\":\"%s\"}}";
     String list =
         "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":["
-            + pod.formatted("first", "Pending") + "," + pod.formatted("second", "Running") + "]}";
+            + pod.formatted("first", "Pending")
+            + ","
+            + pod.formatted("second", "Running")
+            + "]}";
     fake.inject(KubeletFault.body(list.getBytes(StandardCharsets.UTF_8)));
 
     KubeletView view = result(source().pollPods());
@@ -224,7 +248,9 @@ class DirectKubeletSourceIT {
     KubeletException e = failure(source().pollPods());
 
     assertThat(e.reason()).isEqualTo(FailureReason.DECODE);
-    assertThat(e.getMessage()).startsWith("GET /pods from " + fake.url()).contains("line 1, column");
+    assertThat(e.getMessage())
+        .startsWith("GET /pods from " + fake.url())
+        .contains("line 1, column");
     assertThat(failures("pods", FailureReason.DECODE)).isEqualTo(1);
   }
 
@@ -258,7 +284,9 @@ class DirectKubeletSourceIT {
     KubeletException e = failure(source(settings(s -> s.maxBody(64 * 1024))).pollPods());
 
     assertThat(e.reason()).isEqualTo(FailureReason.TOO_LARGE);
-    assertThat(e.getMessage()).contains("passed the limit of 65536 bytes").contains("connection closed");
+    assertThat(e.getMessage())
+        .contains("passed the limit of 65536 bytes")
+        .contains("connection closed");
     // The fake writes as fast as the client reads: had the client buffered first, all 256 MiB
     // would have gone out. Loopback socket buffers hold a few MiB at most.
     await().atMost(Duration.ofSeconds(10)).until(() -> fake.lastOversize().isPresent());
@@ -312,7 +340,8 @@ class DirectKubeletSourceIT {
   void aReplyThatNeverStartsEndsAtTheRequestTimeout() throws Exception {
     fake.inject(KubeletFault.delay(Duration.ofSeconds(30)));
 
-    KubeletException e = failure(source(settings(x -> x.request(Duration.ofMillis(500)))).pollPods());
+    KubeletException e =
+        failure(source(settings(x -> x.request(Duration.ofMillis(500)))).pollPods());
 
     assertThat(e.reason()).isEqualTo(FailureReason.TIMEOUT);
   }
@@ -325,7 +354,8 @@ class DirectKubeletSourceIT {
     try {
       Path otherCa = Path.of(other.certificatePath());
 
-      KubeletException e = failure(source(settings(s -> s.ca(Optional.of(otherCa), false))).pollPods());
+      KubeletException e =
+          failure(source(settings(s -> s.ca(Optional.of(otherCa), false))).pollPods());
 
       assertThat(e.reason()).isEqualTo(FailureReason.TLS);
       assertThat(failures("pods", FailureReason.TLS)).isEqualTo(1);
@@ -333,6 +363,15 @@ class DirectKubeletSourceIT {
     } finally {
       other.delete();
     }
+  }
+
+  @Test
+  void anUnreadableCaFileIsRefusedAtConstructionNamingIt() {
+    Path missing = dir.resolve("no-ca.pem");
+
+    assertThatThrownBy(() -> source(settings(s -> s.ca(Optional.of(missing), false))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("KUBELET_CA_FILE " + missing + " is not a readable file");
   }
 
   @Test
@@ -436,7 +475,11 @@ class DirectKubeletSourceIT {
     Files.writeString(versionDir.resolve("token"), token);
     Path tmp = dir.resolve("..data_tmp");
     Files.createSymbolicLink(tmp, versionDir.getFileName());
-    Files.move(tmp, dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        dir.resolve("..data"),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     Path link = dir.resolve("projected-token");
     if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       Files.createSymbolicLink(link, Path.of("..data", "token"));
@@ -453,7 +496,8 @@ class DirectKubeletSourceIT {
     assertThat(view).isPresent();
     // 24 pods: 4 Failed and 2 Succeeded job pods and one whose container terminated run nothing.
     assertThat(view.get().size()).isEqualTo(17);
-    assertThat(view.get().podsByUid().keySet()).containsExactlyInAnyOrderElementsOf(fake.runningUids());
+    assertThat(view.get().podsByUid().keySet())
+        .containsExactlyInAnyOrderElementsOf(fake.runningUids());
     assertThat(view.get().observedAt()).isEqualTo(clock.instant());
     RuntimePod etcd = view.get().podsByUid().get("eaf7d48161d81d9c3359e1c008571fd6");
     assertThat(etcd.ref().namespace()).isEqualTo("kube-system");

@@ -47,7 +47,8 @@ class FailuresTest {
   @Test
   void wrappedMessagesSayWhatFailedAndWhy() {
     KubeletException e =
-        Failures.wrap("GET /pods from https://10.0.0.1:10250", new ConnectException("Connection refused"));
+        Failures.wrap(
+            "GET /pods from https://10.0.0.1:10250", new ConnectException("Connection refused"));
     assertThat(e.getMessage())
         .isEqualTo("GET /pods from https://10.0.0.1:10250: ConnectException: Connection refused");
   }

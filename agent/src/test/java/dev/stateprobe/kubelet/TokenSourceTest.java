@@ -14,7 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 class TokenSourceTest {
   @TempDir Path dir;
 
-  /** Lays out a token the way the kubelet's atomic writer does: token -> ..data/token, ..data -> ..v1. */
+  /**
+   * Lays out a token the way the kubelet's atomic writer does: token -> ..data/token, ..data ->
+   * ..v1.
+   */
   private Path projectedToken(String version, String token) throws IOException {
     Path versionDir = Files.createDirectories(dir.resolve(".." + version));
     Files.writeString(versionDir.resolve("token"), token);

@@ -256,7 +256,8 @@ class FakeKubeletIT {
 
   @Test
   void aPutPodReplacesItInPlaceAndItsRuntime() throws Exception {
-    String pod = fake.pod(HPA).orElseThrow().replace("\"running\":{", "\"terminated\":{\"exitCode\":0,");
+    String pod =
+        fake.pod(HPA).orElseThrow().replace("\"running\":{", "\"terminated\":{\"exitCode\":0,");
 
     fake.putPod(pod);
 
