@@ -214,7 +214,7 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
         .onComplete(
             created -> {
               if (created.failed()) {
-                promise.tryFail(Failures.wrap(what, created.cause()));
+                promise.tryFail(connectFailure(what, created.cause()));
                 return;
               }
               HttpClientRequest req = created.result();
@@ -305,6 +305,22 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
         v ->
             promise.tryComplete(
                 new Reply(status, new byte[0], 0, clock.instant(), errorText(text))));
+  }
+
+  /**
+   * No connection: a timeout here is Vert.x giving up on getting one within the connect timeout
+   * (TCP and TLS handshake), so it is {@code CONNECT}; {@code TIMEOUT} is for a kubelet that
+   * accepted the request and was too slow to answer.
+   */
+  private KubeletException connectFailure(String what, Throwable cause) {
+    KubeletException e = Failures.wrap(what, cause);
+    if (e.reason() != FailureReason.TIMEOUT) {
+      return e;
+    }
+    return new KubeletException(
+        FailureReason.CONNECT,
+        what + ": no connection within " + settings.connectTimeout() + " (KUBELET_CONNECT_TIMEOUT)",
+        cause);
   }
 
   /**

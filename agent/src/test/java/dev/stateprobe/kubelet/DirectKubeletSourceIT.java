@@ -122,6 +122,10 @@ class DirectKubeletSourceIT {
       return new Settings(url, token, file, skipVerify, connect, request, maxBody);
     }
 
+    Settings connect(Duration timeout) {
+      return new Settings(url, token, ca, insecure, timeout, request, maxBody);
+    }
+
     Settings url(URI to) {
       return new Settings(to, token, ca, insecure, connect, request, maxBody);
     }
@@ -395,6 +399,24 @@ class DirectKubeletSourceIT {
     assertThat(e.reason()).isEqualTo(FailureReason.CONNECT);
     assertThat(e.getMessage()).startsWith("GET /pods from " + nowhere);
     assertThat(failures("pods", FailureReason.CONNECT)).isEqualTo(1);
+  }
+
+  @Test
+  void aKubeletThatNeverFinishesTheHandshakeIsAConnectFailureAtTheConnectTimeout()
+      throws Exception {
+    try (ServerSocket silent = new ServerSocket(0)) { // the kernel accepts; nobody answers
+      URI mute = URI.create("https://localhost:" + silent.getLocalPort());
+
+      long start = System.nanoTime();
+      KubeletException e =
+          failure(source(settings(s -> s.url(mute).connect(Duration.ofMillis(500)))).pollPods());
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+
+      assertThat(e.reason()).isEqualTo(FailureReason.CONNECT);
+      assertThat(e.getMessage()).contains("no connection within PT0.5S");
+      assertThat(tookMillis).isBetween(450L, 5000L);
+      assertThat(failures("pods", FailureReason.CONNECT)).isEqualTo(1);
+    }
   }
 
   // ---- token ----
