@@ -47,6 +47,7 @@ final class SimApiDispatcher extends Dispatcher {
   private final AtomicInteger podWatchesToFail = new AtomicInteger();
   private final Deque<SimApiRequest> log = new ArrayDeque<>();
   private volatile boolean down;
+  private volatile boolean refuseWatches;
   // Watches from a resourceVersion older than this are answered 410: the watch cache of a
   // restarted API server starts at the current revision.
   private volatile long oldestServableRv;
@@ -70,6 +71,13 @@ final class SimApiDispatcher extends Dispatcher {
     // requestResourceVersion() advances the mock's global counter; RVs are opaque, a gap is fine.
     oldestServableRv = crud.requestResourceVersion();
     down = false;
+  }
+
+  void refuseWatches(boolean refuse) {
+    refuseWatches = refuse;
+    if (refuse) {
+      dropWatches(false);
+    }
   }
 
   boolean isDown() {
@@ -139,6 +147,9 @@ final class SimApiDispatcher extends Dispatcher {
         return status(503, "ServiceUnavailable", "the API server is down (state-probe sim)");
       }
       if (info.verb().equals("watch")) {
+        if (refuseWatches) {
+          return status(503, "ServiceUnavailable", "watches are refused (state-probe sim)");
+        }
         if (info.isPodCollection("watch")
             && podWatchesToFail.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
           return gone(info.queryParameter("resourceVersion"), "injected");

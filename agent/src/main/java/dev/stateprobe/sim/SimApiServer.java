@@ -33,7 +33,8 @@ import java.util.logging.Logger;
  *       ADDED/MODIFIED/DELETED only for matching pods, as kube-apiserver does.
  *   <li>Faults, which touch only the clients made by {@link #newClient()}: {@link
  *       #failNextPodWatch()} (410 Gone), {@link #dropWatches()} (connection lost), {@link
- *       #down()} / {@link #up()} (unreachable, then restarted). The {@link #client()} is the
+ *       #refuseWatches()} (watch endpoint failing), {@link #down()} / {@link #up()} (unreachable,
+ *       then restarted). The {@link #client()} is the
  *       cluster's other users, kubectl and controllers: it always gets through, so a test or the
  *       demo can change pods while the agent cannot see them.
  *   <li>A request log with the attributes authorization sees ({@link SimApiRequest}).
@@ -163,6 +164,19 @@ public final class SimApiServer implements AutoCloseable {
    */
   public void up() {
     dispatcher.up();
+  }
+
+  /**
+   * Watches of {@link #newClient()} clients end and new ones are answered 503 until {@link
+   * #acceptWatches()}; lists still work. A watch endpoint that fails while the rest answers, and
+   * a way to hold an informer's watch closed while the cluster changes.
+   */
+  public void refuseWatches() {
+    dispatcher.refuseWatches(true);
+  }
+
+  public void acceptWatches() {
+    dispatcher.refuseWatches(false);
   }
 
   public boolean isDown() {
