@@ -112,6 +112,20 @@ final class SimApiDispatcher extends Dispatcher {
   }
 
   @Override
+  public void shutdown() {
+    // Each mock watch owns a scheduler thread that ends only when its socket closes.
+    dropWatches(true);
+    crud.shutdown();
+    expectationDispatcher.shutdown();
+  }
+
+  @Override
+  public void releaseResources() {
+    crud.releaseResources();
+    expectationDispatcher.releaseResources();
+  }
+
+  @Override
   public MockResponse dispatch(RecordedRequest request) {
     // MockWebServer queues every request for takeRequest(); nobody takes them here, and a long
     // demo would keep them all.

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+// try-with-resources closes the watches; their bodies need not name them.
+@SuppressWarnings("try")
 class SimApiServerIT {
   private static SimApiServer api;
   private static KubernetesClient cluster;
