@@ -1,0 +1,282 @@
+package dev.stateprobe.sim;
+
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.Response;
+import io.fabric8.mockwebserver.http.WebSocket;
+import io.fabric8.mockwebserver.http.WebSocketListener;
+import io.fabric8.mockwebserver.internal.MockDispatcher;
+import io.fabric8.mockwebserver.internal.SimpleRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Sits in front of fabric8's CRUD mock: logs every request, injects the faults {@link
+ * SimApiServer} asks for, and applies {@code spec.nodeName} field selectors to pod lists and
+ * watches (see {@link SimApiNodeSelector}). Runs on the mock server's Vert.x event loop: nothing
+ * here blocks.
+ */
+final class SimApiDispatcher extends Dispatcher {
+  static final String BACKSTAGE_HEADER = "X-State-Probe-Sim";
+  static final String BACKSTAGE_VALUE = "backstage";
+  private static final int LOG_LIMIT = 20_000;
+
+  private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
+  private final Map<ServerRequest, Queue<ServerResponse>> expectations;
+  private final MockDispatcher expectationDispatcher;
+  private final JsonMapper json = JsonMapper.builder().build();
+  private final Runnable drainServerQueue;
+  private final Set<SimApiWatchListener> openWatches = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger podWatchesToFail = new AtomicInteger();
+  private final Deque<SimApiRequest> log = new ArrayDeque<>();
+  private volatile boolean down;
+  private volatile boolean refuseWatches;
+  // Watches from a resourceVersion older than this are answered 410: the watch cache of a
+  // restarted API server starts at the current revision.
+  private volatile long oldestServableRv;
+
+  SimApiDispatcher(Map<ServerRequest, Queue<ServerResponse>> expectations, Runnable drain) {
+    this.expectations = expectations;
+    this.expectationDispatcher = new MockDispatcher(expectations);
+    this.drainServerQueue = drain;
+  }
+
+  void failNextPodWatches(int n) {
+    podWatchesToFail.addAndGet(n);
+  }
+
+  void down() {
+    down = true;
+    dropWatches(false);
+  }
+
+  void up() {
+    // requestResourceVersion() advances the mock's global counter; RVs are opaque, a gap is fine.
+    oldestServableRv = crud.requestResourceVersion();
+    down = false;
+  }
+
+  void refuseWatches(boolean refuse) {
+    refuseWatches = refuse;
+    if (refuse) {
+      dropWatches(false);
+    }
+  }
+
+  boolean isDown() {
+    return down;
+  }
+
+  int dropWatches(boolean includeBackstage) {
+    int n = 0;
+    for (SimApiWatchListener w : List.copyOf(openWatches)) {
+      if (includeBackstage || !w.backstage()) {
+        w.drop();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  int openWatches() {
+    return openWatches.size();
+  }
+
+  List<SimApiRequest> requests() {
+    synchronized (log) {
+      return new ArrayList<>(log);
+    }
+  }
+
+  void clearRequests() {
+    synchronized (log) {
+      log.clear();
+    }
+  }
+
+  @Override
+  public void shutdown() {
+    // Each mock watch owns a scheduler thread that ends only when its socket closes.
+    dropWatches(true);
+    crud.shutdown();
+    expectationDispatcher.shutdown();
+  }
+
+  @Override
+  public void releaseResources() {
+    crud.releaseResources();
+    expectationDispatcher.releaseResources();
+  }
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    // MockWebServer queues every request for takeRequest(); nobody takes them here, and a long
+    // demo would keep them all.
+    drainServerQueue.run();
+    boolean backstage = BACKSTAGE_VALUE.equals(request.getHeader(BACKSTAGE_HEADER));
+    SimApiRequest info = SimApiRequest.parse(request.getMethod(), request.getPath(), backstage, 0);
+    MockResponse response = respond(request, info);
+    int code = response.getWebSocketListener() != null ? 101 : response.code();
+    synchronized (log) {
+      if (log.size() == LOG_LIMIT) {
+        log.removeFirst();
+      }
+      log.addLast(
+          new SimApiRequest(
+              info.method(),
+              info.path(),
+              info.query(),
+              info.verb(),
+              info.apiGroup(),
+              info.resource(),
+              info.subresource(),
+              info.namespace(),
+              info.name(),
+              backstage,
+              code));
+    }
+    return response;
+  }
+
+  private MockResponse respond(RecordedRequest request, SimApiRequest info) {
+    if (!info.backstage()) {
+      if (down) {
+        return status(503, "ServiceUnavailable", "the API server is down (state-probe sim)");
+      }
+      if (info.verb().equals("watch")) {
+        if (refuseWatches) {
+          return status(503, "ServiceUnavailable", "watches are refused (state-probe sim)");
+        }
+        if (info.isPodCollection("watch")
+            && podWatchesToFail.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+          return gone(info.queryParameter("resourceVersion"), "injected");
+        }
+        long rv = parseRv(info.queryParameter("resourceVersion"));
+        long oldest = oldestServableRv;
+        if (rv > 0 && rv < oldest) {
+          return gone(info.queryParameter("resourceVersion"), String.valueOf(oldest));
+        }
+      }
+    }
+    MockResponse response = route(request, info);
+    WebSocketListener inner = response.getWebSocketListener();
+    if (inner != null && !(inner instanceof SimApiWatchListener)) {
+      response.withWebSocketUpgrade(
+          new SimApiWatchListener(inner, null, json, openWatches, info.backstage()));
+    }
+    return response;
+  }
+
+  private MockResponse route(RecordedRequest request, SimApiRequest info) {
+    Queue<ServerResponse> expected =
+        expectations.get(
+            new SimpleRequest(HttpMethod.valueOf(request.getMethod()), request.getPath()));
+    if (expected != null && !expected.isEmpty()) {
+      return expectationDispatcher.dispatch(request);
+    }
+    boolean podCollectionRead = info.isPodCollection("list") || info.isPodCollection("watch");
+    SimApiNodeSelector nodes =
+        podCollectionRead ? SimApiNodeSelector.of(info.queryParameter("fieldSelector")) : null;
+    if (nodes == null) {
+      return crud.dispatch(request);
+    }
+    String query = nodes.rewriteQuery(info.query());
+    MockResponse response = crud.handleGet(query.isEmpty() ? info.path() : info.path() + "?" + query);
+    if (response.getWebSocketListener() != null) {
+      return response.withWebSocketUpgrade(
+          new SimApiWatchListener(
+              response.getWebSocketListener(), nodes, json, openWatches, info.backstage()));
+    }
+    if (response.code() == 200 && response.getBody() != null) {
+      response.setBody(filterList(response.getBody().getBytes(), nodes));
+    }
+    return response;
+  }
+
+  private String filterList(byte[] body, SimApiNodeSelector nodes) {
+    JsonNode list = json.readTree(new String(body, StandardCharsets.UTF_8));
+    if (list.path("items") instanceof ArrayNode items) {
+      ArrayNode kept = json.createArrayNode();
+      for (JsonNode item : items) {
+        if (nodes.matches(item.path("spec").path("nodeName").stringValue(null))) {
+          kept.add(item);
+        }
+      }
+      ((ObjectNode) list).set("items", kept);
+    }
+    return json.writeValueAsString(list);
+  }
+
+  private static long parseRv(String rv) {
+    if (rv == null || rv.isEmpty()) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(rv);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private MockResponse status(int code, String reason, String message) {
+    ObjectNode status = statusObject(code, reason, message);
+    return new MockResponse()
+        .setResponseCode(code)
+        .setHeader("Content-Type", "application/json")
+        .setBody(json.writeValueAsString(status));
+  }
+
+  private ObjectNode statusObject(int code, String reason, String message) {
+    ObjectNode status = json.createObjectNode();
+    status.put("kind", "Status");
+    status.put("apiVersion", "v1");
+    status.putObject("metadata");
+    status.put("status", "Failure");
+    status.put("message", message);
+    status.put("reason", reason);
+    status.put("code", code);
+    return status;
+  }
+
+  /**
+   * What kube-apiserver answers a watch from a compacted resourceVersion: the WebSocket opens,
+   * one ERROR event carries a 410 Status, and the server closes the stream.
+   */
+  private MockResponse gone(String requestedRv, String oldest) {
+    ObjectNode event = json.createObjectNode();
+    event.put("type", "ERROR");
+    event.set(
+        "object",
+        statusObject(
+            410,
+            "Expired",
+            "too old resource version: " + requestedRv + " (" + oldest + ")"));
+    String text = json.writeValueAsString(event);
+    return new MockResponse()
+        .withWebSocketUpgrade(
+            new WebSocketListener() {
+              @Override
+              public void onOpen(WebSocket webSocket, Response response) {
+                webSocket.send(text);
+                webSocket.close(1000, "");
+              }
+            });
+  }
+}

@@ -1,0 +1,236 @@
+package dev.stateprobe.sim;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A simulated Kubernetes API server for tests and the {@code demo} mode: fabric8's mock server in
+ * CRUD mode on a free loopback port (plain HTTP), made faithful where the agent depends on it and
+ * able to fail the way a real one does.
+ *
+ * <p>What it adds to the stock CRUD mock:
+ *
+ * <ul>
+ *   <li>{@code spec.nodeName=X} (also {@code ==}, {@code !=}) field selectors on pod LIST and
+ *       WATCH work; the stock mock matches nothing and says nothing. A field-selected watch sends
+ *       ADDED/MODIFIED/DELETED only for matching pods, as kube-apiserver does.
+ *   <li>Faults, which touch only the clients made by {@link #newClient()}: {@link
+ *       #failNextPodWatch()} (410 Gone), {@link #dropWatches()} (connection lost), {@link
+ *       #refuseWatches()} (watch endpoint failing), {@link #down()} / {@link #up()} (unreachable,
+ *       then restarted). The {@link #client()} is the
+ *       cluster's other users, kubectl and controllers: it always gets through, so a test or the
+ *       demo can change pods while the agent cannot see them.
+ *   <li>A request log with the attributes authorization sees ({@link SimApiRequest}).
+ * </ul>
+ *
+ * <p>Known limits of the underlying mock: a watch ignores its resourceVersion and starts by
+ * sending every current object as ADDED; it cannot replay a DELETED that happened while the
+ * client was not watching. A real API server would replay it (or answer 410); here only {@link
+ * #up()} and {@link #failNextPodWatch()} produce the 410, so a test that deletes pods while an
+ * agent's watch is down must use one of them. resourceVersion is one global counter, a DELETED
+ * event carries the object's last resourceVersion, there are no bookmarks, and only WebSocket
+ * watches are served (a client that falls back to an HTTP watch gets no events).
+ *
+ * <p>Not thread-confined; every method may be called from any thread.
+ */
+public final class SimApiServer implements AutoCloseable {
+  // MockWebServer logs every request at INFO through java.util.logging. A JUL logger is held
+  // weakly by its manager, so the level is kept alive by this reference.
+  private final Logger mockServerLog = Logger.getLogger(MockWebServer.class.getName());
+  private final Map<ServerRequest, Queue<ServerResponse>> expectations = new ConcurrentHashMap<>();
+  private final SimApiDispatcher dispatcher;
+  private final KubernetesMockServer server;
+  private final List<KubernetesClient> clients = new ArrayList<>();
+  private KubernetesClient backstage;
+  private boolean started;
+  private boolean closed;
+
+  public SimApiServer() {
+    MockWebServer web = new MockWebServer();
+    this.dispatcher = new SimApiDispatcher(expectations, this::drainRecordedRequests);
+    // KubernetesMockServer registers its "/" and "/version" answers in the map it is given; the
+    // dispatcher serves them from the same map.
+    this.server = new KubernetesMockServer(new Context(), web, expectations, dispatcher, false);
+  }
+
+  /** Binds a free port on the loopback address. Idempotent. */
+  public synchronized SimApiServer start() {
+    if (closed) {
+      throw new IllegalStateException("SimApiServer is closed");
+    }
+    if (!started) {
+      mockServerLog.setLevel(Level.WARNING);
+      server.start(InetAddress.getLoopbackAddress(), 0);
+      started = true;
+    }
+    return this;
+  }
+
+  /** The base URL, e.g. {@code http://localhost:41234/}. */
+  public synchronized String url() {
+    requireStarted();
+    return server.url("/");
+  }
+
+  /**
+   * The client of the cluster's other users (tests, the demo's own writes). Faults never touch
+   * it. Owned by this server: closed by {@link #close()}.
+   */
+  public synchronized KubernetesClient client() {
+    requireStarted();
+    if (backstage == null) {
+      backstage = build(true);
+    }
+    return backstage;
+  }
+
+  /**
+   * A new client as the agent would have: faults apply to it. It reconnects a broken watch after
+   * 100 ms (doubling, as fabric8 does, up to 3.2 s) and does not retry failed requests itself, so
+   * tests see outages quickly. Owned by this server: closed by {@link #close()}.
+   */
+  public synchronized KubernetesClient newClient() {
+    requireStarted();
+    KubernetesClient c = build(false);
+    clients.add(c);
+    return c;
+  }
+
+  private KubernetesClient build(boolean isBackstage) {
+    ConfigBuilder config =
+        new ConfigBuilder(Config.empty())
+            .withMasterUrl(server.url("/"))
+            .withNamespace("default")
+            .withTrustCerts(true)
+            .withHttp2Disable(true)
+            .withWatchReconnectInterval(100)
+            .withRequestRetryBackoffLimit(0)
+            .withConnectionTimeout(2_000)
+            .withRequestTimeout(5_000);
+    if (isBackstage) {
+      config.addToCustomHeaders(SimApiDispatcher.BACKSTAGE_HEADER, SimApiDispatcher.BACKSTAGE_VALUE);
+    }
+    return new KubernetesClientBuilder().withConfig(config.build()).build();
+  }
+
+  /**
+   * The next pod WATCH from a {@link #newClient()} client gets what kube-apiserver sends for a
+   * compacted resourceVersion: an ERROR event with a 410 Expired Status, then the end of the
+   * stream. An informer must re-list. An informer that is already watching makes no new watch
+   * until its current one ends: follow with {@link #dropWatches()}.
+   */
+  public void failNextPodWatch() {
+    dispatcher.failNextPodWatches(1);
+  }
+
+  /**
+   * Closes every open watch of the {@link #newClient()} clients, as a lost connection does; they
+   * reconnect from their last resourceVersion.
+   *
+   * @return how many watches were closed
+   */
+  public int dropWatches() {
+    return dispatcher.dropWatches(false);
+  }
+
+  /**
+   * The API server becomes unreachable for {@link #newClient()} clients: their open watches are
+   * closed and every request is answered 503 until {@link #up()}.
+   */
+  public void down() {
+    dispatcher.down();
+  }
+
+  /**
+   * Back up, as a restarted API server: its watch cache starts at the current resourceVersion, so
+   * a watch that resumes from before the restart gets 410 Gone and the informer re-lists.
+   */
+  public void up() {
+    dispatcher.up();
+  }
+
+  /**
+   * Watches of {@link #newClient()} clients end and new ones are answered 503 until {@link
+   * #acceptWatches()}; lists still work. A watch endpoint that fails while the rest answers, and
+   * a way to hold an informer's watch closed while the cluster changes.
+   */
+  public void refuseWatches() {
+    dispatcher.refuseWatches(true);
+  }
+
+  public void acceptWatches() {
+    dispatcher.refuseWatches(false);
+  }
+
+  public boolean isDown() {
+    return dispatcher.isDown();
+  }
+
+  /** Watches currently open, backstage ones included. */
+  public int openWatches() {
+    return dispatcher.openWatches();
+  }
+
+  /** The requests received so far, oldest first (the last 20 000). */
+  public List<SimApiRequest> requests() {
+    return dispatcher.requests();
+  }
+
+  /** How many logged requests match. */
+  public long count(Predicate<SimApiRequest> filter) {
+    return dispatcher.requests().stream().filter(filter).count();
+  }
+
+  public void clearRequests() {
+    dispatcher.clearRequests();
+  }
+
+  private void drainRecordedRequests() {
+    try {
+      while (server.takeRequest(0, TimeUnit.MILLISECONDS) != null) {
+        // discard: the dispatcher keeps its own bounded log
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void requireStarted() {
+    if (!started) {
+      throw new IllegalStateException("SimApiServer is not started");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    clients.forEach(KubernetesClient::close);
+    clients.clear();
+    if (backstage != null) {
+      backstage.close();
+    }
+    if (started) {
+      server.shutdown();
+    }
+  }
+}

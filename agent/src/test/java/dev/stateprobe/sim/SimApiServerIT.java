@@ -1,0 +1,302 @@
+package dev.stateprobe.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+// try-with-resources closes the watches; their bodies need not name them.
+@SuppressWarnings("try")
+class SimApiServerIT {
+  private static SimApiServer api;
+  private static KubernetesClient cluster;
+  private static KubernetesClient agent;
+
+  @BeforeAll
+  static void start() {
+    api = new SimApiServer().start();
+    cluster = api.client();
+    agent = api.newClient();
+  }
+
+  @AfterAll
+  static void stop() {
+    api.close();
+  }
+
+  @AfterEach
+  void cleanUp() {
+    if (api.isDown()) {
+      api.up();
+    }
+    cluster.pods().inAnyNamespace().list().getItems().forEach(p -> cluster.resource(p).delete());
+    await().until(() -> cluster.pods().inAnyNamespace().list().getItems().isEmpty());
+  }
+
+  static Pod pod(String namespace, String name, String node) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withNamespace(namespace)
+        .withName(name)
+        .addToLabels("app", name)
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName(node)
+        .addNewContainer()
+        .withName("main")
+        .withImage("busybox")
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+
+  private static Pod create(Pod p) {
+    return cluster.pods().inNamespace(p.getMetadata().getNamespace()).resource(p).create();
+  }
+
+  private static List<String> names(List<Pod> pods) {
+    return pods.stream().map(p -> p.getMetadata().getName()).sorted().toList();
+  }
+
+  @Test
+  void nodeSelectorListReturnsOnlyThatNodesPods() {
+    create(pod("ns1", "a1", "node-a"));
+    create(pod("ns2", "a2", "node-a"));
+    create(pod("ns1", "b1", "node-b"));
+    create(pod("ns1", "pending", null));
+
+    List<Pod> onA =
+        agent.pods().inAnyNamespace().withField("spec.nodeName", "node-a").list().getItems();
+    List<Pod> notA =
+        agent.pods().inAnyNamespace().withoutField("spec.nodeName", "node-a").list().getItems();
+    List<Pod> onAInNs1 =
+        agent.pods().inNamespace("ns1").withField("spec.nodeName", "node-a").list().getItems();
+
+    assertThat(names(onA)).containsExactly("a1", "a2");
+    assertThat(names(notA)).containsExactly("b1", "pending");
+    assertThat(names(onAInNs1)).containsExactly("a1");
+  }
+
+  @Test
+  void nodeSelectorListCarriesTheListResourceVersion() {
+    create(pod("ns1", "a1", "node-a"));
+
+    String rv =
+        agent.pods().inAnyNamespace().withField("spec.nodeName", "node-a").list().getMetadata()
+            .getResourceVersion();
+
+    assertThat(rv).isNotBlank();
+  }
+
+  record Event(Watcher.Action action, String name) {}
+
+  @Test
+  void nodeSelectorWatchDeliversOnlyThatNodesEvents() {
+    create(pod("ns1", "before", "node-a"));
+    create(pod("ns1", "other-before", "node-b"));
+    List<Event> events = new CopyOnWriteArrayList<>();
+    try (Watch ignored =
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", "node-a")
+            .watch(
+                new Watcher<Pod>() {
+                  @Override
+                  public void eventReceived(Action action, Pod pod) {
+                    events.add(new Event(action, pod.getMetadata().getName()));
+                  }
+
+                  @Override
+                  public void onClose(WatcherException cause) {}
+                })) {
+      await().until(() -> events.size() == 1);
+
+      create(pod("ns1", "a1", "node-a"));
+      create(pod("ns1", "b1", "node-b"));
+      cluster.pods().inNamespace("ns1").withName("b1").edit(p -> label(p, "changed"));
+      cluster.pods().inNamespace("ns1").withName("a1").edit(p -> label(p, "changed"));
+      // A pending pod bound to node-a enters the selection: ADDED, as kube-apiserver sends.
+      create(pod("ns1", "late", null));
+      cluster.pods().inNamespace("ns1").withName("late").edit(p -> bind(p, "node-a"));
+      cluster.pods().inNamespace("ns1").withName("b1").delete();
+      cluster.pods().inNamespace("ns1").withName("a1").delete();
+
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> events.contains(new Event(Watcher.Action.DELETED, "a1")));
+      assertThat(events)
+          .containsExactly(
+              new Event(Watcher.Action.ADDED, "before"),
+              new Event(Watcher.Action.ADDED, "a1"),
+              new Event(Watcher.Action.MODIFIED, "a1"),
+              new Event(Watcher.Action.ADDED, "late"),
+              new Event(Watcher.Action.DELETED, "a1"));
+    }
+  }
+
+  private static Pod label(Pod p, String value) {
+    p.getMetadata().getLabels().put("changed", value);
+    return p;
+  }
+
+  private static Pod bind(Pod p, String node) {
+    p.getSpec().setNodeName(node);
+    return p;
+  }
+
+  @Test
+  void failedPodWatchSendsA410ErrorEventOnce() {
+    String rv = create(pod("ns1", "a1", "node-a")).getMetadata().getResourceVersion();
+    api.failNextPodWatch();
+    AtomicReference<WatcherException> closed = new AtomicReference<>();
+
+    try (Watch ignored =
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", "node-a")
+            .watch(new ListOptionsBuilder().withResourceVersion(rv).build(), closer(closed))) {
+      await().until(() -> closed.get() != null);
+    }
+
+    assertThat(closed.get().isHttpGone()).isTrue();
+    assertThat(closed.get().getMessage()).contains("too old resource version");
+    // Only the next one: a second watch works.
+    List<Event> events = new CopyOnWriteArrayList<>();
+    try (Watch ignored =
+        agent.pods().inAnyNamespace().withField("spec.nodeName", "node-a").watch(recorder(events))) {
+      await().until(() -> events.equals(List.of(new Event(Watcher.Action.ADDED, "a1"))));
+    }
+  }
+
+  private static Watcher<Pod> closer(AtomicReference<WatcherException> closed) {
+    return new Watcher<>() {
+      @Override
+      public void eventReceived(Action action, Pod resource) {}
+
+      @Override
+      public void onClose(WatcherException cause) {
+        closed.set(cause);
+      }
+    };
+  }
+
+  private static Watcher<Pod> recorder(List<Event> events) {
+    return new Watcher<>() {
+      @Override
+      public void eventReceived(Action action, Pod pod) {
+        events.add(new Event(action, pod.getMetadata().getName()));
+      }
+
+      @Override
+      public void onClose(WatcherException cause) {}
+    };
+  }
+
+  @Test
+  void downRefusesTheAgentButNotTheClusterThenUpExpiresOldWatches() {
+    String rv = create(pod("ns1", "a1", "node-a")).getMetadata().getResourceVersion();
+
+    api.down();
+
+    assertThat(api.isDown()).isTrue();
+    assertThatThrownBy(() -> agent.pods().inAnyNamespace().list())
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(503));
+    create(pod("ns1", "a2", "node-a"));
+
+    api.up();
+
+    assertThat(names(agent.pods().inAnyNamespace().list().getItems())).containsExactly("a1", "a2");
+    AtomicReference<WatcherException> closed = new AtomicReference<>();
+    try (Watch ignored =
+        agent
+            .pods()
+            .inAnyNamespace()
+            .watch(new ListOptionsBuilder().withResourceVersion(rv).build(), closer(closed))) {
+      await().until(() -> closed.get() != null);
+    }
+    assertThat(closed.get().isHttpGone()).isTrue();
+  }
+
+  @Test
+  void dropWatchesClosesOnlyTheAgentsWatches() {
+    List<Event> agentEvents = new CopyOnWriteArrayList<>();
+    List<Event> clusterEvents = new CopyOnWriteArrayList<>();
+    AtomicReference<WatcherException> agentClosed = new AtomicReference<>();
+    Watcher<Pod> agentWatcher =
+        new Watcher<>() {
+          @Override
+          public void eventReceived(Action action, Pod pod) {
+            agentEvents.add(new Event(action, pod.getMetadata().getName()));
+          }
+
+          @Override
+          public void onClose(WatcherException cause) {
+            agentClosed.set(cause);
+          }
+        };
+    try (Watch a = agent.pods().inAnyNamespace().watch(agentWatcher);
+        Watch c = cluster.pods().inAnyNamespace().watch(recorder(clusterEvents))) {
+      await().until(() -> api.openWatches() == 2);
+
+      assertThat(api.dropWatches()).isEqualTo(1);
+
+      // fabric8 reconnects a plain watch by itself; the cluster's watch never noticed.
+      await().until(() -> api.count(r -> !r.backstage() && r.verb().equals("watch")) == 2);
+      await().until(() -> api.openWatches() == 2);
+      create(pod("ns1", "a1", "node-a"));
+      await().until(() -> clusterEvents.size() == 1 && agentEvents.size() == 1);
+      assertThat(agentClosed.get()).isNull();
+    }
+  }
+
+  @Test
+  void requestLogResolvesVerbResourceAndSubresource() {
+    api.clearRequests();
+    Pod created = create(pod("ns1", "a1", "node-a"));
+    agent.pods().inAnyNamespace().withField("spec.nodeName", "node-a").list();
+    agent.pods().inNamespace("ns1").withName("a1").get();
+    created.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").build());
+    cluster.pods().inNamespace("ns1").resource(created).updateStatus();
+
+    List<SimApiRequest> log = api.requests();
+
+    assertThat(log)
+        .extracting(
+            SimApiRequest::verb,
+            SimApiRequest::resource,
+            SimApiRequest::subresource,
+            SimApiRequest::namespace,
+            SimApiRequest::name,
+            SimApiRequest::backstage)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("create", "pods", null, "ns1", null, true),
+            org.assertj.core.groups.Tuple.tuple("list", "pods", null, null, null, false),
+            org.assertj.core.groups.Tuple.tuple("get", "pods", null, "ns1", "a1", false),
+            org.assertj.core.groups.Tuple.tuple("update", "pods", "status", "ns1", "a1", true));
+    SimApiRequest list = log.get(1);
+    assertThat(list.method()).isEqualTo("GET");
+    assertThat(list.path()).isEqualTo("/api/v1/pods");
+    assertThat(list.queryParameter("fieldSelector")).isEqualTo("spec.nodeName=node-a");
+    assertThat(list.code()).isEqualTo(200);
+    assertThat(log.get(0).code()).isEqualTo(201);
+  }
+}
