@@ -148,8 +148,18 @@ class TrustGateTest {
   }
 
   @Test
+  void aFailedRuntimePollWithNoFreshRuntimeViewIsUntrusted() {
+    Snapshot s =
+        new Snapshot(
+            1, NOW, healthyApi(), kubeletAt(NOW.minusSeconds(1)), true, Optional.empty(), false);
+    Trust t = evaluate(s);
+    assertFalse(t.trusted());
+    assertEquals(List.of("runtime_poll_failed"), t.reasons());
+  }
+
+  @Test
   void reasonsAreBoundedSnakeCaseTags() {
-    assertEquals(6, TrustGate.REASONS.size());
+    assertEquals(7, TrustGate.REASONS.size());
     for (String r : TrustGate.REASONS) {
       assertTrue(r.matches("[a-z]+(_[a-z]+)*"), r);
     }
