@@ -45,6 +45,7 @@ final class SimApiDispatcher extends Dispatcher {
   private final Runnable drainServerQueue;
   private final Set<SimApiWatchListener> openWatches = ConcurrentHashMap.newKeySet();
   private final AtomicInteger podWatchesToFail = new AtomicInteger();
+  private final Map<String, String> documents = new ConcurrentHashMap<>();
   private final Deque<SimApiRequest> log = new ArrayDeque<>();
   private volatile boolean down;
   private volatile boolean refuseWatches;
@@ -60,6 +61,10 @@ final class SimApiDispatcher extends Dispatcher {
 
   void failNextPodWatches(int n) {
     podWatchesToFail.addAndGet(n);
+  }
+
+  void serve(String path, String json) {
+    documents.put(path, json);
   }
 
   void down() {
@@ -174,6 +179,13 @@ final class SimApiDispatcher extends Dispatcher {
           return gone(info.queryParameter("resourceVersion"), String.valueOf(oldest));
         }
       }
+    }
+    String document = info.method().equals("GET") ? documents.get(info.path()) : null;
+    if (document != null) {
+      return new MockResponse()
+          .setResponseCode(200)
+          .setHeader("Content-Type", "application/json")
+          .setBody(document);
     }
     MockResponse response = route(request, info);
     WebSocketListener inner = response.getWebSocketListener();

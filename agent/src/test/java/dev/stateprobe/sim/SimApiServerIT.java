@@ -237,6 +237,27 @@ class SimApiServerIT {
   }
 
   @Test
+  void aServedDocumentAnswersItsPathWithAnyQueryAndFailsWhileDown() {
+    create(pod("ns1", "a1", "node-a"));
+    String versions = "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"]}";
+    api.serveDocument("/api", versions);
+
+    assertThat(agent.raw(api.url() + "api?timeout=32s")).isEqualTo(versions);
+    assertThat(cluster.raw(api.url() + "api")).isEqualTo(versions);
+    // Other paths still reach the CRUD store.
+    assertThat(names(agent.pods().inNamespace("ns1").list().getItems())).containsExactly("a1");
+    assertThatThrownBy(() -> api.serveDocument("/api?x=1", versions))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("/api?x=1");
+
+    api.down();
+    assertThatThrownBy(() -> agent.raw(api.url() + "api"))
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(503));
+    assertThat(cluster.raw(api.url() + "api")).isEqualTo(versions);
+  }
+
+  @Test
   void dropWatchesClosesOnlyTheAgentsWatches() {
     List<Event> agentEvents = new CopyOnWriteArrayList<>();
     List<Event> clusterEvents = new CopyOnWriteArrayList<>();
