@@ -3,6 +3,7 @@ package dev.stateprobe;
 import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.cli.CheckCommand;
 import dev.stateprobe.cli.RepairTestCommand;
+import dev.stateprobe.demo.DemoCommand;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import java.nio.file.Path;
@@ -30,7 +31,8 @@ public final class Main {
                      exits 0 (no drift), 1 (drift), 2 (error)
         repair-test  run the script the catalog would pick for a drift, exactly as the agent would:
                      --catalog F --drift-file D [--dry-run] [--node N] [--attempt N]
-        demo         a simulated node with scripted faults, end to end, in one process
+        demo         a simulated node with scripted faults, end to end, in one process:
+                     [--list] [--scenario NAME]... [--speed N] [--keep-running] [--output table|json]
         version      print the version
         help         this text
 
@@ -58,6 +60,7 @@ public final class Main {
                   Clock.systemUTC(),
                   ScriptExecutor.Settings.defaults(Path.of(System.getProperty("java.io.tmpdir"))))
               .run(rest, out, err);
+      case "demo" -> new DemoCommand(System.getenv(), out, err).run(rest);
       case "version", "--version" -> {
         out.println("state-probe " + version());
         yield 0;

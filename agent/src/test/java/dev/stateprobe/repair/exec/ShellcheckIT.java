@@ -20,7 +20,9 @@ class ShellcheckIT {
       List.of(
           Path.of("..", "repair-scripts"),
           Path.of("src/test/resources/repair/scripts"),
-          Path.of("src/test/resources/repair/fakebin"));
+          Path.of("src/test/resources/repair/fakebin"),
+          Path.of("src/main/resources/demo/scripts"),
+          Path.of("src/test/resources/demo/scripts"));
 
   private static Optional<Path> shellcheck() {
     String path = System.getenv().getOrDefault("PATH", "");
