@@ -215,7 +215,8 @@ public final class Observer {
                     + " pods): the views are more likely wrong than the pods; repairs held"
                 : "closed after " + seconds(config.repair().circuitRecovery()) + " under the threshold; repairs may run again");
       }
-      emit(Type.CYCLE, now, cycle, null, null, c.trusted() ? "trusted" : "untrusted");
+      // The detail of a cycle event is the trust gate's reasons: empty when trusted.
+      emit(Type.CYCLE, now, cycle, null, null, String.join(",", c.trust().reasons()));
     }
   }
 

@@ -4,6 +4,7 @@ import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.repair.job.Phase;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
@@ -72,8 +73,17 @@ public interface Play {
   /** Waits until {@code condition} holds, at most {@code timeout}. */
   void await(String what, Duration timeout, BooleanSupplier condition) throws Exception;
 
-  /** The drifts suspected since the scenario began. */
-  java.util.Set<DriftKey> suspected();
+  /** The drifts suspected since the first {@link #inject}. */
+  Set<DriftKey> suspected();
+
+  /**
+   * Why cycles were not trusted since the first {@link #inject} (the trust gate's reasons, such as
+   * {@code kubelet_poll_failed}); empty when every cycle was trusted.
+   */
+  Set<String> untrustedReasons();
+
+  /** Lets {@code duration} pass, printing what the agent does meanwhile. */
+  void hold(String what, Duration duration);
 
   /** A requirement of this scenario beyond its drifts and repairs. */
   void check(boolean ok, String problem);

@@ -130,6 +130,7 @@ public final class TimelineRunner {
     private final Map<DriftKey, List<ExpectedRepair>> expected = new LinkedHashMap<>();
     private final Set<DriftKey> confirmed = new LinkedHashSet<>();
     private final Set<DriftKey> suspected = new LinkedHashSet<>();
+    private final Set<String> untrustedReasons = new TreeSet<>();
     private final Set<String> touched = new LinkedHashSet<>();
     private final List<String> facts = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
@@ -285,6 +286,18 @@ public final class TimelineRunner {
     }
 
     @Override
+    public Set<String> untrustedReasons() {
+      drain();
+      return Set.copyOf(untrustedReasons);
+    }
+
+    @Override
+    public void hold(String what, Duration duration) {
+      Instant until = clock.instant().plus(duration);
+      await(what, duration.plusSeconds(10), () -> !clock.instant().isBefore(until));
+    }
+
+    @Override
     public void check(boolean ok, String problem) {
       if (!ok) {
         drain();
@@ -327,11 +340,18 @@ public final class TimelineRunner {
         touched.add(e.record());
       }
       switch (e.type()) {
-        case SUSPECTED -> suspected.add(e.key());
+        case SUSPECTED -> {
+          if (zero != null) {
+            suspected.add(e.key());
+          }
+        }
         case CONFIRMED -> confirmed.add(e.key());
         default -> {}
       }
       if (e.type() == Observer.Type.CYCLE) {
+        if (zero != null && !e.detail().isEmpty()) {
+          untrustedReasons.addAll(List.of(e.detail().split(",")));
+        }
         return;
       }
       // Before the fault, drifts that come and go belong to setting the stage (a new pod reaches
