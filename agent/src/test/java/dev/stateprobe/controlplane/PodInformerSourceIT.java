@@ -20,7 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+// A hung watch fails the test instead of the build.
+@Timeout(60)
 class PodInformerSourceIT {
   private static final Instant T0 = Instant.parse("2026-11-26T12:00:00Z");
 
