@@ -1,5 +1,6 @@
 package dev.stateprobe.controlplane;
 
+import dev.stateprobe.testing.TestClock;
 import static dev.stateprobe.controlplane.ClusterPods.NODE;
 import static dev.stateprobe.controlplane.ClusterPods.OTHER_NODE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,7 +33,7 @@ class PodInformerSourceIT {
   private static KubernetesClient agent;
   private static ClusterPods pods;
 
-  private final MutableClock clock = new MutableClock(T0);
+  private final TestClock clock = new TestClock(T0);
   private PodInformerSource source;
   private int seededOnNode;
 
