@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -451,7 +450,7 @@ public final class SimNode implements AutoCloseable {
 
   /**
    * Back to the node as built: every fault of the kubelet and the API server ends, the pods that
-   * scenarios created are deleted, and the kubelet lists everything again.
+   * scenarios created are deleted, the kubelet lists everything again, and an agent runs.
    */
   public void reset() {
     kubelet.reset(tokenNow());
@@ -467,6 +466,13 @@ public final class SimNode implements AutoCloseable {
     }
     createdPods.clear();
     kubeletSim.resync();
+    if (agent() == null) {
+      try {
+        startAgent();
+      } catch (Exception e) {
+        throw new IllegalStateException("the agent did not start again: " + e.getMessage(), e);
+      }
+    }
   }
 
   private String tokenNow() {
