@@ -75,6 +75,9 @@ public final class Observer {
     static final Seen NONE = new Seen(0, 0, null, null);
   }
 
+  /** Events nobody took are dropped oldest first past this many (a demo left running). */
+  static final int MAX_QUEUED = 10_000;
+
   private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
   private final Map<String, ConsistencyRepairJob> records = new ConcurrentHashMap<>();
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
@@ -98,7 +101,7 @@ public final class Observer {
             });
     circuitOpen = false;
     if (gen > 1) {
-      queue.add(new Event(Type.AGENT_STARTED, Instant.now(), 0, null, null, "a new agent process started"));
+      emit(Type.AGENT_STARTED, Instant.now(), 0, null, null, "a new agent process started");
     }
   }
 
@@ -281,6 +284,9 @@ public final class Observer {
   }
 
   private void emit(Type type, Instant at, long cycle, DriftKey key, String record, String detail) {
+    while (queue.size() >= MAX_QUEUED) {
+      queue.poll();
+    }
     queue.add(new Event(type, at, cycle, key, record, detail));
   }
 
