@@ -336,7 +336,12 @@ public final class TimelineRunner {
     }
 
     private void consume(Observer.Event e) {
-      if (e.record() != null) {
+      // A record is this scenario's when it was written or run during it; a late verdict on the
+      // last scenario's record is not.
+      if (e.record() != null
+          && (e.type() == Observer.Type.RECORDED
+              || e.type() == Observer.Type.REPAIR_STARTED
+              || e.type() == Observer.Type.REPAIR_FINISHED)) {
         touched.add(e.record());
       }
       switch (e.type()) {
