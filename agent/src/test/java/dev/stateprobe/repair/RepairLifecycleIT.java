@@ -1,0 +1,452 @@
+package dev.stateprobe.repair;
+
+import static dev.stateprobe.repair.SimNode.NODE;
+import static dev.stateprobe.repair.SimNode.NS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.stateprobe.drift.DriftKind;
+import dev.stateprobe.repair.SimNode.Agent;
+import dev.stateprobe.repair.SimNode.Entry;
+import dev.stateprobe.repair.job.ConsistencyRepairJob;
+import dev.stateprobe.repair.job.JobNames;
+import dev.stateprobe.repair.job.Phase;
+import dev.stateprobe.repair.job.Verification;
+import dev.stateprobe.repair.job.AttemptRecord;
+import dev.stateprobe.repair.job.DriftRecord;
+import dev.stateprobe.repair.job.RepairJobSpec;
+import dev.stateprobe.repair.job.TargetRef;
+import dev.stateprobe.sim.KubeletFault;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The repair half end to end: a real agent ({@code AgentRuntime}, REPAIR_MODE=on) against the
+ * simulated API server and the fake kubelet, with test catalogs whose scripts act on the fake
+ * kubelet. Each test asserts the drift confirmed, exactly the records expected, the script runs
+ * (and none that should not happen), and the events and metrics written.
+ */
+class RepairLifecycleIT {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  private static SimNode node;
+
+  @BeforeAll
+  static void startNode() throws Exception {
+    node = new SimNode();
+  }
+
+  @AfterAll
+  static void stopNode() {
+    node.close();
+  }
+
+  @BeforeEach
+  void reset() throws Exception {
+    node.reset();
+    node.healthyPod("web-1");
+    node.healthyPod("web-2");
+  }
+
+  private static String jobName(String uid, String script) {
+    return JobNames.of(NODE, DriftKind.ORPHANED_POD, uid, script);
+  }
+
+  private static ConsistencyRepairJob record(String name) {
+    return node.records().stream().filter(j -> j.name().equals(name)).findFirst().orElse(null);
+  }
+
+  private static List<String> reasons(List<Event> events) {
+    return events.stream().map(Event::getReason).sorted().toList();
+  }
+
+  /** Reason and how often it was seen (1 + the series' count beyond the first). */
+  private static List<String> reasonCounts(List<Event> events) {
+    return events.stream()
+        .map(e -> e.getReason() + "x" + (e.getSeries() == null ? 1 : e.getSeries().getCount()))
+        .sorted()
+        .toList();
+  }
+
+  private static ConsistencyRepairJob awaitRecord(String name, Predicate<ConsistencyRepairJob> done) {
+    return await()
+        .atMost(WAIT)
+        .until(() -> record(name), j -> j != null && done.test(j));
+  }
+
+  private static Predicate<ConsistencyRepairJob> verified(Verification v) {
+    return j -> j.getStatus() != null && j.getStatus().verification() == v;
+  }
+
+  private static Predicate<ConsistencyRepairJob> phase(Phase p) {
+    return j -> j.getStatus() != null && j.getStatus().phase() == p;
+  }
+
+  /** Lets the agent run {@code n} more cycles: time for anything that should not happen. */
+  private static void cycles(Agent agent, int n) {
+    long target = agent.runtime().agent().cycles() + n;
+    await().atMost(WAIT).until(() -> agent.runtime().agent().cycles() >= target);
+  }
+
+  private static String orphanKey(String name, String uid) {
+    return "OrphanedPod/" + NS + "/" + name + "/" + uid;
+  }
+
+  @Test
+  void aConfirmedOrphanGetsOneRecordThatRunsSucceedsAndIsVerifiedResolved() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of());
+    String name = jobName(uid, "stop-sandbox");
+
+    await().atMost(WAIT).until(() -> {
+      ConsistencyRepairJob j = record(name);
+      return j != null && j.getStatus() != null && j.getStatus().verification() == Verification.RESOLVED;
+    });
+
+    assertThat(agent.confirmed()).containsExactly("OrphanedPod/" + NS + "/cart-1/" + uid);
+    List<ConsistencyRepairJob> records = node.records();
+    assertThat(records).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    ConsistencyRepairJob job = records.getFirst();
+    assertThat(job.getMetadata().getLabels())
+        .containsEntry("stateprobe.dev/node", NODE)
+        .containsEntry("stateprobe.dev/kind", "OrphanedPod")
+        .containsEntry("stateprobe.dev/script", "stop-sandbox")
+        .containsEntry("app.kubernetes.io/managed-by", "state-probe");
+    OwnerReference owner = job.getMetadata().getOwnerReferences().getFirst();
+    assertThat(owner.getKind()).isEqualTo("Node");
+    assertThat(owner.getName()).isEqualTo(NODE);
+    assertThat(owner.getUid()).isEqualTo(node.cluster.nodes().withName(NODE).get().getMetadata().getUid());
+    assertThat(job.getSpec().script()).isEqualTo("stop-sandbox");
+    assertThat(job.getSpec().dryRun()).isFalse();
+    assertThat(job.getSpec().drift().target().uid()).isEqualTo(uid);
+    assertThat(job.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
+    assertThat(job.getStatus().attempts()).isEqualTo(1);
+    assertThat(job.getStatus().exitCode()).isEqualTo(0);
+    assertThat(job.getStatus().output()).contains("\"removedFromPods\":true");
+
+    assertThat(node.states(name)).containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+    assertThat(job.getStatus().history()).hasSize(1);
+    assertThat(node.runs()).hasSize(1);
+    assertThat(node.runs().getFirst().uid()).isEqualTo(uid);
+    assertThat(node.runs().getFirst().attempt()).isEqualTo(1);
+    assertThat(node.kubelet.podUids()).doesNotContain(uid);
+
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "succeeded")).isEqualTo(1);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(1);
+    assertThat(agent.gauge("stateprobe.repair.records", "phase", "Succeeded")).isEqualTo(1);
+    assertThat(agent.gauge("stateprobe.repair.records", "phase", "Running")).isEqualTo(0);
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+  }
+
+  @Test
+  void aDriftGoneBetweenConfirmationAndStartEndsSkippedAndTheScriptNeverRuns() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of());
+    String name = jobName(uid, "stop-sandbox");
+    // Every kubelet reply (/pods and /runningpods/) from now on is rendered 600 ms after its
+    // request: the fresh polls of the revalidation see what the kubelet has once the record
+    // exists, not what it had before.
+    await().atMost(WAIT).until(() -> agent.runtime().agent().last() != null
+        && agent.runtime().agent().last().drifts().stream().anyMatch(d -> d.key().target().uid().equals(uid)));
+    node.kubelet.inject(new KubeletFault.Delay(Duration.ofMillis(600)), 1000);
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> record(name) != null);
+    node.kubelet.removePod(uid); // the sandbox went away by itself
+
+    ConsistencyRepairJob job = awaitRecord(name, phase(Phase.SKIPPED));
+    node.kubelet.clearFaults();
+    cycles(agent, 5);
+
+    assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    job = record(name);
+    assertThat(job.getStatus().phase()).isEqualTo(Phase.SKIPPED);
+    assertThat(job.getStatus().reason()).isEqualTo("drift gone before repair");
+    assertThat(job.getStatus().attempts()).isEqualTo(0);
+    assertThat(job.getStatus().verification()).isNull();
+    assertThat(node.states(name)).containsExactly("-", "Skipped");
+    assertThat(node.runs()).isEmpty();
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "skipped")).isEqualTo(1);
+    assertThat(agent.gauge("stateprobe.repair.records", "phase", "Skipped")).isEqualTo(1);
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairSkipped"));
+  }
+
+  @Test
+  void aSuccessThatChangesNothingIsUnresolvedAndEscalatesToTheNextScript() {
+    node.catalog(Entry.auto("no-op", "no-op.sh").maxAttempts(1), Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of());
+    String first = jobName(uid, "no-op");
+    String second = jobName(uid, "stop-sandbox");
+
+    awaitRecord(second, verified(Verification.RESOLVED));
+    cycles(agent, 3);
+
+    assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactlyInAnyOrder(first, second);
+    ConsistencyRepairJob noop = record(first);
+    assertThat(noop.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
+    assertThat(noop.getStatus().verification()).isEqualTo(Verification.UNRESOLVED);
+    assertThat(noop.getStatus().attempts()).isEqualTo(1);
+    assertThat(node.states(first)).containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Unresolved");
+    ConsistencyRepairJob stop = record(second);
+    assertThat(stop.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
+    assertThat(stop.getStatus().verification()).isEqualTo(Verification.RESOLVED);
+    assertThat(stop.getStatus().attempts()).isEqualTo(1);
+    assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(first, second);
+    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved")).isEqualTo(1);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(1);
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasonCounts(node.eventsAbout(uid)))
+            .containsExactly("DriftConfirmedx1", "RepairFailedx1", "RepairStartedx2", "RepairSucceededx2"));
+  }
+
+  @Test
+  void aRecordThatExistsAlreadyIsAdoptedNotDuplicated() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    String uid = node.orphan("cart-1");
+    String name = jobName(uid, "stop-sandbox");
+    // Made by the agent before this one, which died right after creating it.
+    Instant before = Instant.parse("2026-01-01T00:00:00Z");
+    RepairJobSpec spec =
+        new RepairJobSpec(
+            NODE,
+            new DriftRecord("OrphanedPod", new TargetRef(NS, "cart-1", uid), "seen by the agent before", before, before.plusSeconds(60), 3, null),
+            "stop-sandbox",
+            false,
+            false);
+    ConsistencyRepairJob existing =
+        node.cluster
+            .resources(ConsistencyRepairJob.class)
+            .resource(
+                ConsistencyRepairJob.of(
+                    new ObjectMetaBuilder()
+                        .withName(name)
+                        .addToLabels("stateprobe.dev/node", NODE)
+                        .addToLabels("stateprobe.dev/kind", "OrphanedPod")
+                        .addToLabels("stateprobe.dev/script", "stop-sandbox")
+                        .addToLabels("app.kubernetes.io/managed-by", "state-probe")
+                        .build(),
+                    spec,
+                    null))
+            .create();
+    Agent agent = node.start(Map.of());
+
+    ConsistencyRepairJob job = awaitRecord(name, verified(Verification.RESOLVED));
+    cycles(agent, 3);
+
+    assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    assertThat(job.getMetadata().getUid()).isEqualTo(existing.getMetadata().getUid());
+    assertThat(job.getSpec()).isEqualTo(spec);
+    assertThat(job.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
+    assertThat(job.getStatus().attempts()).isEqualTo(1);
+    assertThat(node.states(name)).containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+    assertThat(node.runs()).hasSize(1);
+  }
+
+  @Test
+  void aRepairCutOffByARestartIsMarkedInterruptedAndRerunOnlyAfterRevalidationAndBackOff() throws Exception {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh").cooldown(1));
+    Path hang = node.file("hang");
+    Files.writeString(hang, "");
+    String uid = node.orphan("cart-1");
+    String name = jobName(uid, "stop-sandbox");
+    Agent first = node.start(Map.of(), Map.of("HANG_FILE", hang.toString()));
+    awaitRecord(name, phase(Phase.RUNNING));
+    await().atMost(WAIT).until(() -> node.runs().size() == 1);
+
+    first.close();
+    Files.delete(hang);
+    assertThat(record(name).getStatus().phase()).isEqualTo(Phase.RUNNING);
+    Agent second = node.start(Map.of(), Map.of("HANG_FILE", hang.toString()));
+
+    ConsistencyRepairJob job = awaitRecord(name, verified(Verification.RESOLVED));
+    cycles(second, 3);
+
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    assertThat(node.states(name))
+        .containsExactly("-", "Running", "Failed", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+    assertThat(job.getStatus().attempts()).isEqualTo(2);
+    List<AttemptRecord> history = job.getStatus().history();
+    assertThat(history).extracting(AttemptRecord::attempt).containsExactly(1, 2);
+    assertThat(history.get(0).phase()).isEqualTo(Phase.FAILED);
+    assertThat(history.get(0).reason()).isEqualTo("interrupted");
+    assertThat(history.get(1).phase()).isEqualTo(Phase.SUCCEEDED);
+    // Attempt 2 waited for the back-off of attempt 1: cooldown × 2^0 = 1 s after it was marked.
+    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+    assertThat(second.counter("stateprobe.repairs.throttled", "reason", "backoff")).isEqualTo(1);
+    assertThat(node.runs()).extracting(SimNode.Call::attempt).containsExactly(1, 2);
+    // The first run never got to its end: it was killed when its agent stopped.
+    assertThat(node.calls().stream().filter(c -> c.event().equals("end"))).extracting(SimNode.Call::attempt).containsExactly(2);
+  }
+
+  @Test
+  void aBadCatalogReloadKeepsTheLastGoodOneAndAGoodOneIsUsedForTheNextRepair() {
+    node.catalog(Entry.auto("first", "stop-sandbox.sh"));
+    Agent agent = node.start(Map.of());
+    node.catalog("scripts:\n  - name: Not_A_Label\n    path: missing.sh\n    drifts: [NoSuchDrift]\n");
+    await().atMost(WAIT).until(() -> agent.counter("stateprobe.catalog.reload.failures") == 1);
+    String a = node.orphan("cart-1");
+    awaitRecord(jobName(a, "first"), verified(Verification.RESOLVED));
+
+    node.catalog(Entry.auto("second", "stop-sandbox.sh"));
+    await().atMost(WAIT).until(() -> agent.runtime().catalog().current().entry("second").isPresent());
+    String b = node.orphan("cart-2");
+    awaitRecord(jobName(b, "second"), verified(Verification.RESOLVED));
+    cycles(agent, 3);
+
+    assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", a), orphanKey("cart-2", b));
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name)
+        .containsExactlyInAnyOrder(jobName(a, "first"), jobName(b, "second"));
+    assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(jobName(a, "first"), jobName(b, "second"));
+    assertThat(agent.counter("stateprobe.catalog.reload.failures")).isEqualTo(1);
+    assertThat(agent.counter("stateprobe.catalog.reloads")).isEqualTo(2);
+  }
+
+  @Test
+  void dryRunRecordsAndCallsTheScriptWithDryRunAndLeavesVerificationPending() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of("REPAIR_MODE", "dry-run"));
+    String name = jobName(uid, "stop-sandbox");
+
+    awaitRecord(name, phase(Phase.SUCCEEDED));
+    // Longer than verification takes (six trusted cycles) while the drift stays.
+    cycles(agent, 10);
+
+    assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    ConsistencyRepairJob job = record(name);
+    assertThat(job.getSpec().dryRun()).isTrue();
+    assertThat(job.getStatus().verification()).isEqualTo(Verification.PENDING);
+    assertThat(job.getStatus().attempts()).isEqualTo(1);
+    assertThat(job.getStatus().output()).contains("dry run: would stop the sandbox of pod " + uid);
+    assertThat(node.states(name)).containsExactly("-", "Running", "Succeeded/Pending");
+    assertThat(node.runs()).hasSize(1);
+    assertThat(node.runs().getFirst().dryRun()).isTrue();
+    assertThat(node.kubelet.podUids()).contains(uid);
+    assertThat(agent.runtime().agent().last().confirmed()).extracting(d -> d.key().target().uid()).containsExactly(uid);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "unresolved")).isZero();
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+  }
+
+  @Test
+  void aManualEntryWaitsForApprovalAndRunsOnceAPersonApproves() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh").mode("manual"));
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of());
+    String name = jobName(uid, "stop-sandbox");
+
+    ConsistencyRepairJob pending = awaitRecord(name, phase(Phase.PENDING));
+    cycles(agent, 10);
+    assertThat(pending.getSpec().approved()).isFalse();
+    assertThat(record(name).getStatus().reason()).isEqualTo("awaiting approval");
+    assertThat(node.runs()).isEmpty();
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "awaiting_approval")).isEqualTo(1);
+
+    node.approve(name);
+    ConsistencyRepairJob job = awaitRecord(name, verified(Verification.RESOLVED));
+    cycles(agent, 3);
+
+    assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    assertThat(job.getSpec().approved()).isTrue();
+    assertThat(job.getStatus().attempts()).isEqualTo(1);
+    assertThat(node.states(name)).containsExactly("-", "Pending", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+    assertThat(node.runs()).hasSize(1);
+  }
+
+  @Test
+  void aPausedNodeGetsNoRecordUntilThePauseIsLifted() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    node.pause(true);
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of());
+    String name = jobName(uid, "stop-sandbox");
+
+    await().atMost(WAIT).until(() -> agent.gauge("stateprobe.paused") == 1);
+    cycles(agent, 10);
+    assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
+    assertThat(node.records()).isEmpty();
+    assertThat(node.runs()).isEmpty();
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "paused")).isEqualTo(1);
+
+    node.pause(false);
+    awaitRecord(name, verified(Verification.RESOLVED));
+    assertThat(agent.gauge("stateprobe.paused")).isZero();
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    assertThat(node.runs()).hasSize(1);
+  }
+
+  @Test
+  void tooManyConfirmedDriftsOpenTheCircuitAndRepairsWaitUntilItCloses() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    // 2 pods in the API, 6 in the kubelet's list: threshold max(3, ceil(30% of 6)) = 3 < 4.
+    List<String> uids = List.of(node.orphan("cart-1"), node.orphan("cart-2"), node.orphan("cart-3"), node.orphan("cart-4"));
+    Agent agent = node.start(Map.of());
+
+    await().atMost(WAIT).until(() -> agent.gauge("stateprobe.circuit.open") == 1);
+    cycles(agent, 5);
+    assertThat(agent.confirmed()).hasSize(4);
+    assertThat(node.records()).isEmpty();
+    assertThat(node.runs()).isEmpty();
+    await().atMost(WAIT).untilAsserted(() -> assertThat(reasons(node.nodeEvents())).containsExactly("CircuitOpen"));
+    Event open = node.nodeEvents().getFirst();
+    assertThat(open.getRegarding().getName()).isEqualTo(NODE);
+    assertThat(open.getType()).isEqualTo("Warning");
+
+    node.kubelet.removePod(uids.get(0));
+    node.kubelet.removePod(uids.get(1));
+    awaitRecord(jobName(uids.get(2), "stop-sandbox"), verified(Verification.RESOLVED));
+    awaitRecord(jobName(uids.get(3), "stop-sandbox"), verified(Verification.RESOLVED));
+
+    assertThat(agent.gauge("stateprobe.circuit.open")).isZero();
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name)
+        .containsExactlyInAnyOrder(jobName(uids.get(2), "stop-sandbox"), jobName(uids.get(3), "stop-sandbox"));
+    assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactlyInAnyOrder(uids.get(2), uids.get(3));
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "circuit_open")).isEqualTo(4);
+    assertThat(reasons(node.nodeEvents())).containsExactly("CircuitOpen");
+  }
+
+  @Test
+  void oneScriptAtATimeAndARepairedPodCoolsDownBeforeItsNextRepair() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh").cooldown(3));
+    String a = node.orphan("cart-1");
+    String b = node.orphan("cart-2");
+    Agent agent = node.start(Map.of("MAX_CONCURRENT_REPAIRS", "1"), Map.of("SCRIPT_DELAY", "0.5"));
+
+    awaitRecord(jobName(a, "stop-sandbox"), verified(Verification.RESOLVED));
+    awaitRecord(jobName(b, "stop-sandbox"), verified(Verification.RESOLVED));
+    List<SimNode.Call> calls = node.calls();
+    assertThat(calls).extracting(SimNode.Call::event).containsExactly("start", "end", "start", "end");
+    assertThat(calls.get(0).uid()).isEqualTo(calls.get(1).uid());
+    assertThat(calls.get(2).uid()).isEqualTo(calls.get(3).uid());
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "concurrency")).isEqualTo(1);
+
+    // The sandbox of cart-1 comes back: confirmed again, it waits for the cooldown of 3 s.
+    node.orphanAgain(a);
+    await().atMost(WAIT).until(() -> agent.counter("stateprobe.repairs.throttled", "reason", "cooldown") == 1);
+    assertThat(node.runs()).hasSize(2);
+    ConsistencyRepairJob again = awaitRecord(jobName(a, "stop-sandbox"), j -> j.getStatus().attempts() == 2 && j.getStatus().verification() == Verification.RESOLVED);
+    List<AttemptRecord> history = again.getStatus().history();
+    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+    assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(calls.get(0).uid(), calls.get(2).uid(), a);
+    assertThat(node.records()).hasSize(2);
+  }
+}
