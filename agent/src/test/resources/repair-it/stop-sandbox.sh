@@ -2,7 +2,8 @@
 # RepairLifecycleIT fixture: stops the pod's sandbox on the fake kubelet, as
 # remove-orphaned-sandbox.sh does through crictl on a real node. Every run is logged to
 # $CALLS_FILE ("<epoch ns> start|end <job> <uid> <attempt> <dry run>"); $SCRIPT_DELAY (seconds)
-# makes it slow, and while the file $HANG_FILE exists it hangs until it is killed.
+# makes it slow, and while the file $HANG_FILE exists it hangs until it is killed (its PID in
+# $HANG_FILE.pid).
 set -euo pipefail
 log() {
   echo "$(date +%s%N) $1 $STATE_PROBE_JOB_NAME $STATE_PROBE_POD_UID $STATE_PROBE_ATTEMPT $STATE_PROBE_DRY_RUN" >> "$CALLS_FILE"
@@ -10,7 +11,8 @@ log() {
 log start
 if [[ -n "${HANG_FILE:-}" && -e "$HANG_FILE" ]]; then
   echo "hanging until killed"
-  sleep 600
+  echo "$$" > "$HANG_FILE.pid"
+  exec sleep 600
 fi
 sleep "${SCRIPT_DELAY:-0}"
 if [[ "$STATE_PROBE_DRY_RUN" == "true" ]]; then

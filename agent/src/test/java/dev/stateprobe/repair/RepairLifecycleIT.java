@@ -13,19 +13,17 @@ import dev.stateprobe.repair.job.JobNames;
 import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.Verification;
 import dev.stateprobe.repair.job.AttemptRecord;
-import dev.stateprobe.repair.job.DriftRecord;
 import dev.stateprobe.repair.job.RepairJobSpec;
-import dev.stateprobe.repair.job.TargetRef;
 import dev.stateprobe.sim.KubeletFault;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,6 +145,8 @@ class RepairLifecycleIT {
     assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(1);
     assertThat(agent.gauge("stateprobe.repair.records", "phase", "Succeeded")).isEqualTo(1);
     assertThat(agent.gauge("stateprobe.repair.records", "phase", "Running")).isEqualTo(0);
+    // The repair in flight and its verification are no holds: nothing counted as throttled.
+    assertThat(agent.registry().find("stateprobe.repairs.throttled").counters()).allSatisfy(c -> assertThat(c.count()).isZero());
     await().atMost(WAIT).untilAsserted(() ->
         assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
@@ -187,7 +187,8 @@ class RepairLifecycleIT {
 
   @Test
   void aSuccessThatChangesNothingIsUnresolvedAndEscalatesToTheNextScript() {
-    node.catalog(Entry.auto("no-op", "no-op.sh").maxAttempts(1), Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    // Cooldown 0: the second no-op waits for the verdict of the first, not for a clock.
+    node.catalog(Entry.auto("no-op", "no-op.sh").maxAttempts(2).cooldown(0), Entry.auto("stop-sandbox", "stop-sandbox.sh"));
     String uid = node.orphan("cart-1");
     Agent agent = node.start(Map.of());
     String first = jobName(uid, "no-op");
@@ -201,18 +202,21 @@ class RepairLifecycleIT {
     ConsistencyRepairJob noop = record(first);
     assertThat(noop.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
     assertThat(noop.getStatus().verification()).isEqualTo(Verification.UNRESOLVED);
-    assertThat(noop.getStatus().attempts()).isEqualTo(1);
-    assertThat(node.states(first)).containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Unresolved");
+    assertThat(noop.getStatus().attempts()).isEqualTo(2);
+    assertThat(noop.getStatus().history()).extracting(AttemptRecord::verification)
+        .containsExactly(Verification.UNRESOLVED, Verification.UNRESOLVED);
+    assertThat(node.states(first)).containsExactly(
+        "-", "Running", "Succeeded/Pending", "Succeeded/Unresolved", "Running", "Succeeded/Pending", "Succeeded/Unresolved");
     ConsistencyRepairJob stop = record(second);
     assertThat(stop.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
     assertThat(stop.getStatus().verification()).isEqualTo(Verification.RESOLVED);
     assertThat(stop.getStatus().attempts()).isEqualTo(1);
-    assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(first, second);
-    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved")).isEqualTo(1);
+    assertThat(node.runs()).extracting(r -> r.job() + "#" + r.attempt()).containsExactly(first + "#1", first + "#2", second + "#1");
+    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved")).isEqualTo(2);
     assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(1);
     await().atMost(WAIT).untilAsserted(() ->
         assertThat(reasonCounts(node.eventsAbout(uid)))
-            .containsExactly("DriftConfirmedx1", "RepairFailedx1", "RepairStartedx2", "RepairSucceededx2"));
+            .containsExactly("DriftConfirmedx1", "RepairFailedx2", "RepairStartedx3", "RepairSucceededx3"));
   }
 
   @Test
@@ -221,29 +225,8 @@ class RepairLifecycleIT {
     String uid = node.orphan("cart-1");
     String name = jobName(uid, "stop-sandbox");
     // Made by the agent before this one, which died right after creating it.
-    Instant before = Instant.parse("2026-01-01T00:00:00Z");
-    RepairJobSpec spec =
-        new RepairJobSpec(
-            NODE,
-            new DriftRecord("OrphanedPod", new TargetRef(NS, "cart-1", uid), "seen by the agent before", before, before.plusSeconds(60), 3, null),
-            "stop-sandbox",
-            false,
-            false);
-    ConsistencyRepairJob existing =
-        node.cluster
-            .resources(ConsistencyRepairJob.class)
-            .resource(
-                ConsistencyRepairJob.of(
-                    new ObjectMetaBuilder()
-                        .withName(name)
-                        .addToLabels("stateprobe.dev/node", NODE)
-                        .addToLabels("stateprobe.dev/kind", "OrphanedPod")
-                        .addToLabels("stateprobe.dev/script", "stop-sandbox")
-                        .addToLabels("app.kubernetes.io/managed-by", "state-probe")
-                        .build(),
-                    spec,
-                    null))
-            .create();
+    RepairJobSpec spec = SimNode.previousSpec("cart-1", uid, "stop-sandbox");
+    ConsistencyRepairJob existing = node.previousRecord(spec, null);
     Agent agent = node.start(Map.of());
 
     ConsistencyRepairJob job = awaitRecord(name, verified(Verification.RESOLVED));
@@ -268,9 +251,12 @@ class RepairLifecycleIT {
     String name = jobName(uid, "stop-sandbox");
     Agent first = node.start(Map.of(), Map.of("HANG_FILE", hang.toString()));
     awaitRecord(name, phase(Phase.RUNNING));
-    await().atMost(WAIT).until(() -> node.runs().size() == 1);
+    await().atMost(WAIT).until(() -> Files.exists(Path.of(hang + ".pid")));
 
+    long pid = Long.parseLong(Files.readString(Path.of(hang + ".pid")).trim());
     first.close();
+    // Closing the agent ended the script it ran; it wrote nothing more.
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
     Files.delete(hang);
     assertThat(record(name).getStatus().phase()).isEqualTo(Phase.RUNNING);
     Agent second = node.start(Map.of(), Map.of("HANG_FILE", hang.toString()));
@@ -327,7 +313,7 @@ class RepairLifecycleIT {
 
     awaitRecord(name, phase(Phase.SUCCEEDED));
     // Longer than verification takes (six trusted cycles) while the drift stays.
-    cycles(agent, 10);
+    cycles(agent, 8);
 
     assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
     assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
@@ -354,7 +340,7 @@ class RepairLifecycleIT {
     String name = jobName(uid, "stop-sandbox");
 
     ConsistencyRepairJob pending = awaitRecord(name, phase(Phase.PENDING));
-    cycles(agent, 10);
+    cycles(agent, 6);
     assertThat(pending.getSpec().approved()).isFalse();
     assertThat(record(name).getStatus().reason()).isEqualTo("awaiting approval");
     assertThat(node.runs()).isEmpty();
@@ -381,7 +367,7 @@ class RepairLifecycleIT {
     String name = jobName(uid, "stop-sandbox");
 
     await().atMost(WAIT).until(() -> agent.gauge("stateprobe.paused") == 1);
-    cycles(agent, 10);
+    cycles(agent, 6);
     assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
     assertThat(node.records()).isEmpty();
     assertThat(node.runs()).isEmpty();
@@ -426,7 +412,7 @@ class RepairLifecycleIT {
 
   @Test
   void oneScriptAtATimeAndARepairedPodCoolsDownBeforeItsNextRepair() {
-    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh").cooldown(3));
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh").cooldown(2));
     String a = node.orphan("cart-1");
     String b = node.orphan("cart-2");
     Agent agent = node.start(Map.of("MAX_CONCURRENT_REPAIRS", "1"), Map.of("SCRIPT_DELAY", "0.5"));
@@ -439,14 +425,77 @@ class RepairLifecycleIT {
     assertThat(calls.get(2).uid()).isEqualTo(calls.get(3).uid());
     assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "concurrency")).isEqualTo(1);
 
-    // The sandbox of cart-1 comes back: confirmed again, it waits for the cooldown of 3 s.
+    // The sandbox of cart-1 comes back: confirmed again, it waits for the cooldown of 2 s.
     node.orphanAgain(a);
     await().atMost(WAIT).until(() -> agent.counter("stateprobe.repairs.throttled", "reason", "cooldown") == 1);
     assertThat(node.runs()).hasSize(2);
     ConsistencyRepairJob again = awaitRecord(jobName(a, "stop-sandbox"), j -> j.getStatus().attempts() == 2 && j.getStatus().verification() == Verification.RESOLVED);
     List<AttemptRecord> history = again.getStatus().history();
-    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
     assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(calls.get(0).uid(), calls.get(2).uid(), a);
     assertThat(node.records()).hasSize(2);
+  }
+
+  @Test
+  void asManyScriptsRunAtOnceAsTheLimitAllows() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    List<String> uids = List.of(node.orphan("cart-1"), node.orphan("cart-2"), node.orphan("cart-3"));
+    Agent agent = node.start(Map.of("MAX_CONCURRENT_REPAIRS", "3", "CIRCUIT_MIN", "10"), Map.of("SCRIPT_DELAY", "1"));
+
+    for (String uid : uids) {
+      awaitRecord(jobName(uid, "stop-sandbox"), verified(Verification.RESOLVED));
+    }
+
+    assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactlyInAnyOrderElementsOf(uids);
+    assertThat(node.mostAtOnce()).isEqualTo(3);
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "concurrency")).isZero();
+  }
+
+  @Test
+  void aTerminalPodWhoseContainerStillRunsIsRepairedAfterADirectReadOfThePod() {
+    node.catalog(new Entry("stop-sandbox", "stop-sandbox.sh", "OrphanedPod, TerminalButRunning", "auto", 10, 3, 600));
+    Pod pod = node.terminalButRunning("batch-1");
+    String uid = pod.getMetadata().getUid();
+    String name = JobNames.of(NODE, DriftKind.TERMINAL_BUT_RUNNING, uid, "stop-sandbox");
+    Agent agent = node.start(Map.of());
+
+    ConsistencyRepairJob job = awaitRecord(name, verified(Verification.RESOLVED));
+    cycles(agent, 3);
+
+    assertThat(agent.confirmed()).containsExactly("TerminalButRunning/" + NS + "/batch-1/" + uid);
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    assertThat(job.getSpec().drift().apiResourceVersion()).isEqualTo(pod.getMetadata().getResourceVersion());
+    assertThat(job.getStatus().attempts()).isEqualTo(1);
+    assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(uid);
+    assertThat(node.kubelet.runningUids()).doesNotContain(uid);
+    // The revalidation read the pod itself, not only the informer's cache.
+    assertThat(node.api.count(r -> r.verb().equals("get") && "pods".equals(r.resource()) && "batch-1".equals(r.name()) && !r.backstage()))
+        .isEqualTo(1);
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+  }
+
+  @Test
+  void successesLeftPendingByAPreviousAgentAreVerifiedByTheNextOne() {
+    node.catalog(Entry.auto("no-op", "no-op.sh").maxAttempts(1), Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    // Two successes whose verdict the previous agent never wrote: one drift is gone since, the
+    // other (its script changed nothing) still holds.
+    String gone = UUID.randomUUID().toString();
+    String stays = node.orphan("cart-2");
+    String goneName = node.succeededLeftPending("cart-1", gone, "stop-sandbox");
+    String staysName = node.succeededLeftPending("cart-2", stays, "no-op");
+    Agent agent = node.start(Map.of());
+
+    awaitRecord(goneName, verified(Verification.RESOLVED));
+    awaitRecord(staysName, verified(Verification.UNRESOLVED));
+    // Unresolved counts as the failed attempt of no-op: the next entry repairs it.
+    awaitRecord(jobName(stays, "stop-sandbox"), verified(Verification.RESOLVED));
+    cycles(agent, 3);
+
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name)
+        .containsExactlyInAnyOrder(goneName, staysName, jobName(stays, "stop-sandbox"));
+    assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(jobName(stays, "stop-sandbox"));
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(2);
+    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved")).isEqualTo(1);
   }
 }

@@ -10,7 +10,12 @@ import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.Transition;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
+import dev.stateprobe.repair.job.DriftRecord;
+import dev.stateprobe.repair.job.Phase;
+import dev.stateprobe.repair.job.RepairJobSpec;
 import dev.stateprobe.repair.job.RepairJobStatus;
+import dev.stateprobe.repair.job.TargetRef;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import dev.stateprobe.sim.FakeKubelet;
 import dev.stateprobe.sim.SimApiServer;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -40,6 +45,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -285,7 +291,7 @@ final class SimNode implements AutoCloseable {
     env.put("HTTP_PORT", "0");
     env.put("MIN_OBSERVATIONS", "2");
     for (DriftKind k : DriftKind.values()) {
-      env.put(k.windowVariable(), "500ms");
+      env.put(k.windowVariable(), "300ms");
     }
     env.put("REPAIR_MODE", "on");
     env.put("CATALOG_FILE", catalogFile().toString());
@@ -347,7 +353,21 @@ final class SimNode implements AutoCloseable {
    * kubelet's list and runtime: no drift.
    */
   Pod healthyPod(String name) {
-    Pod created = cluster.pods().inNamespace(NS).resource(pod(name, null)).create();
+    return inApiAndKubelet(pod(name, null));
+  }
+
+  /**
+   * A pod the API server says has Succeeded while its container still runs: TerminalButRunning.
+   * The kubelet lists the API server's copy, so nothing else differs.
+   */
+  Pod terminalButRunning(String name) {
+    Pod p = pod(name, null);
+    p.getStatus().setPhase("Succeeded");
+    return inApiAndKubelet(p);
+  }
+
+  private Pod inApiAndKubelet(Pod p) {
+    Pod created = cluster.pods().inNamespace(NS).resource(p).create();
     kubelet.putPod(serialization.asJson(created));
     return created;
   }
@@ -369,6 +389,52 @@ final class SimNode implements AutoCloseable {
   void orphanAgain(String uid) {
     kubelet.putPod(orphans.get(uid));
     kubelet.markOrphaned(uid);
+  }
+
+  // ---- what an agent before the one under test left ----
+
+  /** The spec a previous agent wrote for the orphan {@code pod} (UID {@code uid}). */
+  static RepairJobSpec previousSpec(String pod, String uid, String script) {
+    Instant before = Instant.parse("2026-01-01T00:00:00Z");
+    return new RepairJobSpec(
+        NODE,
+        new DriftRecord("OrphanedPod", new TargetRef(NS, pod, uid), "seen by the agent before", before, before.plusSeconds(60), 3, null),
+        script,
+        false,
+        false);
+  }
+
+  /** Creates the record as a previous agent did (labels, spec), with {@code status} if given. */
+  ConsistencyRepairJob previousRecord(RepairJobSpec spec, RepairJobStatus status) {
+    ConsistencyRepairJob job =
+        cluster
+            .resources(ConsistencyRepairJob.class)
+            .resource(
+                ConsistencyRepairJob.of(
+                    new ObjectMetaBuilder()
+                        .withName(spec.jobName())
+                        .addToLabels("stateprobe.dev/node", NODE)
+                        .addToLabels("stateprobe.dev/kind", spec.drift().kind())
+                        .addToLabels("stateprobe.dev/script", spec.script())
+                        .addToLabels("app.kubernetes.io/managed-by", "state-probe")
+                        .build(),
+                    spec,
+                    null))
+            .create();
+    return status == null ? job : cluster.resources(ConsistencyRepairJob.class).resource(job.withStatus(status)).updateStatus();
+  }
+
+  /**
+   * A record whose script exited 0 a moment ago and whose verdict the previous agent never wrote
+   * (it stopped first).
+   *
+   * @return its name
+   */
+  String succeededLeftPending(String pod, String uid, String script) {
+    Instant t = Instant.now().minusSeconds(1);
+    RepairJobStatus status =
+        RepairJobStatus.pending("created", t).start(1, false, t).finish(Phase.SUCCEEDED, 0, "done", script + ": exit 0", t);
+    return previousRecord(previousSpec(pod, uid, script), status).name();
   }
 
   // ---- what people do ----
@@ -433,6 +499,17 @@ final class SimNode implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The most scripts that ran at the same time, from the start and end lines of the log. */
+  int mostAtOnce() {
+    int running = 0;
+    int most = 0;
+    for (Call c : calls().stream().sorted(Comparator.comparingLong(Call::nanos)).toList()) {
+      running += c.event().equals("start") ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    return most;
   }
 
   /** Script runs (their start lines), in order. */
