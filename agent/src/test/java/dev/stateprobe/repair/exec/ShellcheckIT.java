@@ -20,7 +20,8 @@ class ShellcheckIT {
       List.of(
           Path.of("..", "repair-scripts"),
           Path.of("src/test/resources/repair/scripts"),
-          Path.of("src/test/resources/repair/fakebin"));
+          Path.of("src/test/resources/repair/fakebin"),
+          Path.of("src/test/resources/repair-it"));
 
   private static Optional<Path> shellcheck() {
     String path = System.getenv().getOrDefault("PATH", "");
