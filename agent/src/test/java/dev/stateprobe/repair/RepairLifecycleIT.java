@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The repair half end to end: a real agent ({@code AgentRuntime}, REPAIR_MODE=on) against the
@@ -36,6 +37,8 @@ import org.junit.jupiter.api.Test;
  * kubelet. Each test asserts the drift confirmed, exactly the records expected, the script runs
  * (and none that should not happen), and the events and metrics written.
  */
+// A hung agent or watch fails the test instead of the build.
+@Timeout(60)
 class RepairLifecycleIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static SimNode node;

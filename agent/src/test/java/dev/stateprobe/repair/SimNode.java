@@ -116,8 +116,12 @@ final class SimNode implements AutoCloseable {
     }
   }
 
-  /** A running agent and what the test watches of it. */
-  record Agent(AgentRuntime runtime, PrometheusMeterRegistry registry, KubernetesClient client, List<Transition> transitions)
+  /**
+   * A running agent and what the test watches of it. Its API client stays open after {@link
+   * #close} (the simulated API server closes it at the end): what a stopped agent must not write
+   * is its controller's business, not the connection's.
+   */
+  record Agent(AgentRuntime runtime, PrometheusMeterRegistry registry, List<Transition> transitions)
       implements AutoCloseable {
     double counter(String name, String... tags) {
       Counter c = registry.find(name).tags(tags).counter();
@@ -141,8 +145,6 @@ final class SimNode implements AutoCloseable {
     @Override
     public void close() {
       runtime.close();
-      // A process that ends takes its connections with it.
-      client.close();
     }
   }
 
@@ -336,7 +338,7 @@ final class SimNode implements AutoCloseable {
     }
     List<Transition> transitions = new CopyOnWriteArrayList<>();
     rt.agent().onCycle(c -> transitions.addAll(c.transitions()));
-    Agent a = new Agent(rt, registry, client, transitions);
+    Agent a = new Agent(rt, registry, transitions);
     agents.add(a);
     return a;
   }
