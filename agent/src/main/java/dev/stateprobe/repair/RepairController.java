@@ -63,8 +63,16 @@ import org.slf4j.LoggerFactory;
  * planner, record, pause check, revalidation, script, outcome, verification.
  *
  * <p>Threading: {@link #onCycle} and every continuation that touches the fields below run on the
- * agent's Vert.x context (futures from the worker pool complete back on it), so the state needs
- * no locks. Blocking work (fabric8, scripts) happens only on the worker pool.
+ * agent's Vert.x context (futures from the worker pool, and script results, complete back on
+ * it), so the state needs no locks. Blocking API calls run on the worker pool, scripts on their
+ * own threads (below).
+ *
+ * <p>Verification (settled here): after a script exits 0, each trusted cycle is looked at; the
+ * drift absent from two trusted cycles in a row is {@code Resolved}; six trusted cycles without
+ * that is {@code Unresolved}, which the planner treats as a failed attempt (back-off, then the
+ * next matching entry once {@code maxAttempts} is used). Untrusted cycles do not count either
+ * way. A dry run changed nothing on purpose: its verification stays {@code Pending} and it never
+ * escalates. While a repair runs or waits for its verdict, its drift is not planned again.
  *
  * <p>Memory: this node's records, cached after each write. They are the only history: a
  * restarted agent reads them back and plans from the same facts ({@link PlannerFacts}), and picks
@@ -83,6 +91,7 @@ import org.slf4j.LoggerFactory;
 public final class RepairController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
   public static final String PAUSE_ANNOTATION = "stateprobe.dev/paused";
+  /** Trusted cycles in a row without the drift that make a success Resolved. */
   static final int VERIFY_CYCLES = 2;
   /** After this many trusted cycles without two clean ones in a row, a success is Unresolved. */
   static final int VERIFY_MAX_CYCLES = 6;
@@ -185,7 +194,8 @@ public final class RepairController implements AutoCloseable {
    */
   static Duration refreshEvery(Duration pollInterval) {
     Duration six = pollInterval.multipliedBy(6);
-    return six.compareTo(MAX_REFRESH) > 0 ? (pollInterval.compareTo(MAX_REFRESH) > 0 ? pollInterval : MAX_REFRESH) : six;
+    Duration capped = six.compareTo(MAX_REFRESH) > 0 ? MAX_REFRESH : six;
+    return pollInterval.compareTo(capped) > 0 ? pollInterval : capped;
   }
 
   /**
