@@ -123,6 +123,14 @@ public final class RepairController implements AutoCloseable {
   private final Map<String, Verifying> verifying = new HashMap<>();
   private final Map<DriftKey, Throttle> lastThrottle = new HashMap<>();
   private final Set<String> creatingPending = new HashSet<>();
+  /**
+   * Outcomes and verdicts that the API server has not taken yet, by record: written again on each
+   * trusted cycle until it does. The cache already holds them, so the planner plans from what
+   * happened, not from the Running the server still shows (which would hold the target, and with
+   * one concurrent repair the whole node, until a restart).
+   */
+  private final Map<String, RepairJobStatus> unwritten = new HashMap<>();
+  private final Set<String> persisting = new HashSet<>();
   private CircuitBreaker breaker;
   private boolean started;
   private volatile boolean closed;
@@ -229,6 +237,7 @@ public final class RepairController implements AutoCloseable {
       return;
     }
     stepBreaker(cycle, now);
+    writeUnwritten();
     verify(cycle, now);
     refreshApprovals(now);
     refreshPause(now);
@@ -290,21 +299,8 @@ public final class RepairController implements AutoCloseable {
         continue;
       }
       verifying.put(e.getKey(), new Verifying(v.key(), next.clean(), next.seen(), true));
-      store
-          .updateStatus(job, job.statusOrPending().verify(verdict, now))
-          .onComplete(
-              ar -> {
-                verifying.remove(e.getKey());
-                if (closed) {
-                  return;
-                }
-                if (ar.succeeded()) {
-                  remember(ar.result());
-                } else {
-                  // The record stays Pending on the server; the next agent's start verifies it again.
-                  LOG.warn("event=verify_write_failed record={} error=\"{}\"", e.getKey(), ar.cause().toString());
-                }
-              });
+      persist(job, job.statusOrPending().verify(verdict, now))
+          .onComplete(ar -> verifying.remove(e.getKey()));
       String script = job.getSpec().script();
       metrics.repair(script, verdict == Verification.RESOLVED ? "resolved" : "unresolved");
       LOG.info(
@@ -592,14 +588,7 @@ public final class RepairController implements AutoCloseable {
               if (s.phase() != Phase.PENDING) {
                 return Future.succeededFuture(); // an earlier attempt's outcome stays as it is
               }
-              return store
-                  .updateStatus(job, s.finish(Phase.SKIPPED, null, "", verdict.why(), clock.instant()))
-                  .compose(this::live)
-                  .map(
-                      updated -> {
-                        remember(updated);
-                        return (Void) null;
-                      });
+              return persist(job, s.finish(Phase.SKIPPED, null, "", verdict.why(), clock.instant())).mapEmpty();
             });
   }
 
@@ -706,18 +695,61 @@ public final class RepairController implements AutoCloseable {
     LOG.info(
         "event=repair_finished record={} script={} attempt={} outcome={} exitCode={} seconds={}",
         job.name(), entry.name(), d.attempt(), r.outcome().tag(), r.exitCode(), r.duration().toMillis() / 1000.0);
-    return store
-        .updateStatus(job, s)
-        .compose(this::live)
+    return persist(job, s)
         .map(
             updated -> {
-              remember(updated);
               if (phase == Phase.SUCCEEDED && !d.dryRun()) {
                 // A dry run changed nothing: its verification stays Pending, never Unresolved.
                 verifying.put(updated.name(), new Verifying(new ScriptKey(d.key(), entry.name()), 0, 0, false));
               }
               return (Void) null;
             });
+  }
+
+  /**
+   * Writes a finished attempt's status (outcome, verdict, skip). When the API server refuses it,
+   * the status is cached anyway and written again on the next trusted cycles ({@link
+   * #writeUnwritten}); the future then succeeds with the cached record. Not for the Running write:
+   * a script runs only once its record says so.
+   */
+  private Future<ConsistencyRepairJob> persist(ConsistencyRepairJob job, RepairJobStatus status) {
+    String name = job.name();
+    unwritten.put(name, status);
+    persisting.add(name);
+    return store
+        .updateStatus(job, status)
+        .compose(this::live)
+        .map(
+            updated -> {
+              unwritten.remove(name, status);
+              remember(updated);
+              return updated;
+            })
+        .recover(
+            err -> {
+              if (closed) {
+                return Future.failedFuture(err);
+              }
+              LOG.warn(
+                  "event=record_write_failed record={} phase={} retry=\"next trusted cycle\" error=\"{}\"",
+                  name, status.phase().wireName(), err.toString());
+              ConsistencyRepairJob cached = job.withStatus(status);
+              remember(cached);
+              return Future.succeededFuture(cached);
+            })
+        .andThen(ar -> persisting.remove(name));
+  }
+
+  /** Statuses the API server refused before, written again (the newest one per record). */
+  private void writeUnwritten() {
+    for (Map.Entry<String, RepairJobStatus> e : List.copyOf(unwritten.entrySet())) {
+      ConsistencyRepairJob job = records.get(e.getKey());
+      if (job == null) {
+        unwritten.remove(e.getKey());
+      } else if (!persisting.contains(e.getKey())) {
+        persist(job, e.getValue());
+      }
+    }
   }
 
   private static String outcomeTag(ScriptOutcome o) {
