@@ -184,7 +184,11 @@ public final class RepairController implements AutoCloseable {
   public Future<Void> start() {
     return store
         .markInterrupted()
-        .compose(changed -> store.listForNode())
+        .compose(
+            changed -> {
+              changed.forEach(this::tellInterrupted);
+              return store.listForNode();
+            })
         .map(
             list -> {
               list.forEach(this::remember);
@@ -194,6 +198,18 @@ public final class RepairController implements AutoCloseable {
               return (Void) null;
             })
         .onFailure(e -> LOG.error("event=repair_start_failed error=\"{}\"", e.toString()));
+  }
+
+  /** The pod's people learn that an attempt was cut off, as they learn of any failed attempt. */
+  private void tellInterrupted(ConsistencyRepairJob job) {
+    RepairJobSpec spec = job.getSpec();
+    events.pod(
+        spec.drift().target().toPodRef(),
+        EventRecorder.Type.WARNING,
+        "RepairFailed",
+        "Repair",
+        spec.script() + " attempt " + job.statusOrPending().attempts() + ": " + RepairJobStatus.INTERRUPTED
+            + " (the agent stopped while it ran); counted, not resumed");
   }
 
   /**
