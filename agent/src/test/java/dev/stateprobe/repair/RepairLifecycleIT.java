@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.events.v1.Event;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -282,6 +283,15 @@ class RepairLifecycleIT {
     assertThat(node.runs()).extracting(SimNode.Call::attempt).containsExactly(1, 2);
     // The first run never got to its end: it was killed when its agent stopped.
     assertThat(node.calls().stream().filter(c -> c.event().equals("end"))).extracting(SimNode.Call::attempt).containsExactly(2);
+    // Each attempt was preceded by a direct read of the pod (an orphan: 404), one per agent.
+    assertThat(node.api.count(r -> r.verb().equals("get") && "pods".equals(r.resource()) && "cart-1".equals(r.name()) && !r.backstage()))
+        .isEqualTo(2);
+    // Each agent writes its own events: the second one says the first attempt was cut off.
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uid))).containsExactly(
+            "DriftConfirmed", "DriftConfirmed", "RepairFailed", "RepairStarted", "RepairStarted", "RepairSucceeded"));
+    assertThat(node.eventsAbout(uid).stream().filter(e -> e.getReason().equals("RepairFailed")).findFirst().orElseThrow().getNote())
+        .startsWith("stop-sandbox attempt 1: interrupted");
   }
 
   @Test
@@ -305,6 +315,10 @@ class RepairLifecycleIT {
     assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(jobName(a, "first"), jobName(b, "second"));
     assertThat(agent.counter("stateprobe.catalog.reload.failures")).isEqualTo(1);
     assertThat(agent.counter("stateprobe.catalog.reloads")).isEqualTo(2);
+    for (String uid : List.of(a, b)) {
+      await().atMost(WAIT).untilAsserted(() ->
+          assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+    }
   }
 
   @Test
@@ -348,6 +362,7 @@ class RepairLifecycleIT {
     assertThat(record(name).getStatus().reason()).isEqualTo("awaiting approval");
     assertThat(node.runs()).isEmpty();
     assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "awaiting_approval")).isEqualTo(1);
+    assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed");
 
     node.approve(name);
     ConsistencyRepairJob job = awaitRecord(name, verified(Verification.RESOLVED));
@@ -359,6 +374,8 @@ class RepairLifecycleIT {
     assertThat(job.getStatus().attempts()).isEqualTo(1);
     assertThat(node.states(name)).containsExactly("-", "Pending", "Running", "Succeeded/Pending", "Succeeded/Resolved");
     assertThat(node.runs()).hasSize(1);
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
@@ -375,12 +392,15 @@ class RepairLifecycleIT {
     assertThat(node.records()).isEmpty();
     assertThat(node.runs()).isEmpty();
     assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "paused")).isEqualTo(1);
+    assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed");
 
     node.pause(false);
     awaitRecord(name, verified(Verification.RESOLVED));
     assertThat(agent.gauge("stateprobe.paused")).isZero();
     assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
     assertThat(node.runs()).hasSize(1);
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
@@ -400,10 +420,14 @@ class RepairLifecycleIT {
     assertThat(open.getRegarding().getName()).isEqualTo(NODE);
     assertThat(open.getType()).isEqualTo("Warning");
 
+    Instant calm = Instant.now();
     node.kubelet.removePod(uids.get(0));
     node.kubelet.removePod(uids.get(1));
-    awaitRecord(jobName(uids.get(2), "stop-sandbox"), verified(Verification.RESOLVED));
-    awaitRecord(jobName(uids.get(3), "stop-sandbox"), verified(Verification.RESOLVED));
+    ConsistencyRepairJob c = awaitRecord(jobName(uids.get(2), "stop-sandbox"), verified(Verification.RESOLVED));
+    ConsistencyRepairJob d = awaitRecord(jobName(uids.get(3), "stop-sandbox"), verified(Verification.RESOLVED));
+    // Two drifts are under the threshold; the breaker closed only after CIRCUIT_RECOVERY (1 s).
+    Instant firstStart = c.getStatus().startedAt().isBefore(d.getStatus().startedAt()) ? c.getStatus().startedAt() : d.getStatus().startedAt();
+    assertThat(Duration.between(calm, firstStart)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
 
     assertThat(agent.gauge("stateprobe.circuit.open")).isZero();
     assertThat(node.records()).extracting(ConsistencyRepairJob::name)
@@ -411,6 +435,9 @@ class RepairLifecycleIT {
     assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactlyInAnyOrder(uids.get(2), uids.get(3));
     assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "circuit_open")).isEqualTo(4);
     assertThat(reasons(node.nodeEvents())).containsExactly("CircuitOpen");
+    assertThat(reasons(node.eventsAbout(uids.get(0)))).containsExactly("DriftConfirmed");
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(uids.get(2)))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
@@ -440,6 +467,10 @@ class RepairLifecycleIT {
     List<AttemptRecord> history = again.getStatus().history();
     assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
     assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(first, second, first);
+    // The same agent saw the same things twice on that pod: one event each, counted twice.
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasonCounts(node.eventsAbout(first)))
+            .containsExactly("DriftConfirmedx2", "RepairStartedx2", "RepairSucceededx2"));
     assertThat(node.records()).hasSize(2);
   }
 
@@ -504,6 +535,10 @@ class RepairLifecycleIT {
     assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(jobName(stays, "stop-sandbox"));
     assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(2);
     assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved")).isEqualTo(1);
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(reasons(node.eventsAbout(stays)))
+            .containsExactly("DriftConfirmed", "RepairFailed", "RepairStarted", "RepairSucceeded"));
+    assertThat(node.eventsAbout(gone)).isEmpty();
   }
 
   @Test

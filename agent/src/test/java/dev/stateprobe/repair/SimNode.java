@@ -225,6 +225,7 @@ final class SimNode implements AutoCloseable {
     cluster.events().v1().events().inAnyNamespace().list().getItems().forEach(e -> cluster.resource(e).delete());
     cluster.nodes().withName(NODE).edit(n -> new NodeBuilder(n).editMetadata().withAnnotations(Map.of()).endMetadata().build());
     recordStates.clear();
+    api.clearRequests();
     kubelet.reset(TOKEN);
     kubelet.loadPodList("{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[]}".getBytes(StandardCharsets.UTF_8));
     testNumber++;
