@@ -108,7 +108,7 @@ public final class EventRecorder {
       series =
           repeat
               ? new Series(prior.eventName(), prior.first(), prior.count() + 1)
-              : new Series(eventName(regarding.getName(), now), now, 1);
+              : new Series(eventName(regarding.getName(), reason, now), now, 1);
       recent.put(key, series);
     }
     String truncated = note.length() > 1024 ? note.substring(0, 1021) + "..." : note;
@@ -190,15 +190,20 @@ public final class EventRecorder {
 
   /** A new series for {@code key}, starting now, in place of one whose event is gone. */
   private Series restart(Key key, ObjectReference regarding, Instant now) {
-    Series fresh = new Series(eventName(regarding.getName(), now), now, 1);
+    Series fresh = new Series(eventName(regarding.getName(), key.reason(), now), now, 1);
     synchronized (recent) {
       recent.put(key, fresh);
     }
     return fresh;
   }
 
-  private static String eventName(String objectName, Instant now) {
-    String suffix = Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now));
+  /**
+   * {@code <object>.<hex microseconds>.<reason>}: the reason is part of it because two reasons
+   * about one object can be written at the same instant (one cycle, an injected clock), and the
+   * second would otherwise be refused as AlreadyExists and lost.
+   */
+  static String eventName(String objectName, String reason, Instant now) {
+    String suffix = Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now)) + "." + reason.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     String base = objectName.length() > 200 ? objectName.substring(0, 200) : objectName;
     return base + "." + suffix;
   }
