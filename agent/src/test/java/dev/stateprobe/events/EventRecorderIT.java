@@ -62,6 +62,7 @@ class EventRecorderIT {
     cluster = api.client();
     cluster.events().v1().events().inAnyNamespace().list().getItems().forEach(e -> cluster.resource(e).delete());
     api.up();
+    api.clearRequests();
     worker = vertx.createSharedWorkerExecutor("state-probe-worker", 2);
     registry = new SimpleMeterRegistry();
     clock = new TestClock(T0);
@@ -136,6 +137,10 @@ class EventRecorderIT {
     assertThat(e.getSeries().getCount()).isEqualTo(5);
     assertThat(e.getNote()).isEqualTo("a 5");
     assertThat(written("RepairStarted")).isEqualTo(5);
+    // One create, four patches, and no read: the agent's role grants no events get.
+    assertThat(api.count(r -> "events".equals(r.resource()) && !r.backstage()))
+        .isEqualTo(5);
+    assertThat(api.count(r -> "events".equals(r.resource()) && r.verb().equals("get") && !r.backstage())).isZero();
   }
 
   @Test
