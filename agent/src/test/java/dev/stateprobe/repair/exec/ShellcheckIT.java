@@ -51,7 +51,7 @@ class ShellcheckIT {
         }
       }
     }
-    assertEquals(4 + 7 + 4, scripts, "shipped, fixture and fake scripts found");
+    assertEquals(4 + 7 + 4 + 2, scripts, "shipped, fixture, fake and repair lifecycle scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assumeTrue(p.waitFor(60, TimeUnit.SECONDS), "shellcheck did not finish in 60 s");
