@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stateprobe.drift.Drift;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.view.PodRecord;
+import dev.stateprobe.view.PodRecordBuilder;
 import dev.stateprobe.view.PodRef;
 import java.time.Instant;
 import java.util.List;
@@ -55,5 +57,34 @@ class ReportsTest {
         new TrackedDrift(
             new Drift.ContainerNotRunning(new PodRef("a", "b", "c"), List.of("we\"ird")), t0, null, 1);
     assertThat(reports.drifts("n1", true, t0, List.of(d))).contains("we\\\"ird");
+  }
+
+  private static final PodRecord WEB = PodRecordBuilder.pod("web").build();
+  private static final PodRecord STATIC = PodRecordBuilder.pod("kube-system", "etcd-n1").staticPod("h1").build();
+  private static final PodRecord MIRROR =
+      PodRecordBuilder.pod("kube-system", "etcd-n1").mirrorOf("h1", "mirror-uid").annotationsHash(99).build();
+
+  @Test
+  void agreeingViewsHaveEqualChecksumsDespiteMirrorUidsAndOldResourceVersions() {
+    PodRecord kubeletWeb = PodRecordBuilder.from(WEB).resourceVersion("old").build();
+    assertThat(Reports.checksum(List.of(WEB, MIRROR)))
+        .isEqualTo(Reports.checksum(List.of(STATIC, kubeletWeb)))
+        .hasSize(16);
+  }
+
+  @Test
+  void everyComparedFieldChangesTheChecksum() {
+    String base = Reports.checksum(List.of(WEB));
+    assertThat(
+            List.of(
+                PodRecordBuilder.from(WEB).labelsHash(1).build(),
+                PodRecordBuilder.from(WEB).annotationsHash(1).build(),
+                PodRecordBuilder.from(WEB).specHash(1).build(),
+                PodRecordBuilder.from(WEB).statusHash(1).build(),
+                PodRecordBuilder.from(WEB).deleting(Instant.parse("2026-11-26T10:00:00Z")).build(),
+                PodRecordBuilder.from(WEB).uid("other").build()))
+        .allSatisfy(p -> assertThat(Reports.checksum(List.of(p))).isNotEqualTo(base));
+    assertThat(Reports.checksum(List.of(WEB, MIRROR))).isNotEqualTo(Reports.checksum(List.of(WEB)));
+    assertThat(Reports.checksum(List.of(MIRROR, WEB))).isEqualTo(Reports.checksum(List.of(WEB, MIRROR)));
   }
 }
