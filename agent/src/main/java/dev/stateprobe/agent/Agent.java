@@ -55,13 +55,20 @@ public final class Agent implements AutoCloseable {
   private final AtomicReference<CycleResult> last = new AtomicReference<>();
   private final List<Consumer<CycleResult>> listeners = new CopyOnWriteArrayList<>();
 
+  /**
+   * Every cycle's state is touched here only. Made once, in the constructor: a context made lazily
+   * by whichever thread came first would be read and written from several threads.
+   */
+  private final Context context;
+
   private DriftTracker tracker;
-  private long cycle;
+  private volatile long cycle; // written on the context only
   private boolean inFlight;
   private long timerId = -1;
-  private Context context;
+  private volatile boolean closed;
+  private final Promise<Void> stopped = Promise.promise();
   private KubeletView lastKubelet;
-  private boolean everKubeletOk;
+  private volatile boolean everKubeletOk;
   private RuntimeView lastRuntime;
   private Boolean lastTrusted;
   private long lastRelists;
@@ -82,6 +89,7 @@ public final class Agent implements AutoCloseable {
     this.clock = clock;
     this.tracker =
         DriftTracker.initial(config.detection().windows(), config.detection().minObservations());
+    this.context = vertx.getOrCreateContext();
   }
 
   /** Called on the agent's context after every cycle, trusted or not. Must not block. */
@@ -112,9 +120,6 @@ public final class Agent implements AutoCloseable {
    * the loop's state, such as the repair controller's start, never races the loop.
    */
   public <T> Future<T> onContext(java.util.function.Supplier<Future<T>> task) {
-    if (context == null) {
-      context = vertx.getOrCreateContext();
-    }
     Promise<T> p = Promise.promise();
     context.runOnContext(v -> task.get().onComplete(p));
     return p.future();
@@ -122,17 +127,16 @@ public final class Agent implements AutoCloseable {
 
   /** Starts the periodic cycle on the agent's context; the first cycle runs at once. */
   public void start() {
-    if (context == null) {
-      context = vertx.getOrCreateContext();
-    }
     context.runOnContext(
         v -> {
-          timerId = vertx.setPeriodic(0, config.pollInterval().toMillis(), id -> tick());
+          if (!closed && timerId < 0) {
+            timerId = vertx.setPeriodic(0, config.pollInterval().toMillis(), id -> tick());
+          }
         });
   }
 
   private void tick() {
-    if (inFlight) {
+    if (inFlight || closed) {
       return;
     }
     runCycle();
@@ -141,21 +145,25 @@ public final class Agent implements AutoCloseable {
   /** Runs one cycle now (tests drive the loop with this and a fake clock). */
   public Future<CycleResult> runCycle() {
     Promise<CycleResult> done = Promise.promise();
-    Context ctx = context != null ? context : vertx.getOrCreateContext();
-    context = ctx;
-    ctx.runOnContext(
+    context.runOnContext(
         v -> {
           if (inFlight) {
             done.fail("a cycle is already running");
             return;
           }
+          if (closed) {
+            done.fail("the agent is stopped");
+            return;
+          }
           inFlight = true;
           long id = ++cycle;
-          Future<KubeletView> pods = kubelet.pollPods();
-          Future<Optional<RuntimeView>> runtime = kubelet.pollRunningPods();
+          Future<KubeletView> pods = call(kubelet::pollPods);
+          Future<Optional<RuntimeView>> runtime = call(kubelet::pollRunningPods);
+          // The sources complete on their own contexts and on the worker: come back here
+          // before touching the loop's state.
           Future.join(pods, runtime)
               .onComplete(
-                  ar -> {
+                  ar -> context.runOnContext(x -> {
                     try {
                       CycleResult r = finish(id, pods, runtime);
                       done.complete(r);
@@ -164,10 +172,22 @@ public final class Agent implements AutoCloseable {
                       done.fail(e);
                     } finally {
                       inFlight = false;
+                      if (closed) {
+                        stopped.tryComplete();
+                      }
                     }
-                  });
+                  }));
         });
     return done.future();
+  }
+
+  /** A source that throws instead of failing its future must not leave the loop in flight. */
+  private static <T> Future<T> call(java.util.function.Supplier<Future<T>> poll) {
+    try {
+      return poll.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private CycleResult finish(
@@ -314,13 +334,30 @@ public final class Agent implements AutoCloseable {
     return t.toString();
   }
 
-  /** Stops the timer; the sources are closed by whoever made them. */
+  /**
+   * Stops the loop: no cycle starts after this; a cycle in flight still finishes and is
+   * published. Completes when none is in flight any more, so the sources can be closed without
+   * pulling a request from under it. Safe from any thread, before or after {@link #start()}.
+   */
+  public Future<Void> stop() {
+    closed = true;
+    context.runOnContext(
+        v -> {
+          if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+            timerId = -1;
+          }
+          if (!inFlight) {
+            stopped.tryComplete();
+          }
+        });
+    return stopped.future();
+  }
+
+  /** {@link #stop()} without waiting. The sources are closed by whoever made them. */
   @Override
   public void close() {
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
-      timerId = -1;
-    }
+    stop();
   }
 
   /** Cycles run so far. */
