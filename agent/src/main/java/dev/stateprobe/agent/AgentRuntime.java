@@ -51,8 +51,11 @@ public final class AgentRuntime implements AutoCloseable {
   private final AgentConfig config;
   private final Metrics metrics;
   private final WorkerExecutor worker;
+  private static final Duration MAX_REPAIR_START_BACKOFF = Duration.ofSeconds(60);
+
   private Agent agent;
   private HttpApi http;
+  private volatile boolean closed;
   private RepairController repair;
   private CatalogWatcher catalog;
 
@@ -126,22 +129,20 @@ public final class AgentRuntime implements AutoCloseable {
     rt.closeables.push(worker::close);
     rt.closeables.push(metrics);
     try {
+      // The catalog first: an agent that cannot know its scripts must not start, and must not
+      // have connected anywhere before it says so.
+      rt.catalog = CatalogWatcher.open(vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
+      rt.closeables.push(rt.catalog);
       PodJsonDecoder decoder = new PodJsonDecoder();
-      PodInformerSource informer = new PodInformerSource(client, config.nodeName(), decoder, clock);
-      rt.closeables.push(informer);
-      metrics.informer(informer, PodInformerSource::relists, PodInformerSource::watchRestarts);
       KubeletSource kubelet =
           config.kubelet().viaApiProxy()
               ? new ApiProxyKubeletSource(vertx, client, config.nodeName(), config.kubelet(), decoder, metrics, clock, worker)
-              : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock);
+              : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker);
       rt.closeables.push(kubelet);
-      informer.start();
-      rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
-      rt.closeables.push(rt.agent);
+      PodInformerSource informer = new PodInformerSource(client, config.nodeName(), decoder, clock);
+      rt.closeables.push(informer);
+      metrics.informer(informer, PodInformerSource::relists, PodInformerSource::watchRestarts);
       Reports reports = new Reports();
-      rt.catalog = CatalogWatcher.open(vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
-      rt.closeables.push(rt.catalog);
-      rt.catalog.start();
       rt.repair =
           new RepairController(
               config,
@@ -157,28 +158,60 @@ public final class AgentRuntime implements AutoCloseable {
               reports,
               options.scriptEnv());
       rt.closeables.push(rt.repair);
+      rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
+      // Closed before the repair controller and the sources: no cycle starts after that.
+      rt.closeables.push(rt.agent);
       rt.agent.onCycle(rt.repair::onCycle);
       Duration stall = max(Duration.ofSeconds(60), config.pollInterval().multipliedBy(10));
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
       logStart(config, kubelet);
-      // Restart safety before the first cycle: interrupted records are marked, then read back.
-      return rt.agent
-          .onContext(rt.repair::start)
-          .compose(v -> rt.http.start(config.httpPort()))
+      informer.start();
+      rt.catalog.start();
+      return rt.http
+          .start(config.httpPort())
           .map(
               s -> {
+                // Detection does not wait for the repair side: until its restart-safety step
+                // (interrupted records marked, this node's records read back) is done, the
+                // controller plans nothing. An API server that is unreachable now delays
+                // repairs, not start-up: the informer keeps trying and /readyz says why.
+                rt.startRepair(vertx, Duration.ofSeconds(1));
                 rt.agent.start();
                 return rt;
               })
-          .onFailure(e -> rt.close());
-    } catch (CatalogException e) {
-      rt.close();
-      return Future.failedFuture(e);
-    } catch (RuntimeException e) {
+          .recover(
+              e -> {
+                rt.close();
+                return Future.failedFuture(
+                    new IllegalStateException(
+                        "cannot listen on HTTP_PORT " + config.httpPort() + ": " + e.getMessage(), e));
+              });
+    } catch (CatalogException | RuntimeException e) {
       rt.close();
       return Future.failedFuture(e);
     }
+  }
+
+  /** Starts the repair controller on the agent's context, again with back-off until it works. */
+  private void startRepair(Vertx vertx, Duration backoff) {
+    if (closed) {
+      return;
+    }
+    agent
+        .onContext(repair::start)
+        .onFailure(
+            e -> {
+              if (closed) {
+                return;
+              }
+              Duration next = backoff.multipliedBy(2).compareTo(MAX_REPAIR_START_BACKOFF) > 0
+                  ? MAX_REPAIR_START_BACKOFF
+                  : backoff.multipliedBy(2);
+              LOG.warn(
+                  "event=repair_start_retry in={} error=\"{}\"", backoff, e.toString());
+              vertx.setTimer(backoff.toMillis(), id -> startRepair(vertx, next));
+            });
   }
 
   private static void logStart(AgentConfig config, KubeletSource kubelet) {
@@ -229,12 +262,27 @@ public final class AgentRuntime implements AutoCloseable {
     return http.port();
   }
 
+  /**
+   * Closes what {@link #start} made, newest first: HTTP, the loop, repair, sources, catalog,
+   * meters, the worker pool. Unless called on a Vert.x thread, waits for the HTTP port to be
+   * released and for a cycle in flight to end, so no request is cut off by closing its source.
+   * Idempotent.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     while (!closeables.isEmpty()) {
       AutoCloseable c = closeables.pop();
       try {
-        c.close();
+        boolean mayWait = !io.vertx.core.Context.isOnVertxThread();
+        if (c instanceof HttpApi h && mayWait) {
+          h.stop().await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } else if (c instanceof Agent a && mayWait) {
+          // A cycle in flight ends within the kubelet request timeout.
+          a.stop().await(config.kubelet().requestTimeout().toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else {
+          c.close();
+        }
       } catch (Exception e) {
         LOG.warn("event=close_failed part={} error=\"{}\"", c.getClass().getSimpleName(), e.toString());
       }
