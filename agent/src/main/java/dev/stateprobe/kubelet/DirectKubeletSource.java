@@ -210,7 +210,16 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
             .setConnectTimeout(settings.connectTimeout().toMillis())
             .putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token)
             .putHeader(HttpHeaders.ACCEPT, "application/json");
-    http.request(options)
+    Future<HttpClientRequest> requested;
+    try {
+      requested = http.request(options);
+    } catch (IllegalStateException e) {
+      // Closed while a poll was on its way here: Vert.x throws instead of failing the future,
+      // which would leave this promise, and the agent's cycle, open for good.
+      promise.tryFail(new KubeletException(FailureReason.CONNECT, what + ": the client is closed", e));
+      return;
+    }
+    requested
         .onComplete(
             created -> {
               if (created.failed()) {
