@@ -30,6 +30,9 @@ import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -65,8 +68,34 @@ public final class AgentRuntime implements AutoCloseable {
     this.worker = worker;
   }
 
-  /** Options that only the simulated node and tests set. */
-  public record Options(Map<String, String> scriptEnv, ScriptExecutor.Settings scriptSettings, Duration catalogCheck) {
+  /**
+   * Options that only the simulated node and tests set.
+   *
+   * @param cycleListeners called after every cycle from the very first one on (registered before
+   *     the loop starts, before the repair controller's); on the agent's context, must not block
+   */
+  public record Options(
+      Map<String, String> scriptEnv,
+      ScriptExecutor.Settings scriptSettings,
+      Duration catalogCheck,
+      List<Consumer<CycleResult>> cycleListeners) {
+    public Options {
+      scriptEnv = Map.copyOf(scriptEnv);
+      cycleListeners = List.copyOf(cycleListeners);
+    }
+
+    public Options(
+        Map<String, String> scriptEnv, ScriptExecutor.Settings scriptSettings, Duration catalogCheck) {
+      this(scriptEnv, scriptSettings, catalogCheck, List.of());
+    }
+
+    /** These options plus one cycle listener. */
+    public Options withCycleListener(Consumer<CycleResult> listener) {
+      List<Consumer<CycleResult>> all = new ArrayList<>(cycleListeners);
+      all.add(listener);
+      return new Options(scriptEnv, scriptSettings, catalogCheck, all);
+    }
+
     /**
      * @param env the process environment: {@code CONTAINER_RUNTIME_ENDPOINT} (set by the
      *     host-repair overlay for crictl) is passed through to scripts
@@ -161,6 +190,7 @@ public final class AgentRuntime implements AutoCloseable {
       rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
       // Closed before the repair controller and the sources: no cycle starts after that.
       rt.closeables.push(rt.agent);
+      options.cycleListeners().forEach(rt.agent::onCycle);
       rt.agent.onCycle(rt.repair::onCycle);
       Duration stall = max(Duration.ofSeconds(60), config.pollInterval().multipliedBy(10));
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
