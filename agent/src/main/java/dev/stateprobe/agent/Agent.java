@@ -72,6 +72,8 @@ public final class Agent implements AutoCloseable {
   private RuntimeView lastRuntime;
   private Boolean lastTrusted;
   private long lastRelists;
+  private long lastWatchRestarts;
+  private Instant watchQuietUntil;
   private boolean lastRuntimeAvailable = true;
 
   public Agent(
@@ -233,6 +235,18 @@ public final class Agent implements AutoCloseable {
           api.lastRelistAt() == null ? "-" : api.lastRelistAt().plus(config.detection().quietPeriod()));
       lastRelists = api.relists();
     }
+    if (api.watchRestarts() != lastWatchRestarts) {
+      // A watch that has just (re)opened may not have delivered what it missed yet, and one
+      // answered 410 Gone reads as open until the informer starts its re-list: both leave the
+      // view stale for a moment while it looks settled. The quiet period of a re-list applies.
+      watchQuietUntil = now.plus(config.detection().quietPeriod());
+      LOG.info(
+          "event=watch_restarted cycle={} watchRestarts={} quietUntil={}",
+          id,
+          api.watchRestarts(),
+          watchQuietUntil);
+      lastWatchRestarts = api.watchRestarts();
+    }
     Snapshot snapshot =
         new Snapshot(
             id,
@@ -244,6 +258,9 @@ public final class Agent implements AutoCloseable {
             !runtimeFailed);
     Trust trust =
         TrustGate.evaluate(snapshot, config.pollInterval(), config.detection().quietPeriod());
+    if (watchQuietUntil != null && now.isBefore(watchQuietUntil)) {
+      trust = withReason(trust, TrustGate.QUIET_PERIOD);
+    }
 
     List<Drift> seen =
         trust.trusted()
@@ -269,6 +286,20 @@ public final class Agent implements AutoCloseable {
       }
     }
     return result;
+  }
+
+  /** {@code trust} with {@code reason} too, in the gate's order. */
+  static Trust withReason(Trust trust, String reason) {
+    if (trust.reasons().contains(reason)) {
+      return trust;
+    }
+    List<String> reasons = new java.util.ArrayList<>();
+    for (String r : TrustGate.REASONS) {
+      if (r.equals(reason) || trust.reasons().contains(r)) {
+        reasons.add(r);
+      }
+    }
+    return Trust.of(reasons);
   }
 
   private void logTrust(long id, Trust trust) {
