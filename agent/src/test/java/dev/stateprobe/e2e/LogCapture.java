@@ -60,7 +60,7 @@ final class LogCapture implements AutoCloseable {
 
   /** The {@code cycle=N} of a log line; fails when the line has none. */
   static long cycleOf(String line) {
-    Matcher m = Pattern.compile(" cycle=(\\d+) ").matcher(line);
+    Matcher m = Pattern.compile(" cycle=(\\d+)\\b").matcher(line);
     if (!m.find()) {
       throw new AssertionError("no cycle id in log line: " + line);
     }

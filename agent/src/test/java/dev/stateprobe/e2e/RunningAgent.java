@@ -6,6 +6,7 @@ import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrackedDrift;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -132,9 +133,14 @@ final class RunningAgent implements AutoCloseable {
 
   // ---- meters ----
 
+  /** A counter's count (also a function counter's), 0 when it was never registered. */
   double counter(String name, String... tags) {
     Counter c = registry.find(name).tags(tags).counter();
-    return c == null ? 0 : c.count();
+    if (c != null) {
+      return c.count();
+    }
+    FunctionCounter f = registry.find(name).tags(tags).functionCounter();
+    return f == null ? 0 : f.count();
   }
 
   double gauge(String name, String... tags) {
