@@ -53,7 +53,7 @@ final class LogCapture implements AutoCloseable {
   /** Lines with {@code event=NAME} and every one of {@code parts}. */
   List<String> events(String name, String... parts) {
     return lines().stream()
-        .filter(l -> l.contains(" event=" + name + " "))
+        .filter(l -> l.contains(" event=" + name + " ") || l.endsWith(" event=" + name))
         .filter(l -> List.of(parts).stream().allMatch(l::contains))
         .toList();
   }

@@ -115,6 +115,43 @@ final class SimulatedNode implements AutoCloseable {
     }
   }
 
+  /** A kubeconfig for the simulated API server (as the agent's or check's client sees it). */
+  Path kubeconfig() {
+    return kubeconfig(api.url());
+  }
+
+  /** A kubeconfig for a server at {@code url}, e.g. one where nothing listens. */
+  Path kubeconfig(String url) {
+    try {
+      Path file = Files.createTempFile(dir, "kubeconfig", ".yaml");
+      Files.writeString(
+          file,
+          """
+          apiVersion: v1
+          kind: Config
+          clusters:
+          - name: sim
+            cluster:
+              server: %s
+          contexts:
+          - name: sim
+            context:
+              cluster: sim
+              user: sim
+              namespace: default
+          current-context: sim
+          users:
+          - name: sim
+            user:
+              token: sim-api-token-0003
+          """
+              .formatted(url));
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The agent's variables for this node: short windows, repair off. */
   Map<String, String> env(Map<String, String> overrides) {
     Map<String, String> env = new LinkedHashMap<>();
