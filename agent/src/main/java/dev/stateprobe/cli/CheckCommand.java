@@ -20,6 +20,7 @@ import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.KubeletView;
 import dev.stateprobe.view.RuntimeView;
 import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.vertx5.Vertx5HttpClientFactory;
@@ -151,19 +152,38 @@ public final class CheckCommand {
     try (KubernetesClient client = client(vertx, opts.kubeconfig())) {
       return check(vertx, client, config, opts);
     } catch (Exception e) {
-      err.println("check: " + e.getMessage());
+      err.println("check: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 2;
     } finally {
-      vertx.close();
+      try {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // exiting anyway
+      }
     }
   }
 
+  /**
+   * A one-shot command must say quickly that the API server cannot be reached: fabric8's default
+   * of 10 retries with doubling back-off kept {@code check} silent for 20 s and more before exit 2.
+   */
+  static final int API_RETRIES = 2;
+
   private static KubernetesClient client(Vertx vertx, String kubeconfig) {
-    KubernetesClientBuilder b = new KubernetesClientBuilder().withHttpClientFactory(new Vertx5HttpClientFactory(vertx));
-    if (kubeconfig != null) {
-      b.withConfig(Config.fromKubeconfig(new File(kubeconfig)));
+    if (kubeconfig != null && !new File(kubeconfig).isFile()) {
+      throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " is not a readable file");
     }
-    return b.build();
+    Config config =
+        kubeconfig != null ? Config.fromKubeconfig(new File(kubeconfig)) : Config.autoConfigure(null);
+    config =
+        new ConfigBuilder(config)
+            .withRequestRetryBackoffLimit(
+                Math.min(API_RETRIES, java.util.Objects.requireNonNullElse(config.getRequestRetryBackoffLimit(), API_RETRIES)))
+            .build();
+    return new KubernetesClientBuilder()
+        .withHttpClientFactory(new Vertx5HttpClientFactory(vertx))
+        .withConfig(config)
+        .build();
   }
 
   /** Runs the samples against an existing client (tests use the simulated API server). */
@@ -171,10 +191,26 @@ public final class CheckCommand {
     PodJsonDecoder decoder = new PodJsonDecoder();
     Metrics metrics = new Metrics(new SimpleMeterRegistry(), Main.version(), clock::millis);
     WorkerExecutor worker = vertx.createSharedWorkerExecutor("state-probe-worker", 2);
+    try (metrics) {
+      return sample(vertx, client, config, opts, decoder, metrics, worker);
+    } finally {
+      worker.close();
+    }
+  }
+
+  private int sample(
+      Vertx vertx,
+      KubernetesClient client,
+      AgentConfig config,
+      Options opts,
+      PodJsonDecoder decoder,
+      Metrics metrics,
+      WorkerExecutor worker)
+      throws Exception {
     try (KubeletSource kubelet =
         opts.kubeletUrl() == null
             ? new ApiProxyKubeletSource(vertx, client, opts.node(), config.kubelet(), decoder, metrics, clock, worker)
-            : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock)) {
+            : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker)) {
       PodLister lister = new PodLister(client, opts.node(), decoder);
       DriftDetector detector = new DriftDetector();
       Map<DriftKey, Seen> seen = new TreeMap<>();
@@ -207,8 +243,6 @@ public final class CheckCommand {
         printTable(opts, drifts);
       }
       return confirmed ? 1 : 0;
-    } finally {
-      worker.close();
     }
   }
 
