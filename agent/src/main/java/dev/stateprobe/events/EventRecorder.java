@@ -123,12 +123,21 @@ public final class EventRecorder {
                         + "\"},\"note\":"
                         + jsonString(truncated)
                         + "}";
+                // On a bare withName(...), fabric8 GETs the Event before a string patch, and the
+                // role grants no events get (RbacIT): a stub carrying only the name is enough.
+                Event target =
+                    new EventBuilder()
+                        .withNewMetadata()
+                        .withName(series.eventName())
+                        .withNamespace(key.namespace())
+                        .endMetadata()
+                        .build();
                 client
                     .events()
                     .v1()
                     .events()
                     .inNamespace(key.namespace())
-                    .withName(series.eventName())
+                    .resource(target)
                     .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
               } else {
                 Event e =

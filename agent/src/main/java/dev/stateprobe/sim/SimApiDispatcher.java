@@ -274,8 +274,11 @@ final class SimApiDispatcher extends Dispatcher {
   }
 
   /**
-   * What kube-apiserver answers a watch from a compacted resourceVersion: the WebSocket opens,
-   * one ERROR event carries a 410 Status, and the server closes the stream.
+   * What kube-apiserver answers a watch from a compacted resourceVersion: the WebSocket opens and
+   * one ERROR event carries a 410 Status. The real server then ends the stream; here the client
+   * closes it (fabric8 does on a 410), because fabric8 8.0's client on Vert.x 5.0.7 can lose a
+   * WebSocket that the server closes right after the upgrade: the connect future never completes
+   * and the watch hangs (measured: 11 hangs in 1000 tries; none in 800 on Vert.x 5.2.0).
    */
   private MockResponse gone(String requestedRv, String oldest) {
     ObjectNode event = json.createObjectNode();
@@ -293,7 +296,6 @@ final class SimApiDispatcher extends Dispatcher {
               @Override
               public void onOpen(WebSocket webSocket, Response response) {
                 webSocket.send(text);
-                webSocket.close(1000, "");
               }
             });
   }

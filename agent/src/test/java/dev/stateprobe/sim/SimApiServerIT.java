@@ -20,9 +20,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 // try-with-resources closes the watches; their bodies need not name them.
 @SuppressWarnings("try")
+// A hung watch fails the test instead of the build.
+@Timeout(60)
 class SimApiServerIT {
   private static SimApiServer api;
   private static KubernetesClient cluster;

@@ -38,7 +38,7 @@ class ShellcheckIT {
         shellcheck.isPresent(),
         "shellcheck is not on PATH: the scripts were NOT checked (apt-get install shellcheck;"
             + " .ci/run installs it)");
-    List<String> argv = new ArrayList<>(List.of(shellcheck.get().toString(), "--format=gcc"));
+    List<String> argv = new ArrayList<>(List.of(shellcheck.get().toString(), "--format=gcc", "--external-sources"));
     int scripts = 0;
     for (Path folder : FOLDERS) {
       try (Stream<Path> files = Files.list(folder)) {
