@@ -76,7 +76,8 @@ class MainTest {
   @Test
   void aFlagWinsOverItsVariable() {
     // The variable is bad, the flag that overrides it is good: only NODE_NAME's problem is left.
-    int code = run(Map.of("POLL_INTERVAL", "fast", "NODE_IP", "10.0.0.1"), "agent", "--poll-interval=1s");
+    int code =
+        run(Map.of("POLL_INTERVAL", "fast", "NODE_IP", "10.0.0.1"), "agent", "--poll-interval=1s");
 
     assertThat(code).isEqualTo(2);
     assertThat(err()).contains("NODE_NAME is required").doesNotContain("POLL_INTERVAL");
@@ -85,7 +86,10 @@ class MainTest {
   @Test
   void agentHelpListsItsVariables() {
     assertThat(run(Map.of(), "agent", "--help")).isZero();
-    assertThat(out()).contains("NODE_NAME").contains("POLL_INTERVAL").contains("WINDOW_ORPHANED_POD");
+    assertThat(out())
+        .contains("NODE_NAME")
+        .contains("POLL_INTERVAL")
+        .contains("WINDOW_ORPHANED_POD");
   }
 
   @Test

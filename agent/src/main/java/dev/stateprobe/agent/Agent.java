@@ -35,12 +35,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one detection cycle every poll interval: poll the kubelet, take the informer's snapshot,
- * ask the trust gate, detect, track, publish. Cycles never overlap: a tick that finds the last
- * cycle still polling is skipped (a slow kubelet must not pile up requests).
+ * Runs one detection cycle every poll interval: poll the kubelet, take the informer's snapshot, ask
+ * the trust gate, detect, track, publish. Cycles never overlap: a tick that finds the last cycle
+ * still polling is skipped (a slow kubelet must not pile up requests).
  *
- * <p>All mutable fields are touched only on the agent's Vert.x context; readers get the
- * immutable {@link CycleResult} through {@link #last()}.
+ * <p>All mutable fields are touched only on the agent's Vert.x context; readers get the immutable
+ * {@link CycleResult} through {@link #last()}.
  */
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
@@ -165,20 +165,23 @@ public final class Agent implements AutoCloseable {
           // before touching the loop's state.
           Future.join(pods, runtime)
               .onComplete(
-                  ar -> context.runOnContext(x -> {
-                    try {
-                      CycleResult r = finish(id, pods, runtime);
-                      done.complete(r);
-                    } catch (RuntimeException e) {
-                      LOG.error("event=cycle_failed cycle={} error=\"{}\"", id, e.toString(), e);
-                      done.fail(e);
-                    } finally {
-                      inFlight = false;
-                      if (closed) {
-                        stopped.tryComplete();
-                      }
-                    }
-                  }));
+                  ar ->
+                      context.runOnContext(
+                          x -> {
+                            try {
+                              CycleResult r = finish(id, pods, runtime);
+                              done.complete(r);
+                            } catch (RuntimeException e) {
+                              LOG.error(
+                                  "event=cycle_failed cycle={} error=\"{}\"", id, e.toString(), e);
+                              done.fail(e);
+                            } finally {
+                              inFlight = false;
+                              if (closed) {
+                                stopped.tryComplete();
+                              }
+                            }
+                          }));
         });
     return done.future();
   }
@@ -200,7 +203,11 @@ public final class Agent implements AutoCloseable {
     if (podsOk) {
       lastKubelet = pods.result();
       if (!everKubeletOk) {
-        LOG.info("event=kubelet_first_poll cycle={} pods={} source=\"{}\"", id, lastKubelet.size(), kubelet.describe());
+        LOG.info(
+            "event=kubelet_first_poll cycle={} pods={} source=\"{}\"",
+            id,
+            lastKubelet.size(),
+            kubelet.describe());
       }
       everKubeletOk = true;
     } else {
@@ -214,14 +221,16 @@ public final class Agent implements AutoCloseable {
       // A runtime view that exists but failed this time: keep the last one while it is fresh,
       // otherwise the cycle cannot vouch for runtime drifts (and must not clear them).
       Duration maxAge = config.pollInterval().multipliedBy(2);
-      if (lastRuntime == null || Duration.between(lastRuntime.observedAt(), now).compareTo(maxAge) > 0) {
+      if (lastRuntime == null
+          || Duration.between(lastRuntime.observedAt(), now).compareTo(maxAge) > 0) {
         runtimeFailed = kubelet.runtimeAvailable();
         lastRuntime = null;
       }
     }
     boolean runtimeAvailable = kubelet.runtimeAvailable();
     if (runtimeAvailable != lastRuntimeAvailable) {
-      LOG.info("event=runtime_view_{} cycle={}", runtimeAvailable ? "available" : "unavailable", id);
+      LOG.info(
+          "event=runtime_view_{} cycle={}", runtimeAvailable ? "available" : "unavailable", id);
       lastRuntimeAvailable = runtimeAvailable;
     }
 
@@ -232,7 +241,9 @@ public final class Agent implements AutoCloseable {
           id,
           api.relists(),
           api.resourceVersion(),
-          api.lastRelistAt() == null ? "-" : api.lastRelistAt().plus(config.detection().quietPeriod()));
+          api.lastRelistAt() == null
+              ? "-"
+              : api.lastRelistAt().plus(config.detection().quietPeriod()));
       lastRelists = api.relists();
     }
     if (api.watchRestarts() != lastWatchRestarts) {
@@ -263,9 +274,7 @@ public final class Agent implements AutoCloseable {
     }
 
     List<Drift> seen =
-        trust.trusted()
-            ? detector.detect(api, lastKubelet, snapshot.runtime(), now)
-            : List.of();
+        trust.trusted() ? detector.detect(api, lastKubelet, snapshot.runtime(), now) : List.of();
     DriftTracker.Step step = tracker.step(trust.trusted(), seen, now);
     tracker = step.next();
 
@@ -336,9 +345,14 @@ public final class Agent implements AutoCloseable {
 
   private void record(Snapshot s, Trust trust, DriftTracker.Step step) {
     metrics.cycle(trust.trusted(), trust.trusted() ? null : trust.reasons().getFirst());
-    metrics.view(Metrics.View.API, s.controlPlane().size(), s.controlPlane().observedAt().toEpochMilli());
-    s.kubelet().ifPresent(k -> metrics.view(Metrics.View.KUBELET, k.size(), k.observedAt().toEpochMilli()));
-    s.runtime().ifPresent(r -> metrics.view(Metrics.View.RUNTIME, r.size(), r.observedAt().toEpochMilli()));
+    metrics.view(
+        Metrics.View.API, s.controlPlane().size(), s.controlPlane().observedAt().toEpochMilli());
+    s.kubelet()
+        .ifPresent(
+            k -> metrics.view(Metrics.View.KUBELET, k.size(), k.observedAt().toEpochMilli()));
+    s.runtime()
+        .ifPresent(
+            r -> metrics.view(Metrics.View.RUNTIME, r.size(), r.observedAt().toEpochMilli()));
     metrics.runtimeViewAvailable(kubelet.runtimeAvailable());
     Map<DriftKind, Integer> active = new EnumMap<>(DriftKind.class);
     Map<DriftKind, Integer> suspected = new EnumMap<>(DriftKind.class);
@@ -366,9 +380,9 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Stops the loop: no cycle starts after this; a cycle in flight still finishes and is
-   * published. Completes when none is in flight any more, so the sources can be closed without
-   * pulling a request from under it. Safe from any thread, before or after {@link #start()}.
+   * Stops the loop: no cycle starts after this; a cycle in flight still finishes and is published.
+   * Completes when none is in flight any more, so the sources can be closed without pulling a
+   * request from under it. Safe from any thread, before or after {@link #start()}.
    */
   public Future<Void> stop() {
     closed = true;

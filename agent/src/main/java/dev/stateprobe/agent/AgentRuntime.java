@@ -5,7 +5,13 @@ import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.controlplane.ControlPlaneSource;
 import dev.stateprobe.controlplane.PodInformerSource;
 import dev.stateprobe.controlplane.PodLister;
+import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.events.EventRecorder;
+import dev.stateprobe.http.HttpApi;
+import dev.stateprobe.kubelet.ApiProxyKubeletSource;
+import dev.stateprobe.kubelet.DirectKubeletSource;
+import dev.stateprobe.kubelet.KubeletSource;
+import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.repair.RepairController;
 import dev.stateprobe.repair.Revalidator;
 import dev.stateprobe.repair.catalog.CatalogException;
@@ -13,41 +19,38 @@ import dev.stateprobe.repair.catalog.CatalogWatcher;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.job.JobStore;
-import dev.stateprobe.decode.PodJsonDecoder;
-import dev.stateprobe.http.HttpApi;
-import dev.stateprobe.kubelet.ApiProxyKubeletSource;
-import dev.stateprobe.kubelet.DirectKubeletSource;
-import dev.stateprobe.kubelet.KubeletSource;
-import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.report.Reports;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import java.time.Clock;
-import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Consumer;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires one agent from its parts: informer, kubelet source, loop, HTTP. Used by the {@code
- * agent} mode, by {@code demo} and by the end-to-end tests, so all three run the same code.
- * Closing it closes what it made, in reverse order; the Vertx and the client belong to the
- * caller.
+ * Wires one agent from its parts: informer, kubelet source, loop, HTTP. Used by the {@code agent}
+ * mode, by {@code demo} and by the end-to-end tests, so all three run the same code. Closing it
+ * closes what it made, in reverse order; the Vertx and the client belong to the caller.
  */
 public final class AgentRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
-  /** Blocking work: fabric8 calls, scripts, file reads. Small on purpose (BUILD-NOTES: 20 otherwise). */
+
+  /**
+   * Blocking work: fabric8 calls, scripts, file reads. Small on purpose (BUILD-NOTES: 20
+   * otherwise).
+   */
   public static final String WORKER_POOL = "state-probe-worker";
 
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
@@ -85,7 +88,9 @@ public final class AgentRuntime implements AutoCloseable {
     }
 
     public Options(
-        Map<String, String> scriptEnv, ScriptExecutor.Settings scriptSettings, Duration catalogCheck) {
+        Map<String, String> scriptEnv,
+        ScriptExecutor.Settings scriptSettings,
+        Duration catalogCheck) {
       this(scriptEnv, scriptSettings, catalogCheck, List.of());
     }
 
@@ -100,7 +105,8 @@ public final class AgentRuntime implements AutoCloseable {
      * @param env the process environment: {@code CONTAINER_RUNTIME_ENDPOINT} (set by the
      *     host-repair overlay for crictl) is passed through to scripts
      */
-    public static Options defaults(AgentConfig config, KubernetesClient client, Map<String, String> env) {
+    public static Options defaults(
+        AgentConfig config, KubernetesClient client, Map<String, String> env) {
       Map<String, String> scriptEnv = defaultScriptEnv(client);
       String runtimeEndpoint = env.get("CONTAINER_RUNTIME_ENDPOINT");
       if (runtimeEndpoint != null && !runtimeEndpoint.isBlank()) {
@@ -142,7 +148,8 @@ public final class AgentRuntime implements AutoCloseable {
       KubernetesClient client,
       PrometheusMeterRegistry registry,
       Clock clock) {
-    return start(vertx, config, client, registry, clock, Options.defaults(config, client, Map.of()));
+    return start(
+        vertx, config, client, registry, clock, Options.defaults(config, client, Map.of()));
   }
 
   public static Future<AgentRuntime> start(
@@ -160,12 +167,22 @@ public final class AgentRuntime implements AutoCloseable {
     try {
       // The catalog first: an agent that cannot know its scripts must not start, and must not
       // have connected anywhere before it says so.
-      rt.catalog = CatalogWatcher.open(vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
+      rt.catalog =
+          CatalogWatcher.open(
+              vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
       rt.closeables.push(rt.catalog);
       PodJsonDecoder decoder = new PodJsonDecoder();
       KubeletSource kubelet =
           config.kubelet().viaApiProxy()
-              ? new ApiProxyKubeletSource(vertx, client, config.nodeName(), config.kubelet(), decoder, metrics, clock, worker)
+              ? new ApiProxyKubeletSource(
+                  vertx,
+                  client,
+                  config.nodeName(),
+                  config.kubelet(),
+                  decoder,
+                  metrics,
+                  clock,
+                  worker)
               : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker);
       rt.closeables.push(kubelet);
       PodInformerSource informer = new PodInformerSource(client, config.nodeName(), decoder, clock);
@@ -180,7 +197,13 @@ public final class AgentRuntime implements AutoCloseable {
               rt.catalog::current,
               new ScriptExecutor(DefaultProcessRunner.create(), clock, options.scriptSettings()),
               new EventRecorder(client, worker, config.nodeName(), metrics, clock),
-              new Revalidator(client, worker, informer, kubelet, new PodLister(client, config.nodeName(), decoder), clock),
+              new Revalidator(
+                  client,
+                  worker,
+                  informer,
+                  kubelet,
+                  new PodLister(client, config.nodeName(), decoder),
+                  clock),
               metrics,
               clock,
               worker,
@@ -215,7 +238,8 @@ public final class AgentRuntime implements AutoCloseable {
                 rt.close();
                 return Future.failedFuture(
                     new IllegalStateException(
-                        "cannot listen on HTTP_PORT " + config.httpPort() + ": " + e.getMessage(), e));
+                        "cannot listen on HTTP_PORT " + config.httpPort() + ": " + e.getMessage(),
+                        e));
               });
     } catch (CatalogException | RuntimeException e) {
       rt.close();
@@ -235,18 +259,19 @@ public final class AgentRuntime implements AutoCloseable {
               if (closed) {
                 return;
               }
-              Duration next = backoff.multipliedBy(2).compareTo(MAX_REPAIR_START_BACKOFF) > 0
-                  ? MAX_REPAIR_START_BACKOFF
-                  : backoff.multipliedBy(2);
-              LOG.warn(
-                  "event=repair_start_retry in={} error=\"{}\"", backoff, e.toString());
+              Duration next =
+                  backoff.multipliedBy(2).compareTo(MAX_REPAIR_START_BACKOFF) > 0
+                      ? MAX_REPAIR_START_BACKOFF
+                      : backoff.multipliedBy(2);
+              LOG.warn("event=repair_start_retry in={} error=\"{}\"", backoff, e.toString());
               vertx.setTimer(backoff.toMillis(), id -> startRepair(vertx, next));
             });
   }
 
   private static void logStart(AgentConfig config, KubeletSource kubelet) {
     LOG.info(
-        "event=start version={} node={} kubelet=\"{}\" poll={} minObservations={} quietPeriod={} repairMode={}",
+        "event=start version={} node={} kubelet=\"{}\" poll={} minObservations={} quietPeriod={}"
+            + " repairMode={}",
         Main.version(),
         config.nodeName(),
         kubelet.describe(),
@@ -309,12 +334,16 @@ public final class AgentRuntime implements AutoCloseable {
           h.stop().await(10, java.util.concurrent.TimeUnit.SECONDS);
         } else if (c instanceof Agent a && mayWait) {
           // A cycle in flight ends within the kubelet request timeout.
-          a.stop().await(config.kubelet().requestTimeout().toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+          a.stop()
+              .await(
+                  config.kubelet().requestTimeout().toMillis() + 5_000,
+                  java.util.concurrent.TimeUnit.MILLISECONDS);
         } else {
           c.close();
         }
       } catch (Exception e) {
-        LOG.warn("event=close_failed part={} error=\"{}\"", c.getClass().getSimpleName(), e.toString());
+        LOG.warn(
+            "event=close_failed part={} error=\"{}\"", c.getClass().getSimpleName(), e.toString());
       }
     }
   }

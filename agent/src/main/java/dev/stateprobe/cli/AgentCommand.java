@@ -80,7 +80,8 @@ public final class AgentCommand {
    */
   public int run(List<String> args, CompletableFuture<Void> stop) {
     if (args.contains("--help")) {
-      out.println("state-probe agent: configured by environment variables or flags; see README.md.");
+      out.println(
+          "state-probe agent: configured by environment variables or flags; see README.md.");
       out.println("Variables (each also a --flag, e.g. POLL_INTERVAL as --poll-interval=5s):");
       out.println("  " + String.join(", ", ConfigLoader.VARIABLES));
       return 0;
@@ -94,7 +95,8 @@ public final class AgentCommand {
     }
     if (config.kubelet().insecureSkipTlsVerify()) {
       LOG.warn(
-          "event=insecure_kubelet_tls KUBELET_INSECURE_SKIP_TLS_VERIFY=true: the kubelet's certificate is NOT verified; anyone on the path can impersonate it");
+          "event=insecure_kubelet_tls KUBELET_INSECURE_SKIP_TLS_VERIFY=true: the kubelet's"
+              + " certificate is NOT verified; anyone on the path can impersonate it");
     }
     Vertx vertx = newVertx();
     KubernetesClient client;
@@ -164,15 +166,13 @@ public final class AgentCommand {
 
   /**
    * @param kubeconfig a kubeconfig file, or {@code null} for fabric8's usual rules (in-cluster
-   *     service account, or {@code KUBECONFIG} / {@code ~/.kube/config} of the process); a list
-   *     of files is left to those rules too
+   *     service account, or {@code KUBECONFIG} / {@code ~/.kube/config} of the process); a list of
+   *     files is left to those rules too
    */
   public static KubernetesClient newClient(Vertx vertx, String kubeconfig) {
     KubernetesClientBuilder b =
         new KubernetesClientBuilder().withHttpClientFactory(new Vertx5HttpClientFactory(vertx));
-    if (kubeconfig != null
-        && !kubeconfig.isBlank()
-        && !kubeconfig.contains(File.pathSeparator)) {
+    if (kubeconfig != null && !kubeconfig.isBlank() && !kubeconfig.contains(File.pathSeparator)) {
       File file = new File(kubeconfig);
       if (!file.isFile()) {
         throw new IllegalArgumentException("KUBECONFIG " + kubeconfig + " is not a readable file");

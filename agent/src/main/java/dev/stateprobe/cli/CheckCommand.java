@@ -42,8 +42,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code state-probe check}: samples both views N times and reports drift seen in every sample
- * as confirmed (seen in some: suspected). Exit 0 no confirmed drift, 1 drift, 2 error.
+ * {@code state-probe check}: samples both views N times and reports drift seen in every sample as
+ * confirmed (seen in some: suspected). Exit 0 no confirmed drift, 1 drift, 2 error.
  */
 public final class CheckCommand {
   private final Map<String, String> env;
@@ -63,7 +63,12 @@ public final class CheckCommand {
   }
 
   record Options(
-      String node, String kubeconfig, String kubeletUrl, int samples, Duration interval, boolean json) {}
+      String node,
+      String kubeconfig,
+      String kubeletUrl,
+      int samples,
+      Duration interval,
+      boolean json) {}
 
   static Options parse(List<String> args, List<String> problems) {
     String node = null;
@@ -164,8 +169,8 @@ public final class CheckCommand {
   }
 
   /**
-   * A one-shot command must say quickly that the API server cannot be reached: fabric8's default
-   * of 10 retries with doubling back-off kept {@code check} silent for 20 s and more before exit 2.
+   * A one-shot command must say quickly that the API server cannot be reached: fabric8's default of
+   * 10 retries with doubling back-off kept {@code check} silent for 20 s and more before exit 2.
    */
   static final int API_RETRIES = 2;
 
@@ -174,11 +179,16 @@ public final class CheckCommand {
       throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " is not a readable file");
     }
     Config config =
-        kubeconfig != null ? Config.fromKubeconfig(new File(kubeconfig)) : Config.autoConfigure(null);
+        kubeconfig != null
+            ? Config.fromKubeconfig(new File(kubeconfig))
+            : Config.autoConfigure(null);
     config =
         new ConfigBuilder(config)
             .withRequestRetryBackoffLimit(
-                Math.min(API_RETRIES, java.util.Objects.requireNonNullElse(config.getRequestRetryBackoffLimit(), API_RETRIES)))
+                Math.min(
+                    API_RETRIES,
+                    java.util.Objects.requireNonNullElse(
+                        config.getRequestRetryBackoffLimit(), API_RETRIES)))
             .build();
     return new KubernetesClientBuilder()
         .withHttpClientFactory(new Vertx5HttpClientFactory(vertx))
@@ -187,7 +197,8 @@ public final class CheckCommand {
   }
 
   /** Runs the samples against an existing client (tests use the simulated API server). */
-  int check(Vertx vertx, KubernetesClient client, AgentConfig config, Options opts) throws Exception {
+  int check(Vertx vertx, KubernetesClient client, AgentConfig config, Options opts)
+      throws Exception {
     PodJsonDecoder decoder = new PodJsonDecoder();
     Metrics metrics = new Metrics(new SimpleMeterRegistry(), Main.version(), clock::millis);
     WorkerExecutor worker = vertx.createSharedWorkerExecutor("state-probe-worker", 2);
@@ -209,7 +220,8 @@ public final class CheckCommand {
       throws Exception {
     try (KubeletSource kubelet =
         opts.kubeletUrl() == null
-            ? new ApiProxyKubeletSource(vertx, client, opts.node(), config.kubelet(), decoder, metrics, clock, worker)
+            ? new ApiProxyKubeletSource(
+                vertx, client, opts.node(), config.kubelet(), decoder, metrics, clock, worker)
             : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker)) {
       PodLister lister = new PodLister(client, opts.node(), decoder);
       DriftDetector detector = new DriftDetector();
@@ -227,7 +239,10 @@ public final class CheckCommand {
         first = first == null ? now : first;
         lastAt = now;
         for (Drift d : detector.detect(api, k, r, now)) {
-          seen.merge(d.key(), new Seen(d, now, 1), (a, b) -> new Seen(b.drift(), a.firstAt(), a.count() + 1));
+          seen.merge(
+              d.key(),
+              new Seen(d, now, 1),
+              (a, b) -> new Seen(b.drift(), a.firstAt(), a.count() + 1));
         }
       }
       List<TrackedDrift> drifts = new ArrayList<>();

@@ -35,8 +35,8 @@ public final class HttpApi implements AutoCloseable {
   private volatile Instant startedAt;
 
   /**
-   * @param stallAfter {@code /healthz} fails when no cycle finished for this long: a wedged loop
-   *     is restarted by the kubelet instead of silently watching nothing
+   * @param stallAfter {@code /healthz} fails when no cycle finished for this long: a wedged loop is
+   *     restarted by the kubelet instead of silently watching nothing
    */
   public HttpApi(
       Vertx vertx,
@@ -84,7 +84,8 @@ public final class HttpApi implements AutoCloseable {
       case "/readyz" -> readyz(req);
       case "/v1/drifts" -> drifts(req);
       case "/v1/views" -> views(req);
-      default -> send(req, 404, JSON, reports.object(Map.of("error", "not found", "path", req.path())));
+      default ->
+          send(req, 404, JSON, reports.object(Map.of("error", "not found", "path", req.path())));
     }
   }
 
@@ -105,8 +106,8 @@ public final class HttpApi implements AutoCloseable {
   }
 
   /**
-   * Ready once the informer has synced and a kubelet poll has succeeded (the issue's contract).
-   * A later failed poll does not make the agent unready: it makes its cycles untrusted, which the
+   * Ready once the informer has synced and a kubelet poll has succeeded (the issue's contract). A
+   * later failed poll does not make the agent unready: it makes its cycles untrusted, which the
    * body, {@code stateprobe_trusted} and the untrusted-cycle counter say; an agent that flapped
    * NotReady with every slow poll would stall DaemonSet roll-outs and say nothing more.
    */
@@ -166,17 +167,32 @@ public final class HttpApi implements AutoCloseable {
     List<Reports.ViewSummary> views =
         List.of(
             new Reports.ViewSummary(
-                "api", api.synced(), api.size(), api.observedAt(), age(api.observedAt(), now),
-                api.resourceVersion(), Reports.checksum(api.podsByUid().values()), apiExtra),
+                "api",
+                api.synced(),
+                api.size(),
+                api.observedAt(),
+                age(api.observedAt(), now),
+                api.resourceVersion(),
+                Reports.checksum(api.podsByUid().values()),
+                apiExtra),
             new Reports.ViewSummary(
-                "kubelet", kubelet != null, kubelet == null ? 0 : kubelet.size(),
+                "kubelet",
+                kubelet != null,
+                kubelet == null ? 0 : kubelet.size(),
                 kubelet == null ? null : kubelet.observedAt(),
-                kubelet == null ? null : age(kubelet.observedAt(), now), null,
-                kubelet == null ? null : Reports.checksum(kubelet.podsByUid().values()), kubeletExtra),
+                kubelet == null ? null : age(kubelet.observedAt(), now),
+                null,
+                kubelet == null ? null : Reports.checksum(kubelet.podsByUid().values()),
+                kubeletExtra),
             new Reports.ViewSummary(
-                "runtime", agent.kubelet().runtimeAvailable() && runtime != null,
-                runtime == null ? 0 : runtime.size(), runtime == null ? null : runtime.observedAt(),
-                runtime == null ? null : age(runtime.observedAt(), now), null, null, Map.of()));
+                "runtime",
+                agent.kubelet().runtimeAvailable() && runtime != null,
+                runtime == null ? 0 : runtime.size(),
+                runtime == null ? null : runtime.observedAt(),
+                runtime == null ? null : age(runtime.observedAt(), now),
+                null,
+                null,
+                Map.of()));
     send(req, 200, JSON, reports.views(node, last == null ? 0 : last.cycle(), now, views));
   }
 

@@ -20,7 +20,8 @@ public final class Reports {
    *
    * @param observedAt the time of the last cycle; {@code null} before the first one
    */
-  public String drifts(String node, boolean trusted, Instant observedAt, List<TrackedDrift> drifts) {
+  public String drifts(
+      String node, boolean trusted, Instant observedAt, List<TrackedDrift> drifts) {
     return render(
         g -> {
           g.writeStartObject();
@@ -129,9 +130,9 @@ public final class Reports {
    *
    * <p>An ordinary pod counts with its UID, labels, own annotations, spec, status and
    * deletionTimestamp (the fields {@code StaleKubeletView} compares; never the resourceVersion,
-   * which the kubelet keeps from its first copy). A static pod and its mirror pod count only by
-   * the static pod's UID (the mirror's {@code config.mirror}): the API side has a UID and
-   * annotations of its own, and the pair is matched, not compared.
+   * which the kubelet keeps from its first copy). A static pod and its mirror pod count only by the
+   * static pod's UID (the mirror's {@code config.mirror}): the API side has a UID and annotations
+   * of its own, and the pair is matched, not compared.
    */
   public static String checksum(Iterable<PodRecord> pods) {
     long sum = 0;
@@ -145,8 +146,9 @@ public final class Reports {
         h = h * 0x9E3779B97F4A7C15L + p.statusHash();
         h = h * 0x9E3779B97F4A7C15L + p.labelsHash();
         h = h * 0x9E3779B97F4A7C15L + p.annotationsHash();
-        h = h * 0x9E3779B97F4A7C15L
-            + (p.deletionTimestamp() == null ? 0 : p.deletionTimestamp().hashCode());
+        h =
+            h * 0x9E3779B97F4A7C15L
+                + (p.deletionTimestamp() == null ? 0 : p.deletionTimestamp().hashCode());
       }
       sum += h ^ (h >>> 29);
     }

@@ -51,8 +51,8 @@ final class SimApiDispatcher extends Dispatcher {
   // Watches from a resourceVersion older than this are answered 410: the watch cache of a
   // restarted API server starts at the current revision.
   private volatile long oldestServableRv;
-  private final Map<String, java.util.function.Function<String, SimApiServer.ProxyReply>> nodeProxies =
-      new ConcurrentHashMap<>();
+  private final Map<String, java.util.function.Function<String, SimApiServer.ProxyReply>>
+      nodeProxies = new ConcurrentHashMap<>();
 
   SimApiDispatcher(Map<ServerRequest, Queue<ServerResponse>> expectations, Runnable drain) {
     this.expectations = expectations;
@@ -60,7 +60,8 @@ final class SimApiDispatcher extends Dispatcher {
     this.drainServerQueue = drain;
   }
 
-  void proxyNode(String node, java.util.function.Function<String, SimApiServer.ProxyReply> handler) {
+  void proxyNode(
+      String node, java.util.function.Function<String, SimApiServer.ProxyReply> handler) {
     nodeProxies.put(node, handler);
   }
 
@@ -196,7 +197,8 @@ final class SimApiDispatcher extends Dispatcher {
         && info.namespace() == null
         && nodeProxies.containsKey(info.name())) {
       String prefix = "/api/v1/nodes/" + info.name() + "/proxy";
-      String rest = info.path().length() > prefix.length() ? info.path().substring(prefix.length()) : "/";
+      String rest =
+          info.path().length() > prefix.length() ? info.path().substring(prefix.length()) : "/";
       SimApiServer.ProxyReply reply = nodeProxies.get(info.name()).apply(rest);
       return new MockResponse()
           .setResponseCode(reply.status())

@@ -36,7 +36,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The loop itself, with stub sources: threads, stopping, the quiet period after a watch restart. */
+/**
+ * The loop itself, with stub sources: threads, stopping, the quiet period after a watch restart.
+ */
 class AgentLoopIT {
   private static Vertx vertx;
   private static ExecutorService elsewhere;
@@ -73,7 +75,13 @@ class AgentLoopIT {
                 "REPAIR_MODE", "off"),
             List.of());
     agent =
-        new Agent(vertx, config, api, kubelet, new Metrics(new SimpleMeterRegistry(), "test", clock::millis), clock);
+        new Agent(
+            vertx,
+            config,
+            api,
+            kubelet,
+            new Metrics(new SimpleMeterRegistry(), "test", clock::millis),
+            clock);
     agent.onCycle(
         c -> {
           cycles.add(c);
@@ -113,7 +121,8 @@ class AgentLoopIT {
 
     assertThat(bad.trusted()).isFalse();
     assertThat(bad.trust().reasons()).contains(TrustGate.KUBELET_POLL_FAILED);
-    assertThat(bad.kubeletError()).hasValueSatisfying(e -> assertThat(e).contains("client is closed"));
+    assertThat(bad.kubeletError())
+        .hasValueSatisfying(e -> assertThat(e).contains("client is closed"));
     assertThat(good.trusted()).isTrue();
   }
 
@@ -126,11 +135,17 @@ class AgentLoopIT {
 
     Future<Void> stopped = agent.stop();
 
-    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !stopped.isComplete());
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> !stopped.isComplete());
     held.complete(kubelet.view());
     await().until(stopped::isComplete);
     assertThat(cycles).hasSize(1);
-    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> kubelet.polls.get() == 1);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> kubelet.polls.get() == 1);
   }
 
   @Test
@@ -138,7 +153,10 @@ class AgentLoopIT {
     agent.close();
     agent.start();
 
-    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> kubelet.polls.get() == 0);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> kubelet.polls.get() == 0);
   }
 
   @Test
@@ -163,7 +181,8 @@ class AgentLoopIT {
     Trust t = Trust.of(List.of(TrustGate.INFORMER_RELISTING, TrustGate.KUBELET_POLL_FAILED));
 
     assertThat(Agent.withReason(t, TrustGate.QUIET_PERIOD).reasons())
-        .containsExactly(TrustGate.INFORMER_RELISTING, TrustGate.QUIET_PERIOD, TrustGate.KUBELET_POLL_FAILED);
+        .containsExactly(
+            TrustGate.INFORMER_RELISTING, TrustGate.QUIET_PERIOD, TrustGate.KUBELET_POLL_FAILED);
     assertThat(Agent.withReason(Trust.of(List.of()), TrustGate.QUIET_PERIOD).reasons())
         .containsExactly(TrustGate.QUIET_PERIOD);
     assertThat(Agent.withReason(t, TrustGate.INFORMER_RELISTING)).isEqualTo(t);

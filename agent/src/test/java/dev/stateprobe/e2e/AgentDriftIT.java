@@ -29,8 +29,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The whole agent (informer, direct kubelet source, loop, HTTP) on a simulated node that agrees
- * with its API server, then loses one event: each test proves the agreement first, injects one
- * lost event, and expects exactly the drift it makes.
+ * with its API server, then loses one event: each test proves the agreement first, injects one lost
+ * event, and expects exactly the drift it makes.
  */
 class AgentDriftIT {
   @TempDir static Path dir;
@@ -85,23 +85,34 @@ class AgentDriftIT {
 
     node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
 
-    await().until(() -> agent.lastShows(List.of(confirmed(DriftKind.ORPHANED_POD, "e2e-statefulset-0"))));
+    await()
+        .until(
+            () -> agent.lastShows(List.of(confirmed(DriftKind.ORPHANED_POD, "e2e-statefulset-0"))));
     DriftKey key = agent.last().drifts().getFirst().key();
     assertThat(key.target().uid()).isEqualTo(uid);
     assertThat(agent.since(before))
-        .allSatisfy(c -> assertThat(c.drifts()).allSatisfy(d -> assertThat(d.key()).isEqualTo(key)));
+        .allSatisfy(
+            c -> assertThat(c.drifts()).allSatisfy(d -> assertThat(d.key()).isEqualTo(key)));
 
     JsonNode body = agent.json("/v1/drifts");
     assertThat(names(body)).containsExactly("node", "trusted", "observedAt", "drifts");
     assertThat(body.path("node").asString()).isEqualTo(NODE);
     assertThat(body.path("trusted").asBoolean()).isTrue();
-    assertThat(Instant.parse(body.path("observedAt").asString())).isAfter(Instant.now().minusSeconds(5));
+    assertThat(Instant.parse(body.path("observedAt").asString()))
+        .isAfter(Instant.now().minusSeconds(5));
     assertThat(body.path("drifts")).hasSize(1);
     JsonNode d = body.path("drifts").get(0);
     assertThat(names(d))
         .containsExactly(
-            "kind", "state", "namespace", "name", "uid", "firstObservedAt", "confirmedAt",
-            "observations", "detail");
+            "kind",
+            "state",
+            "namespace",
+            "name",
+            "uid",
+            "firstObservedAt",
+            "confirmedAt",
+            "observations",
+            "detail");
     assertThat(d.path("kind").asString()).isEqualTo("OrphanedPod");
     assertThat(d.path("state").asString()).isEqualTo("confirmed");
     assertThat(d.path("namespace").asString()).isEqualTo("scraper");
@@ -134,7 +145,12 @@ class AgentDriftIT {
       assertThat(lines.stream().map(LogCapture::cycleOf).toList()).as(event).isEqualTo(cycles);
     }
     assertThat(logs.events("drift_suspected", "uid=" + uid + " ")).hasSize(1);
-    assertThat(logs.events("drift_confirmed", "uid=" + uid + " ", "kind=OrphanedPod namespace=scraper name=e2e-statefulset-0")).hasSize(1);
+    assertThat(
+            logs.events(
+                "drift_confirmed",
+                "uid=" + uid + " ",
+                "kind=OrphanedPod namespace=scraper name=e2e-statefulset-0"))
+        .hasSize(1);
     assertThat(logs.events("drift_cleared", "uid=" + uid + " ")).hasSize(1);
     assertThat(LogCapture.cycleOf(logs.events("drift_confirmed", uid).getFirst()))
         .isGreaterThan(LogCapture.cycleOf(logs.events("drift_suspected", uid).getFirst()));
@@ -146,7 +162,11 @@ class AgentDriftIT {
     Pod elsewhere = node.createCopy("scraper", "e2e-statefulset-1", "e2e-elsewhere", OTHER_NODE);
     long before = agent.lastCycleId();
 
-    await().until(() -> agent.lastShows(List.of(confirmed(DriftKind.UNKNOWN_TO_KUBELET, "e2e-never-started"))));
+    await()
+        .until(
+            () ->
+                agent.lastShows(
+                    List.of(confirmed(DriftKind.UNKNOWN_TO_KUBELET, "e2e-never-started"))));
 
     assertThat(agent.last().drifts().getFirst().drift().target().uid())
         .isEqualTo(lost.getMetadata().getUid());
@@ -169,8 +189,15 @@ class AgentDriftIT {
     String name = "e2e-deployment-79967c5968-8bnn8";
     String uid = node.kubeletUid("scraper", name);
 
-    node.cluster.pods().inNamespace("scraper").withName(name)
-        .edit(p -> { p.getMetadata().getLabels().put("tier", "gold"); return p; });
+    node.cluster
+        .pods()
+        .inNamespace("scraper")
+        .withName(name)
+        .edit(
+            p -> {
+              p.getMetadata().getLabels().put("tier", "gold");
+              return p;
+            });
 
     await().until(() -> agent.lastShows(List.of(confirmed(DriftKind.STALE_KUBELET_VIEW, name))));
     assertThat(agent.last().drifts().getFirst().drift().target().uid()).isEqualTo(uid);

@@ -96,12 +96,19 @@ class AgentHttpIT {
 
     node.api.up();
     await()
-        .until(() -> RunningAgent.JSON.readTree(agent.get("/readyz").body()).path("informerSynced").asBoolean());
+        .until(
+            () ->
+                RunningAgent.JSON
+                    .readTree(agent.get("/readyz").body())
+                    .path("informerSynced")
+                    .asBoolean());
     HttpResponse<String> notPolled = agent.get("/readyz");
     assertThat(notPolled.statusCode()).isEqualTo(503);
     JsonNode polled = RunningAgent.JSON.readTree(notPolled.body());
     assertThat(polled.path("reason").asString()).isEqualTo("no kubelet poll has succeeded yet");
-    assertThat(polled.path("kubeletError").asString()).startsWith("http_5xx: ").contains("HTTP 500");
+    assertThat(polled.path("kubeletError").asString())
+        .startsWith("http_5xx: ")
+        .contains("HTTP 500");
 
     node.kubelet.clearFaults();
     await().until(() -> agent.get("/readyz").statusCode() == 200);
@@ -110,7 +117,8 @@ class AgentHttpIT {
     assertThat(ready.has("reason")).isFalse();
     assertThat(ready.path("kubeletPolled").asBoolean()).isTrue();
     assertThat(ready.path("runtimeViewAvailable").asBoolean()).isTrue();
-    assertThat(agent.counter("stateprobe.untrusted.cycles", "reason", TrustGate.INFORMER_NOT_SYNCED))
+    assertThat(
+            agent.counter("stateprobe.untrusted.cycles", "reason", TrustGate.INFORMER_NOT_SYNCED))
         .isPositive();
     // The repair side could not read its records while the API server was down; it was
     // retried and did not hold up start-up.
@@ -143,14 +151,20 @@ class AgentHttpIT {
     assertThat(api.path("checksum").asString()).matches("[0-9a-f]{16}");
     assertThat(kubelet.path("checksum").asString()).isEqualTo(api.path("checksum").asString());
     assertThat(runtime.path("available").asBoolean()).isTrue();
-    assertThat(runtime.path("pods").asInt()).isEqualTo(node.kubelet.runningUids().size()).isEqualTo(17);
+    assertThat(runtime.path("pods").asInt())
+        .isEqualTo(node.kubelet.runningUids().size())
+        .isEqualTo(17);
     assertThat(kubelet.path("ageSeconds").asDouble()).isBetween(0.0, 2.0);
 
     HttpResponse<String> unknown = agent.get("/v1/nope");
     assertThat(unknown.statusCode()).isEqualTo(404);
-    assertThat(RunningAgent.JSON.readTree(unknown.body()).path("path").asString()).isEqualTo("/v1/nope");
+    assertThat(RunningAgent.JSON.readTree(unknown.body()).path("path").asString())
+        .isEqualTo("/v1/nope");
     HttpResponse<String> post =
-        agent.send(HttpRequest.newBuilder(agent.uri("/v1/drifts")).POST(HttpRequest.BodyPublishers.noBody()).build());
+        agent.send(
+            HttpRequest.newBuilder(agent.uri("/v1/drifts"))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build());
     assertThat(post.statusCode()).isEqualTo(405);
 
     HttpResponse<String> metrics = agent.get("/metrics");
@@ -170,7 +184,8 @@ class AgentHttpIT {
         .contains("stateprobe_view_pods{view=\"api\"} 24.0")
         .contains("stateprobe_trusted 1.0")
         .contains("stateprobe_untrusted_cycles_total{reason=\"no_kubelet_view\"} 1.0")
-        .contains("stateprobe_kubelet_poll_failures_total{endpoint=\"pods\",reason=\"http_5xx\"} 1.0");
+        .contains(
+            "stateprobe_kubelet_poll_failures_total{endpoint=\"pods\",reason=\"http_5xx\"} 1.0");
   }
 
   @Test
@@ -182,18 +197,30 @@ class AgentHttpIT {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     CompletableFuture<Void> stop = new CompletableFuture<>();
     AgentCommand command =
-        new AgentCommand(env, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        new AgentCommand(
+            env,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
 
-    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> command.run(List.of(), stop));
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(() -> command.run(List.of(), stop));
 
     HttpClient http = HttpClient.newHttpClient();
     URI readyz = URI.create("http://127.0.0.1:" + port + "/readyz");
     await()
         .atMost(Duration.ofSeconds(20))
         .ignoreExceptions()
-        .until(() -> http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        .until(
+            () ->
+                http.send(
+                            HttpRequest.newBuilder(readyz).build(),
+                            HttpResponse.BodyHandlers.ofString())
+                        .statusCode()
+                    == 200);
     URI drifts = URI.create("http://127.0.0.1:" + port + "/v1/drifts");
-    assertThat(http.send(HttpRequest.newBuilder(drifts).build(), HttpResponse.BodyHandlers.ofString()).body())
+    assertThat(
+            http.send(HttpRequest.newBuilder(drifts).build(), HttpResponse.BodyHandlers.ofString())
+                .body())
         .contains("\"node\":\"" + SimulatedNode.NODE + "\"")
         .contains("\"drifts\":[]");
     assertThat(node.api.openWatches()).isPositive();
@@ -202,22 +229,31 @@ class AgentHttpIT {
     stop.complete(null);
 
     assertThat(exit.get(20, TimeUnit.SECONDS)).isZero();
-    assertThatThrownBy(() -> http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()))
+    assertThatThrownBy(
+            () ->
+                http.send(
+                    HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()))
         .isInstanceOf(ConnectException.class);
     await().until(() -> node.api.openWatches() == 0);
     assertThat(logs.events("stopping")).hasSize(1);
     assertThat(logs.events("stopped")).hasSize(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
-    assertThat(logs.text()).doesNotContain("sim-api-token-0003").doesNotContain(SimulatedNode.TOKEN);
+    assertThat(logs.text())
+        .doesNotContain("sim-api-token-0003")
+        .doesNotContain(SimulatedNode.TOKEN);
   }
 
   @Test
   void agentModeRefusesToStartWithoutItsCatalog() {
-    Map<String, String> env = new HashMap<>(node.env(Map.of("CATALOG_FILE", dir.resolve("missing.yaml").toString())));
+    Map<String, String> env =
+        new HashMap<>(node.env(Map.of("CATALOG_FILE", dir.resolve("missing.yaml").toString())));
     env.put("KUBECONFIG", node.kubeconfig().toString());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     AgentCommand command =
-        new AgentCommand(env, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        new AgentCommand(
+            env,
+            new PrintStream(new ByteArrayOutputStream()),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
 
     int code = command.run(List.of(), CompletableFuture.completedFuture(null));
 

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Views that may be stale draw no verdict: a re-listing informer, a kubelet that refuses the
- * token, a kubelet that answers garbage. Every test watches every cycle.
+ * Views that may be stale draw no verdict: a re-listing informer, a kubelet that refuses the token,
+ * a kubelet that answers garbage. Every test watches every cycle.
  */
 class AgentTrustIT {
   @TempDir static Path dir;
@@ -95,7 +95,8 @@ class AgentTrustIT {
         .until(
             () ->
                 agent.since(changed).stream()
-                        .filter(c -> c.snapshot().kubelet().orElseThrow().podsByUid().get(uid) == null)
+                        .filter(
+                            c -> c.snapshot().kubelet().orElseThrow().podsByUid().get(uid) == null)
                         .count()
                     >= 2);
     assertThat(agent.since(changed))
@@ -147,8 +148,14 @@ class AgentTrustIT {
     List<String> relist = logs.events("relist", "relists=1 ");
     assertThat(relist).hasSize(1);
     long relistCycle = LogCapture.cycleOf(relist.getFirst());
-    assertThat(agent.cycles.stream().filter(c -> c.cycle() == relistCycle).findFirst().orElseThrow()
-            .snapshot().controlPlane().relists())
+    assertThat(
+            agent.cycles.stream()
+                .filter(c -> c.cycle() == relistCycle)
+                .findFirst()
+                .orElseThrow()
+                .snapshot()
+                .controlPlane()
+                .relists())
         .isEqualTo(1);
     assertThat(logs.events("drift_suspected")).isEmpty();
   }
@@ -168,7 +175,9 @@ class AgentTrustIT {
                         .count()
                     >= 3);
     assertThat(agent.last().trusted()).isFalse();
-    assertThat(agent.counter("stateprobe.kubelet.poll.failures", "endpoint", "pods", "reason", "http_401"))
+    assertThat(
+            agent.counter(
+                "stateprobe.kubelet.poll.failures", "endpoint", "pods", "reason", "http_401"))
         .isGreaterThanOrEqualTo(3);
     var readyz = agent.get("/readyz");
     assertThat(readyz.statusCode()).isEqualTo(200); // it has polled once; cycles are untrusted
@@ -191,14 +200,14 @@ class AgentTrustIT {
     List<String> lost = logs.events("trust_lost", "reasons=kubelet_poll_failed");
     List<String> regained = logs.events("trust_regained");
     assertThat(lost).hasSize(1);
-    assertThat(LogCapture.cycleOf(regained.getLast())).isGreaterThan(LogCapture.cycleOf(lost.getFirst()));
+    assertThat(LogCapture.cycleOf(regained.getLast()))
+        .isGreaterThan(LogCapture.cycleOf(lost.getFirst()));
     assertThat(logs.text()).doesNotContain(TOKEN).doesNotContain(ROTATED_TOKEN);
   }
 
   @Test
   void aKubeletAnswering500GarbageOrTooMuchNeitherConfirmsNorClearsAnything() {
-    startAgreeing(
-        Map.of("WINDOW_UNKNOWN_TO_KUBELET", "1h", "KUBELET_MAX_BODY_BYTES", "262144"));
+    startAgreeing(Map.of("WINDOW_UNKNOWN_TO_KUBELET", "1h", "KUBELET_MAX_BODY_BYTES", "262144"));
     // A confirmed drift, and a suspected one that its long window keeps suspected.
     node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
     node.createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
@@ -215,12 +224,14 @@ class AgentTrustIT {
     breakKubeletAndCheckNothingMoved(KubeletFault.oversize(400_000, false), "too_large");
 
     // Healed: both drifts carry on where they were.
-    assertThat(agent.lastShows(
-            List.of(
-                confirmed(DriftKind.ORPHANED_POD, "e2e-statefulset-0"),
-                suspected(DriftKind.UNKNOWN_TO_KUBELET, "e2e-never-started"))))
+    assertThat(
+            agent.lastShows(
+                List.of(
+                    confirmed(DriftKind.ORPHANED_POD, "e2e-statefulset-0"),
+                    suspected(DriftKind.UNKNOWN_TO_KUBELET, "e2e-never-started"))))
         .isTrue();
-    assertThat(agent.counter("stateprobe.untrusted.cycles", "reason", TrustGate.KUBELET_POLL_FAILED))
+    assertThat(
+            agent.counter("stateprobe.untrusted.cycles", "reason", TrustGate.KUBELET_POLL_FAILED))
         .isGreaterThanOrEqualTo(9);
     assertThat(agent.counter("stateprobe.drifts.cleared", "kind", "OrphanedPod")).isZero();
     assertThat(agent.counter("stateprobe.drifts.detected", "kind", "OrphanedPod")).isEqualTo(1);
@@ -240,7 +251,9 @@ class AgentTrustIT {
         .until(
             () -> {
               List<CycleResult> after = agent.since(mark);
-              return !after.getLast().trusted() ? false : after.stream().anyMatch(c -> !c.trusted());
+              return !after.getLast().trusted()
+                  ? false
+                  : after.stream().anyMatch(c -> !c.trusted());
             });
 
     List<CycleResult> all = agent.cycles;
@@ -262,7 +275,8 @@ class AgentTrustIT {
       bad++;
     }
     assertThat(bad).isGreaterThanOrEqualTo(3);
-    assertThat(agent.counter("stateprobe.kubelet.poll.failures", "endpoint", "pods", "reason", reason))
+    assertThat(
+            agent.counter("stateprobe.kubelet.poll.failures", "endpoint", "pods", "reason", reason))
         .isGreaterThanOrEqualTo(failures + 3);
   }
 }

@@ -29,8 +29,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * {@code state-probe check} end to end: the API server through a kubeconfig, the kubelet either
  * directly ({@code --kubelet-url}, the fake HTTPS kubelet) or through the API server's node proxy
- * (the simulated API server forwards {@code /api/v1/nodes/NODE/proxy/pods} to what the fake
- * kubelet serves).
+ * (the simulated API server forwards {@code /api/v1/nodes/NODE/proxy/pods} to what the fake kubelet
+ * serves).
  */
 class CheckCommandIT {
   @TempDir static Path dir;
@@ -58,10 +58,12 @@ class CheckCommandIT {
   @BeforeEach
   void seed() {
     node.seed();
-    node.api.proxyNode(NODE, path -> {
-      proxied.incrementAndGet();
-      return kubeletAnswer(path);
-    });
+    node.api.proxyNode(
+        NODE,
+        path -> {
+          proxied.incrementAndGet();
+          return kubeletAnswer(path);
+        });
   }
 
   @AfterEach
@@ -91,9 +93,16 @@ class CheckCommandIT {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "--node", NODE, "--kubeconfig", kubeconfig.toString(),
-                "--kubelet-url", node.kubelet.url().toString(),
-                "--samples", "2", "--interval", "100ms"));
+                "--node",
+                NODE,
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--kubelet-url",
+                node.kubelet.url().toString(),
+                "--samples",
+                "2",
+                "--interval",
+                "100ms"));
     args.addAll(List.of(more));
     return check(args.toArray(String[]::new));
   }
@@ -146,8 +155,15 @@ class CheckCommandIT {
     JsonNode d = body.path("drifts").get(0);
     assertThat(d.propertyNames())
         .containsExactly(
-            "kind", "state", "namespace", "name", "uid", "firstObservedAt", "confirmedAt",
-            "observations", "detail");
+            "kind",
+            "state",
+            "namespace",
+            "name",
+            "uid",
+            "firstObservedAt",
+            "confirmedAt",
+            "observations",
+            "detail");
     assertThat(d.path("kind").asString()).isEqualTo("OrphanedPod");
     assertThat(d.path("state").asString()).isEqualTo("confirmed");
     assertThat(d.path("uid").asString()).isEqualTo(uid);
@@ -158,7 +174,15 @@ class CheckCommandIT {
   @Test
   void throughTheNodeProxyNoDriftExits0AndAnOrphanExits1() {
     List<String> args =
-        List.of("--node", NODE, "--kubeconfig", kubeconfig.toString(), "--samples", "2", "--interval", "100ms");
+        List.of(
+            "--node",
+            NODE,
+            "--kubeconfig",
+            kubeconfig.toString(),
+            "--samples",
+            "2",
+            "--interval",
+            "100ms");
     assertThat(check(args.toArray(String[]::new))).as(err()).isZero();
     // /pods twice; /runningpods/ once: its 404 (no runtime view) is not asked again so soon.
     assertThat(proxied).hasValue(3);
@@ -176,23 +200,35 @@ class CheckCommandIT {
     // The first sample's kubelet list lacks one pod; the later ones have it.
     String uid = node.kubeletUid("scraper", "e2e-statefulset-1");
     AtomicInteger podsCalls = new AtomicInteger();
-    node.api.proxyNode(NODE, path -> {
-      if ("/pods".equals(path) && podsCalls.getAndIncrement() == 0) {
-        ObjectNode list = (ObjectNode) RunningAgent.JSON.readTree(node.kubelet.podsBody());
-        ArrayNode items = (ArrayNode) list.path("items");
-        for (int i = 0; i < items.size(); i++) {
-          if (items.get(i).path("metadata").path("uid").asString().equals(uid)) {
-            items.remove(i);
-            break;
+    node.api.proxyNode(
+        NODE,
+        path -> {
+          if ("/pods".equals(path) && podsCalls.getAndIncrement() == 0) {
+            ObjectNode list = (ObjectNode) RunningAgent.JSON.readTree(node.kubelet.podsBody());
+            ArrayNode items = (ArrayNode) list.path("items");
+            for (int i = 0; i < items.size(); i++) {
+              if (items.get(i).path("metadata").path("uid").asString().equals(uid)) {
+                items.remove(i);
+                break;
+              }
+            }
+            return new ProxyReply(
+                200, "application/json", RunningAgent.JSON.writeValueAsBytes(list));
           }
-        }
-        return new ProxyReply(200, "application/json", RunningAgent.JSON.writeValueAsBytes(list));
-      }
-      return kubeletAnswer(path);
-    });
+          return kubeletAnswer(path);
+        });
 
     int code =
-        check("--node", NODE, "--kubeconfig", kubeconfig.toString(), "--samples", "3", "--interval", "100ms", "--output=json");
+        check(
+            "--node",
+            NODE,
+            "--kubeconfig",
+            kubeconfig.toString(),
+            "--samples",
+            "3",
+            "--interval",
+            "100ms",
+            "--output=json");
 
     assertThat(code).as(err()).isZero();
     JsonNode d = RunningAgent.JSON.readTree(out()).path("drifts");
@@ -223,7 +259,15 @@ class CheckCommandIT {
     long start = System.nanoTime();
 
     int code =
-        check("--node", NODE, "--kubeconfig", nowhere.toString(), "--kubelet-url", node.kubelet.url().toString(), "--samples", "1");
+        check(
+            "--node",
+            NODE,
+            "--kubeconfig",
+            nowhere.toString(),
+            "--kubelet-url",
+            node.kubelet.url().toString(),
+            "--samples",
+            "1");
 
     assertThat(code).isEqualTo(2);
     assertThat(err()).startsWith("check: ");
@@ -234,7 +278,15 @@ class CheckCommandIT {
   @Test
   void anUnreachableKubeletExits2() {
     assertThat(
-            check("--node", NODE, "--kubeconfig", kubeconfig.toString(), "--kubelet-url", "https://127.0.0.1:1", "--samples", "1"))
+            check(
+                "--node",
+                NODE,
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--kubelet-url",
+                "https://127.0.0.1:1",
+                "--samples",
+                "1"))
         .isEqualTo(2);
     assertThat(err()).startsWith("check: ").contains("127.0.0.1:1");
   }

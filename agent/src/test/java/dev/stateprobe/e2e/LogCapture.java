@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
 /**
  * What the agent logs while a test runs. slf4j-simple, as configured in {@code
  * simplelogger.properties} ({@code logFile=System.err}, output stream not cached), looks up {@code
- * System.err} for every line, so a tee installed here sees exactly what the agent would print,
- * and still prints it. One capture at a time; close it to restore {@code System.err}.
+ * System.err} for every line, so a tee installed here sees exactly what the agent would print, and
+ * still prints it. One capture at a time; close it to restore {@code System.err}.
  */
 final class LogCapture implements AutoCloseable {
   private final PrintStream original;

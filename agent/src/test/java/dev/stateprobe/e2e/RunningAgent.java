@@ -34,10 +34,12 @@ final class RunningAgent implements AutoCloseable {
 
   final AgentRuntime runtime;
   final PrometheusMeterRegistry registry;
+
   /** Every cycle from the first one on, in order. */
   final List<CycleResult> cycles;
 
-  private RunningAgent(AgentRuntime runtime, PrometheusMeterRegistry registry, List<CycleResult> cycles) {
+  private RunningAgent(
+      AgentRuntime runtime, PrometheusMeterRegistry registry, List<CycleResult> cycles) {
     this.runtime = runtime;
     this.registry = registry;
     this.cycles = cycles;
@@ -103,7 +105,8 @@ final class RunningAgent implements AutoCloseable {
   }
 
   static Predicate<TrackedDrift> suspected(DriftKind kind, String name) {
-    return d -> !d.confirmed() && d.drift().kind() == kind && d.drift().target().name().equals(name);
+    return d ->
+        !d.confirmed() && d.drift().kind() == kind && d.drift().target().name().equals(name);
   }
 
   // ---- HTTP ----

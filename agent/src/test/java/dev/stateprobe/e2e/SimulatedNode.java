@@ -29,10 +29,10 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One simulated node for end-to-end tests: the simulated API server and an HTTPS fake kubelet,
- * both holding the real 1.35 capture of node {@link #NODE} in agreement, plus three pods of
- * {@link #OTHER_NODE} in the API server only (an agent that ignored its node selector would call
- * them unknown to its kubelet).
+ * One simulated node for end-to-end tests: the simulated API server and an HTTPS fake kubelet, both
+ * holding the real 1.35 capture of node {@link #NODE} in agreement, plus three pods of {@link
+ * #OTHER_NODE} in the API server only (an agent that ignored its node selector would call them
+ * unknown to its kubelet).
  *
  * <p>Agreement as on a real node: the kubelet serves the capture verbatim; the API server holds
  * each ordinary pod under the same UID without the kubelet's own annotations, and each static pod
@@ -51,10 +51,13 @@ final class SimulatedNode implements AutoCloseable {
 
   final Vertx vertx;
   final SimApiServer api;
+
   /** The cluster's other users: never hit by the API server faults. */
   final KubernetesClient cluster;
+
   /** The agent's client: the faults apply to it. */
   final KubernetesClient agentClient;
+
   final FakeKubelet kubelet;
   final Path dir;
   final Path tokenFile;
@@ -109,7 +112,8 @@ final class SimulatedNode implements AutoCloseable {
     try {
       Path tmp = dir.resolve("token.tmp");
       Files.writeString(tmp, token + "\n");
-      Files.move(tmp, tokenFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          tmp, tokenFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -205,7 +209,8 @@ final class SimulatedNode implements AutoCloseable {
     ObjectNode list = (ObjectNode) mapper.readTree(CAPTURE);
     for (JsonNode item : list.path("items")) {
       ObjectNode meta = (ObjectNode) item.path("metadata");
-      if (!"file".equals(meta.path("annotations").path("kubernetes.io/config.source").asString(""))) {
+      if (!"file"
+          .equals(meta.path("annotations").path("kubernetes.io/config.source").asString(""))) {
         meta.put(
             "uid",
             assigned.get(meta.path("namespace").asString() + "/" + meta.path("name").asString()));
@@ -312,12 +317,19 @@ final class SimulatedNode implements AutoCloseable {
     // Job pods carry a finalizer: the mock, like a real server, only marks those as deleting.
     for (Pod p : cluster.pods().inAnyNamespace().list().getItems()) {
       if (p.getMetadata().getFinalizers() != null && !p.getMetadata().getFinalizers().isEmpty()) {
-        cluster.resource(p).edit(x -> {
-          x.getMetadata().setFinalizers(null);
-          return x;
-        });
+        cluster
+            .resource(p)
+            .edit(
+                x -> {
+                  x.getMetadata().setFinalizers(null);
+                  return x;
+                });
       }
-      cluster.pods().inNamespace(p.getMetadata().getNamespace()).withName(p.getMetadata().getName()).delete();
+      cluster
+          .pods()
+          .inNamespace(p.getMetadata().getNamespace())
+          .withName(p.getMetadata().getName())
+          .delete();
     }
     if (apiPodCount() != 0) {
       throw new IllegalStateException("the simulated API server still has pods after the reset");
