@@ -121,8 +121,8 @@ public final class AgentCommand {
               .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       err.println("state-probe: start-up failed: " + e.getMessage());
-      client.close();
       closeVertx(vertx);
+      client.close();
       return 2;
     }
     LOG.info("event=listening port={}", runtime.httpPort());
@@ -135,13 +135,17 @@ public final class AgentCommand {
     }
     LOG.info("event=stopping");
     runtime.close();
-    client.close();
+    // Vert.x first: it closes the client's connections and waits for them. A client closed
+    // before it only starts closing its connections, and those still closing when Vert.x stops
+    // its event loops fail loudly ("Failed to submit a listener notification task").
     closeVertx(vertx);
+    client.close();
     LOG.info("event=stopped");
     return 0;
   }
 
-  private static void closeVertx(Vertx vertx) {
+  /** Waits for Vert.x to close; call it before closing a fabric8 client made on it. */
+  static void closeVertx(Vertx vertx) {
     try {
       vertx.close().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {

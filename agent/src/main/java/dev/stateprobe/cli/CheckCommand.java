@@ -154,16 +154,18 @@ public final class CheckCommand {
       return 2;
     }
     Vertx vertx = AgentCommand.newVertx();
-    try (KubernetesClient client = client(vertx, opts.kubeconfig())) {
+    KubernetesClient client = null;
+    try {
+      client = client(vertx, opts.kubeconfig());
       return check(vertx, client, config, opts);
     } catch (Exception e) {
       err.println("check: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 2;
     } finally {
-      try {
-        vertx.close().await(10, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // exiting anyway
+      // Vert.x before the client: see AgentCommand.
+      AgentCommand.closeVertx(vertx);
+      if (client != null) {
+        client.close();
       }
     }
   }
