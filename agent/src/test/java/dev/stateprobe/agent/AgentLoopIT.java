@@ -8,17 +8,25 @@ import dev.stateprobe.config.ConfigLoader;
 import dev.stateprobe.controlplane.ControlPlaneSource;
 import dev.stateprobe.drift.Trust;
 import dev.stateprobe.drift.TrustGate;
+import dev.stateprobe.http.HttpApi;
 import dev.stateprobe.kubelet.KubeletSource;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.report.Reports;
 import dev.stateprobe.testing.TestClock;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.KubeletView;
 import dev.stateprobe.view.RuntimeView;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -174,6 +182,49 @@ class AgentLoopIT {
     assertThat(almost.trust().reasons()).containsExactly(TrustGate.QUIET_PERIOD);
     assertThat(over.trusted()).isTrue();
     assertThat(cycle().trusted()).isTrue();
+  }
+
+  @Test
+  void healthzFailsWhenNoCycleFinishedForTheStallTimeEvenBeforeTheFirstOne() throws Exception {
+    HttpApi http =
+        new HttpApi(
+            vertx,
+            "n1",
+            agent,
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+            new Reports(),
+            clock,
+            Duration.ofSeconds(60));
+    http.start(0).await(5, TimeUnit.SECONDS);
+    try {
+      assertThat(get(http, "/healthz").statusCode()).isEqualTo(200);
+      clock.advance(Duration.ofSeconds(61));
+      HttpResponse<String> neverRan = get(http, "/healthz");
+      assertThat(neverRan.statusCode()).isEqualTo(503);
+      assertThat(neverRan.body())
+          .isEqualTo("{\"status\":\"stalled\",\"lastCycleAt\":null,\"cycle\":0}");
+
+      CycleResult r = cycle();
+      assertThat(get(http, "/healthz").body()).isEqualTo("ok\n");
+      clock.advance(Duration.ofSeconds(60));
+      assertThat(get(http, "/healthz").statusCode())
+          .isEqualTo(200); // exactly the limit: still fine
+      clock.advance(Duration.ofMillis(1));
+      assertThat(get(http, "/healthz").body())
+          .isEqualTo(
+              "{\"status\":\"stalled\",\"lastCycleAt\":\""
+                  + r.snapshot().now()
+                  + "\",\"cycle\":1}");
+    } finally {
+      http.stop().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static HttpResponse<String> get(HttpApi http, String path) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port() + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
