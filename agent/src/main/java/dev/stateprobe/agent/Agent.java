@@ -56,7 +56,8 @@ public final class Agent implements AutoCloseable {
   private final List<Consumer<CycleResult>> listeners = new CopyOnWriteArrayList<>();
 
   /**
-   * Every cycle's state is touched here only. Made once, in the constructor: a context made lazily
+   * Every cycle's state is touched here only. Made once, in the constructor (the caller's context
+   * when constructed on a Vert.x thread, a new event-loop context otherwise): a context made lazily
    * by whichever thread came first would be read and written from several threads.
    */
   private final Context context;
@@ -118,8 +119,8 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Runs {@code task} on the agent's context (creating it on first use), so that work that shares
-   * the loop's state, such as the repair controller's start, never races the loop.
+   * Runs {@code task} on the agent's context, so that work that shares the loop's state, such as
+   * the repair controller's start, never races the loop.
    */
   public <T> Future<T> onContext(java.util.function.Supplier<Future<T>> task) {
     Promise<T> p = Promise.promise();
