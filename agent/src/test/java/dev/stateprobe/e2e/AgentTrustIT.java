@@ -125,7 +125,7 @@ class AgentTrustIT {
     // watch is open, no re-list has begun) while the view still holds the deleted pod.
     assertThat(agent.since(changed))
         .filteredOn(c -> hasReason(c, TrustGate.QUIET_PERIOD))
-        .hasSizeGreaterThanOrEqualTo(4);
+        .isNotEmpty();
     assertThat(agent.since(changed))
         .filteredOn(c -> c.snapshot().controlPlane().podsByUid().containsKey(uid))
         .allSatisfy(c -> assertThat(c.trusted()).isFalse());
