@@ -266,6 +266,29 @@ class AgentHttpIT {
     assertThat(node.api.openWatches()).isZero();
   }
 
+  @Test
+  void agentModeExits2WhenItsPortIsTaken() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      Map<String, String> env =
+          new HashMap<>(node.env(Map.of("HTTP_PORT", String.valueOf(taken.getLocalPort()))));
+      env.put("KUBECONFIG", node.kubeconfig().toString());
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      AgentCommand command =
+          new AgentCommand(
+              env,
+              new PrintStream(new ByteArrayOutputStream()),
+              new PrintStream(err, true, StandardCharsets.UTF_8));
+
+      int code = command.run(List.of(), new CompletableFuture<>());
+
+      assertThat(code).isEqualTo(2);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .startsWith(
+              "state-probe: start-up failed: cannot listen on HTTP_PORT " + taken.getLocalPort());
+      await().until(() -> node.api.openWatches() == 0);
+    }
+  }
+
   private static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
