@@ -6,11 +6,12 @@ import dev.stateprobe.cli.RepairTestCommand;
 import dev.stateprobe.demo.DemoCommand;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Entry point: picks the mode and exits with its code. The only place that calls {@code
@@ -41,10 +42,11 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(run(Arrays.asList(args), System.out, System.err));
+    System.exit(run(Arrays.asList(args), System.getenv(), System.out, System.err));
   }
 
-  static int run(List<String> args, PrintStream out, PrintStream err) {
+  /** Runs one mode with this environment; returns the exit code. */
+  static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
     if (args.isEmpty()) {
       err.print(USAGE);
       return 2;
@@ -52,8 +54,8 @@ public final class Main {
     String mode = args.getFirst();
     List<String> rest = args.subList(1, args.size());
     return switch (mode) {
-      case "agent" -> new AgentCommand(System.getenv(), out, err).run(rest);
-      case "check" -> new CheckCommand(System.getenv(), out, err).run(rest);
+      case "agent" -> new AgentCommand(env, out, err).run(rest);
+      case "check" -> new CheckCommand(env, out, err).run(rest);
       case "repair-test" ->
           new RepairTestCommand(
                   DefaultProcessRunner.create(),

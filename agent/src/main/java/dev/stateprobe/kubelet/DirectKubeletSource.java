@@ -210,29 +210,38 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
             .setConnectTimeout(settings.connectTimeout().toMillis())
             .putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token)
             .putHeader(HttpHeaders.ACCEPT, "application/json");
-    http.request(options)
-        .onComplete(
-            created -> {
-              if (created.failed()) {
-                promise.tryFail(connectFailure(what, created.cause()));
-                return;
-              }
-              HttpClientRequest req = created.result();
-              request[0] = req;
-              if (promise.future().isComplete()) {
-                abort(req); // the timer fired while connecting
-                return;
-              }
-              req.send()
-                  .onComplete(
-                      sent -> {
-                        if (sent.failed()) {
-                          promise.tryFail(Failures.wrap(what, sent.cause()));
-                        } else {
-                          read(sent.result(), req, what, promise);
-                        }
-                      });
-            });
+    Future<HttpClientRequest> requested;
+    try {
+      requested = http.request(options);
+    } catch (IllegalStateException e) {
+      // Closed while a poll was on its way here: Vert.x throws instead of failing the future,
+      // which would leave this promise, and the agent's cycle, open for good.
+      promise.tryFail(
+          new KubeletException(FailureReason.CONNECT, what + ": the client is closed", e));
+      return;
+    }
+    requested.onComplete(
+        created -> {
+          if (created.failed()) {
+            promise.tryFail(connectFailure(what, created.cause()));
+            return;
+          }
+          HttpClientRequest req = created.result();
+          request[0] = req;
+          if (promise.future().isComplete()) {
+            abort(req); // the timer fired while connecting
+            return;
+          }
+          req.send()
+              .onComplete(
+                  sent -> {
+                    if (sent.failed()) {
+                      promise.tryFail(Failures.wrap(what, sent.cause()));
+                    } else {
+                      read(sent.result(), req, what, promise);
+                    }
+                  });
+        });
   }
 
   private void read(

@@ -52,11 +52,18 @@ final class SimApiDispatcher extends Dispatcher {
   // Watches from a resourceVersion older than this are answered 410: the watch cache of a
   // restarted API server starts at the current revision.
   private volatile long oldestServableRv;
+  private final Map<String, java.util.function.Function<String, SimApiServer.ProxyReply>>
+      nodeProxies = new ConcurrentHashMap<>();
 
   SimApiDispatcher(Map<ServerRequest, Queue<ServerResponse>> expectations, Runnable drain) {
     this.expectations = expectations;
     this.expectationDispatcher = new MockDispatcher(expectations);
     this.drainServerQueue = drain;
+  }
+
+  void proxyNode(
+      String node, java.util.function.Function<String, SimApiServer.ProxyReply> handler) {
+    nodeProxies.put(node, handler);
   }
 
   void failNextPodWatches(int n) {
@@ -197,6 +204,19 @@ final class SimApiDispatcher extends Dispatcher {
   }
 
   private MockResponse route(RecordedRequest request, SimApiRequest info) {
+    if ("nodes".equals(info.resource())
+        && "proxy".equals(info.subresource())
+        && info.namespace() == null
+        && nodeProxies.containsKey(info.name())) {
+      String prefix = "/api/v1/nodes/" + info.name() + "/proxy";
+      String rest =
+          info.path().length() > prefix.length() ? info.path().substring(prefix.length()) : "/";
+      SimApiServer.ProxyReply reply = nodeProxies.get(info.name()).apply(rest);
+      return new MockResponse()
+          .setResponseCode(reply.status())
+          .setHeader("Content-Type", reply.contentType())
+          .setBody(reply.body());
+    }
     Queue<ServerResponse> expected =
         expectations.get(
             new SimpleRequest(HttpMethod.valueOf(request.getMethod()), request.getPath()));

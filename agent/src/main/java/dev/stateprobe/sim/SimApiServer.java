@@ -131,6 +131,27 @@ public final class SimApiServer implements AutoCloseable {
     return new KubernetesClientBuilder().withConfig(config.build()).build();
   }
 
+  /** What the node proxy answers for one path: status, content type and body. */
+  public record ProxyReply(int status, String contentType, byte[] body) {
+    public ProxyReply {
+      body = body.clone();
+    }
+
+    @Override
+    public byte[] body() {
+      return body.clone();
+    }
+  }
+
+  /**
+   * Serves {@code GET /api/v1/nodes/NODE/proxy/PATH} (the API server's proxy to that node's
+   * kubelet) from {@code handler}, which gets {@code /PATH} (e.g. {@code /pods}); faults apply as
+   * to any request. Without a handler the mock answers 404, as for any path it does not know.
+   */
+  public void proxyNode(String node, java.util.function.Function<String, ProxyReply> handler) {
+    dispatcher.proxyNode(node, handler);
+  }
+
   /**
    * From now on {@code GET path} (with any query) answers this JSON, ahead of the CRUD store,
    * and like everything else fails while {@link #down()}. The stock mock answers the discovery

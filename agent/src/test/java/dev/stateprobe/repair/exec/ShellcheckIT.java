@@ -21,6 +21,7 @@ class ShellcheckIT {
           Path.of("..", "repair-scripts"),
           Path.of("src/test/resources/repair/scripts"),
           Path.of("src/test/resources/repair/fakebin"),
+          Path.of("src/test/resources/repair-it"),
           Path.of("src/main/resources/demo/scripts"),
           Path.of("src/test/resources/demo/scripts"));
 
@@ -52,7 +53,7 @@ class ShellcheckIT {
         }
       }
     }
-    assertEquals(4 + 7 + 4, scripts, "shipped, fixture and fake scripts found");
+    assertEquals(4 + 7 + 4 + 2, scripts, "shipped, fixture, fake and repair lifecycle scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assumeTrue(p.waitFor(60, TimeUnit.SECONDS), "shellcheck did not finish in 60 s");
