@@ -315,7 +315,6 @@ public final class SimNode implements AutoCloseable {
     env.put("KUBELET_URL", kubelet.url().toString());
     env.put("KUBELET_TOKEN_FILE", kubeletToken.toString());
     env.put("KUBELET_CA_FILE", kubelet.caFile().toString());
-    env.put("KUBELET_CONNECT_TIMEOUT", millis(t.kubeletTimeout()));
     env.put("KUBELET_REQUEST_TIMEOUT", millis(t.kubeletTimeout()));
     env.put("KUBELET_MAX_BODY_BYTES", Long.toString(4L * 1024 * 1024));
     env.put("POLL_INTERVAL", millis(t.poll()));
