@@ -53,7 +53,8 @@ class ShellcheckIT {
         }
       }
     }
-    assertEquals(4 + 7 + 4 + 2, scripts, "shipped, fixture, fake and repair lifecycle scripts found");
+    assertEquals(
+        4 + 7 + 4 + 2 + 3 + 3, scripts, "shipped, fixture, fake, repair lifecycle, demo and demo test scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assumeTrue(p.waitFor(60, TimeUnit.SECONDS), "shellcheck did not finish in 60 s");
