@@ -51,4 +51,10 @@ fi
 if [[ "$status" != 200 ]]; then
   fail 1 "POST $url answered HTTP $status: $(head -c 500 "$response")"
 fi
-log "kubelet restarted: $(head -c 500 "$response")"
+# {"restarted":true,"detail":"…"}
+reply=$(head -c 2000 "$response")
+if [[ "$reply" =~ \"detail\":\"([^\"]*)\" ]]; then
+  log "${BASH_REMATCH[1]}"
+else
+  log "kubelet restarted: $reply"
+fi

@@ -139,6 +139,8 @@ public final class TimelineRunner {
      * so lines wait a little and go out in time order.
      */
     private final List<Observer.Event> pending = new ArrayList<>();
+    /** The pods of the last line about many pods: the next one about the same pods says so. */
+    private Set<String> lastGroup = Set.of();
 
     Run(Scenario scenario) {
       this.scenario = scenario;
@@ -326,13 +328,32 @@ public final class TimelineRunner {
       flush(false);
     }
 
-    /** Prints the waiting lines in time order: all of them, or those older than two polls. */
+    /**
+     * Prints the waiting lines in time order: all of them, or those older than two polls. The
+     * same change to many pods at once (a breaker's worth of drifts) is one line.
+     */
     private void flush(boolean all) {
       Instant cut = clock.instant().minus(timing().poll().multipliedBy(2));
       pending.sort(java.util.Comparator.comparing(Observer.Event::at));
       while (!pending.isEmpty() && (all || pending.getFirst().at().isBefore(cut))) {
-        print(pending.removeFirst());
+        Observer.Event first = pending.removeFirst();
+        List<Observer.Event> same = new ArrayList<>(List.of(first));
+        while (!pending.isEmpty() && sameChange(first, pending.getFirst())) {
+          same.add(pending.removeFirst());
+        }
+        print(same);
       }
+    }
+
+    private static boolean sameChange(Observer.Event a, Observer.Event b) {
+      return a.key() != null
+          && b.key() != null
+          && a.record() == null
+          && b.record() == null
+          && a.type() == b.type()
+          && a.key().kind() == b.key().kind()
+          && a.detail().equals(b.detail())
+          && Duration.between(a.at(), b.at()).abs().compareTo(Duration.ofMillis(100)) < 0;
     }
 
     private void consume(Observer.Event e) {
@@ -368,7 +389,8 @@ public final class TimelineRunner {
       pending.add(e);
     }
 
-    private void print(Observer.Event e) {
+    private void print(List<Observer.Event> events) {
+      Observer.Event e = events.getFirst();
       String verb =
           switch (e.type()) {
             case CYCLE -> "cycle";
@@ -385,10 +407,33 @@ public final class TimelineRunner {
             case CIRCUIT_OPENED, CIRCUIT_CLOSED -> "breaker";
             case AGENT_STARTED -> "agent";
           };
-      String what =
-          e.key() == null || e.record() != null
-              ? e.detail()
-              : DemoText.drift(e.key()) + ": " + e.detail();
+      String what;
+      if (events.size() > 1) {
+        Set<String> group = new LinkedHashSet<>();
+        events.forEach(x -> group.add(x.key().target().namespace() + "/" + x.key().target().name()));
+        StringBuilder pods = new StringBuilder();
+        int width = 0;
+        for (Observer.Event x : group.equals(lastGroup) ? List.<Observer.Event>of() : events) {
+          String pod = x.key().target().namespace() + "/" + x.key().target().name();
+          if (width > 0 && width + pod.length() > 90) {
+            pods.append(",\n");
+            width = 0;
+          } else if (width > 0) {
+            pods.append(", ");
+            width += 2;
+          }
+          pods.append(pod);
+          width += pod.length();
+        }
+        what =
+            events.size() + "× " + e.key().kind().wireName() + ": " + e.detail()
+                + (group.equals(lastGroup) ? " (the same pods)" : "\n" + pods);
+        lastGroup = group;
+      } else if (e.key() == null || e.record() != null) {
+        what = e.detail();
+      } else {
+        what = DemoText.drift(e.key()) + ": " + e.detail();
+      }
       line(e.at(), verb, what);
     }
 
