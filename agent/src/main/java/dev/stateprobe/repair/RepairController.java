@@ -255,6 +255,7 @@ public final class RepairController implements AutoCloseable {
     stepBreaker(cycle, now);
     writeUnwritten();
     verify(cycle, now);
+    retireStaleApprovals(cycle, now);
     refreshApprovals(now);
     refreshPause(now);
     collectGarbage(now);
@@ -453,6 +454,32 @@ public final class RepairController implements AutoCloseable {
     if (paused && Duration.between(lastPauseRead, now).compareTo(refreshEvery) >= 0) {
       lastPauseRead = now;
       readPaused();
+    }
+  }
+
+  /**
+   * A record awaiting approval whose drift a trusted cycle no longer shows ends Skipped ("drift
+   * gone before approval"): nobody should approve a repair of something that healed, and garbage
+   * collection takes only finished records, so it would otherwise wait forever.
+   */
+  private void retireStaleApprovals(CycleResult cycle, Instant now) {
+    Set<DriftKey> present = new HashSet<>();
+    cycle.drifts().forEach(d -> present.add(d.key()));
+    for (ConsistencyRepairJob job : List.copyOf(records.values())) {
+      RepairJobStatus s = job.statusOrPending();
+      String name = job.name();
+      if (job.getSpec().approved()
+          || s.phase() != Phase.PENDING
+          || job.getStatus() == null
+          || present.contains(job.getSpec().driftKey())
+          || persisting.contains(name)
+          || creatingPending.contains(name)
+          || inFlight.containsKey(job.getSpec().driftKey().target().uid())) {
+        continue;
+      }
+      LOG.info("event=approval_retired record={} reason=\"drift gone before approval\"", name);
+      metrics.repair(job.getSpec().script(), "skipped");
+      persist(job, s.finish(Phase.SKIPPED, null, "", "drift gone before approval", now));
     }
   }
 

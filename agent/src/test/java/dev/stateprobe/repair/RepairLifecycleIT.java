@@ -379,6 +379,25 @@ class RepairLifecycleIT {
   }
 
   @Test
+  void aRecordAwaitingApprovalEndsSkippedWhenItsDriftHealsFirst() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh").mode("manual"));
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of());
+    String name = jobName(uid, "stop-sandbox");
+    awaitRecord(name, phase(Phase.PENDING));
+
+    node.kubelet.removePod(uid);
+    ConsistencyRepairJob job = awaitRecord(name, phase(Phase.SKIPPED));
+    cycles(agent, 3);
+
+    assertThat(job.getStatus().reason()).isEqualTo("drift gone before approval");
+    assertThat(job.getStatus().attempts()).isZero();
+    assertThat(node.runs()).isEmpty();
+    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "skipped")).isEqualTo(1);
+  }
+
+  @Test
   void aPausedNodeGetsNoRecordUntilThePauseIsLifted() {
     node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
     node.pause(true);
