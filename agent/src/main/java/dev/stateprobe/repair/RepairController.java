@@ -265,32 +265,41 @@ public final class RepairController implements AutoCloseable {
     plan(cycle, now);
   }
 
+  /**
+   * The breaker counts every drift the tracker holds, suspected ones too, not only confirmed ones
+   * as ARCHITECTURE.md first said: a kubelet whose list shrinks over a few polls confirms its first
+   * drifts a cycle before the rest are even suspected, and those first few would be repaired
+   * before a confirmed-only count ever crossed the threshold (seen in the demo's half-the-pods
+   * scenario). A flood of suspicions is already evidence that the views are wrong.
+   */
   private void stepBreaker(CycleResult cycle, Instant now) {
-    int confirmed = cycle.confirmed().size();
+    int drifts = cycle.drifts().size();
     int pods =
         Math.max(
             cycle.snapshot().controlPlane().size(),
             cycle.snapshot().kubelet().map(k -> k.size()).orElse(0));
-    CircuitBreaker.Step step = breaker.step(confirmed, pods, now);
+    CircuitBreaker.Step step = breaker.step(drifts, pods, now);
     breaker = step.state();
     metrics.circuitOpen(breaker.open());
     switch (step.transition()) {
       case OPENED -> {
         LOG.warn(
-            "event=circuit_open cycle={} confirmed={} threshold={} nodePods={}",
-            cycle.cycle(), confirmed, step.threshold(), pods);
+            "event=circuit_open cycle={} drifts={} confirmed={} threshold={} nodePods={}",
+            cycle.cycle(), drifts, cycle.confirmed().size(), step.threshold(), pods);
         events.node(
             EventRecorder.Type.WARNING,
             "CircuitOpen",
             "Repair",
-            confirmed + " confirmed drifts exceed the threshold of " + step.threshold()
+            drifts + " drifts (" + cycle.confirmed().size() + " confirmed) exceed the threshold of "
+                + step.threshold()
                 + ": the views are more likely wrong than the pods; no repairs until it stays under it for "
                 + config.repair().circuitRecovery());
       }
-      case CLOSED -> LOG.info("event=circuit_closed cycle={} confirmed={} threshold={}", cycle.cycle(), confirmed, step.threshold());
+      case CLOSED -> LOG.info("event=circuit_closed cycle={} drifts={} threshold={}", cycle.cycle(), drifts, step.threshold());
       case NONE -> {}
     }
   }
+
 
   private void verify(CycleResult cycle, Instant now) {
     Set<DriftKey> present = new HashSet<>();
