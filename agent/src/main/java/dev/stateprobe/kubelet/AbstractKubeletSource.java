@@ -55,6 +55,8 @@ abstract class AbstractKubeletSource implements KubeletSource {
   protected final WorkerExecutor worker;
   private final boolean ownsWorker;
   private final RuntimeAvailability runtime;
+  private final ReplyMemo<Map<String, PodRecord>> podsMemo = new ReplyMemo<>();
+  private final ReplyMemo<Map<String, RuntimePod>> runtimeMemo = new ReplyMemo<>();
 
   /**
    * @param worker the shared worker executor, or {@code null} to open {@value #WORKER_POOL} here
@@ -146,32 +148,42 @@ abstract class AbstractKubeletSource implements KubeletSource {
     }
   }
 
+  /** Unchanged bytes since the last poll give the last records again: see {@link ReplyMemo}. */
   private KubeletView podView(Reply reply) {
-    List<PodRecord> pods;
     try {
-      pods = decoder.decodePodList(reply.bytes(), 0, reply.length());
+      return new KubeletView(
+          podsMemo.decode(reply.bytes(), reply.length(), this::podsByUid), reply.observedAt());
     } catch (DecodeException e) {
       throw decodeFailure("/pods", e);
     }
+  }
+
+  private Map<String, PodRecord> podsByUid(byte[] bytes, int length) throws DecodeException {
+    List<PodRecord> pods = decoder.decodePodList(bytes, 0, length);
     Map<String, PodRecord> byUid = new LinkedHashMap<>(pods.size() * 2);
     for (PodRecord p : pods) {
       byUid.put(p.uid(), p); // a UID twice: the later entry wins
     }
-    return new KubeletView(byUid, reply.observedAt());
+    return Map.copyOf(byUid);
   }
 
   private RuntimeView runtimeView(Reply reply) {
-    List<RuntimePod> pods;
     try {
-      pods = decoder.decodeRunningPods(reply.bytes(), 0, reply.length());
+      return new RuntimeView(
+          runtimeMemo.decode(reply.bytes(), reply.length(), this::runtimeByUid),
+          reply.observedAt());
     } catch (DecodeException e) {
       throw decodeFailure("/runningpods/", e);
     }
+  }
+
+  private Map<String, RuntimePod> runtimeByUid(byte[] bytes, int length) throws DecodeException {
+    List<RuntimePod> pods = decoder.decodeRunningPods(bytes, 0, length);
     Map<String, RuntimePod> byUid = new LinkedHashMap<>(pods.size() * 2);
     for (RuntimePod p : pods) {
       byUid.put(p.uid(), p);
     }
-    return new RuntimeView(byUid, reply.observedAt());
+    return Map.copyOf(byUid);
   }
 
   private KubeletException decodeFailure(String path, DecodeException e) {

@@ -261,4 +261,82 @@ class PodJsonDecoderTest {
         .isInstanceOf(DecodeException.class)
         .hasMessageContaining(message);
   }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "2026-01-01T00:00:00Z",
+    "1970-01-01T00:00:00Z",
+    "2024-02-29T23:59:59Z",
+    "2000-12-31T12:34:56Z",
+    "1969-07-20T20:17:40Z"
+  })
+  void kubernetesTimesReadTheSameAsInstantParse(String text) {
+    assertThat(PodJsonDecoder.kubernetesTime(text)).isEqualTo(Instant.parse(text));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "2026-01-01T00:00:00.5Z",
+    "2026-01-01T00:00:00+01:00",
+    "2023-02-29T00:00:00Z",
+    "2026-04-31T00:00:00Z",
+    "2026-13-01T00:00:00Z",
+    "2026-01-01T24:00:00Z",
+    "2026-01-01T00:00:60Z",
+    "2026-01-01 00:00:00Z",
+    "2026-0a-01T00:00:00Z"
+  })
+  void otherTimeFormsAreLeftToInstantParse(String text) {
+    assertThat(PodJsonDecoder.kubernetesTime(text)).isNull();
+  }
+
+  @Test
+  void timesWithFractionsAndOffsetsStillDecode() throws Exception {
+    PodRecord pod =
+        decoder.decodePod(
+            utf8(
+                "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\","
+                    + "\"creationTimestamp\":\"2026-01-01T01:00:00.250+01:00\","
+                    + "\"deletionTimestamp\":\"2026-01-01T00:00:30Z\"}}"));
+    assertThat(pod.creationTimestamp()).isEqualTo(Instant.parse("2026-01-01T00:00:00.250Z"));
+    assertThat(pod.deletionTimestamp()).isEqualTo(Instant.parse("2026-01-01T00:00:30Z"));
+  }
+
+  @Test
+  void anImpossibleDateIsRefusedLikeAnyBadTimestamp() {
+    assertThatThrownBy(
+            () ->
+                decoder.decodePod(
+                    utf8(
+                        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\","
+                            + "\"creationTimestamp\":\"2023-02-29T00:00:00Z\"}}")))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("'2023-02-29T00:00:00Z' is not an RFC 3339 time");
+  }
+
+  @Test
+  void numbersDigestByValueSoEqualIntegersMatchAndDifferentOnesDoNot() throws Exception {
+    String pod = "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"spec\":{\"n\":%s}}";
+    long seven = decoder.decodePod(utf8(pod.formatted("7"))).specHash();
+    assertThat(decoder.decodePod(utf8(pod.formatted("7"))).specHash()).isEqualTo(seven);
+    assertThat(decoder.decodePod(utf8(pod.formatted("8"))).specHash()).isNotEqualTo(seven);
+    assertThat(decoder.decodePod(utf8(pod.formatted("\"7\""))).specHash()).isNotEqualTo(seven);
+    assertThat(decoder.decodePod(utf8(pod.formatted("123456789012345678901234567890"))).specHash())
+        .isNotEqualTo(decoder.decodePod(utf8(pod.formatted("123456789012345678901234567891"))).specHash());
+  }
+
+  @Test
+  void stringsThatDifferInOneCharacterAnywhereDigestDifferently() throws Exception {
+    String base = "registry.k8s.io/kube-apiserver:v1.35.0@sha256:0123456789abcdef";
+    String pod = "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"spec\":{\"image\":\"%s\"}}";
+    long h = decoder.decodePod(utf8(pod.formatted(base))).specHash();
+    for (int i = 0; i < base.length(); i++) {
+      char[] c = base.toCharArray();
+      c[i] = c[i] == 'x' ? 'y' : 'x';
+      assertThat(decoder.decodePod(utf8(pod.formatted(new String(c)))).specHash())
+          .as("changed at %d", i)
+          .isNotEqualTo(h);
+    }
+    assertThat(decoder.decodePod(utf8(pod.formatted(base + "0"))).specHash()).isNotEqualTo(h);
+  }
 }

@@ -199,6 +199,32 @@ class DirectKubeletSourceIT {
   }
 
   @Test
+  void anUnchangedReplyGivesTheSameRecordsAtTheNewTimeAndAChangedOneIsDecoded() throws Exception {
+    DirectKubeletSource s = source();
+    KubeletView first = result(s.pollPods());
+    clock.advance(Duration.ofSeconds(5));
+
+    KubeletView same = result(s.pollPods());
+
+    assertThat(same.podsByUid()).isSameAs(first.podsByUid());
+    assertThat(same.observedAt()).isEqualTo(clock.instant());
+
+    String uid = "eaf7d48161d81d9c3359e1c008571fd6";
+    String changed = fake.pod(uid).orElseThrow().replace("\"etcd\"", "\"etcd-renamed\"");
+    fake.putPod(changed);
+    clock.advance(Duration.ofSeconds(5));
+
+    KubeletView next = result(s.pollPods());
+
+    assertThat(next.podsByUid()).isNotSameAs(first.podsByUid());
+    assertThat(next.size()).isEqualTo(24);
+    assertThat(next.podsByUid().get(uid).specHash())
+        .isNotEqualTo(first.podsByUid().get(uid).specHash());
+    assertThat(fake.requests("/pods")).hasSize(3);
+    assertThat(polls("pods")).isEqualTo(3);
+  }
+
+  @Test
   void aUidListedTwiceCountsOnceAndTheLaterCopyWins() throws Exception {
     String pod =
         "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"u-1\"},\"status\":{\"phase\":\"%s\"}}";

@@ -1,0 +1,253 @@
+package dev.stateprobe.bench;
+
+import dev.stateprobe.sim.FakeKubelet;
+import dev.stateprobe.sim.SimApiRequest;
+import dev.stateprobe.sim.SimApiServer;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A simulated node for the footprint harness ({@code agent/bench/footprint.sh}), in its own JVM so
+ * that the agent's process holds only the agent: the simulated API server with {@code N} pods
+ * bound to node {@value PodSynth#NODE} (plus the Node object), and a fake HTTPS kubelet serving
+ * the same pods as the kubelet would (static pods as themselves, the others with the kubelet's
+ * annotations), so that a correct agent sees no drift.
+ *
+ * <p>Usage: {@code SimNode --pods N --dir DIR}. Writes {@code DIR/kubeconfig}, {@code
+ * DIR/kubelet-token}, {@code DIR/simnode.env} (shell variables for the harness) and prints {@code
+ * SIMNODE READY}. A control port on 127.0.0.1 answers:
+ *
+ * <ul>
+ *   <li>{@code GET /stats}: the agent's API requests ({@code key=value} lines), by verb and
+ *       resource, and pod LISTs after the first one;
+ *   <li>{@code POST /orphans?count=K}: K running pods appear in the kubelet's {@code /pods} and
+ *       runtime that the API server does not have (OrphanedPod drift); stopping the sandbox
+ *       through the fake kubelet's control endpoint removes them;
+ * </ul>
+ *
+ * Runs until SIGTERM (a background job's standard input is {@code /dev/null}, so it is not
+ * watched).
+ */
+public final class SimNode {
+  private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+
+  private final PodSynth synth = new PodSynth();
+  private int orphans; // guarded by this
+
+  private SimNode() {}
+
+  public static void main(String[] args) throws Exception {
+    int pods = 110;
+    Path dir = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--pods" -> pods = Integer.parseInt(args[++i]);
+        case "--dir" -> dir = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    if (dir == null) {
+      throw new IllegalArgumentException("--dir is required");
+    }
+    Files.createDirectories(dir);
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2));
+    SimApiServer api = new SimApiServer().start();
+    String token = UUID.randomUUID().toString();
+    FakeKubelet kubelet = new FakeKubelet(vertx, token);
+    kubelet.start().await(20, TimeUnit.SECONDS);
+
+    long t0 = System.nanoTime();
+    SimNode node = new SimNode();
+    PodSynth synth = node.synth;
+    KubernetesClient cluster = api.client();
+    cluster
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName(PodSynth.NODE)
+                .addToLabels("kubernetes.io/hostname", PodSynth.NODE)
+                .endMetadata()
+                .build())
+        .create();
+    List<ObjectNode> kubeletPods = synth.kubeletPods(pods);
+    List<ObjectNode> apiPods = synth.apiPods(kubeletPods);
+    KubernetesSerialization serialization = cluster.getKubernetesSerialization();
+    StringBuilder list = new StringBuilder("{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[");
+    for (int i = 0; i < apiPods.size(); i++) {
+      ObjectNode a = apiPods.get(i);
+      ((ObjectNode) a.get("metadata")).remove("resourceVersion");
+      Pod created =
+          cluster
+              .pods()
+              .inNamespace(a.path("metadata").path("namespace").asString("default"))
+              .resource(serialization.unmarshal(MAPPER.writeValueAsString(a), Pod.class))
+              .create();
+      ObjectNode k = kubeletPods.get(i);
+      boolean isStatic = a.path("metadata").path("annotations").has(PodSynth.CONFIG_MIRROR);
+      ObjectNode served = isStatic ? k : kubeletCopy(serialization.asJson(created), k);
+      list.append(i == 0 ? "" : ",").append(MAPPER.writeValueAsString(served));
+    }
+    kubelet.loadPodList(list.append("]}").toString().getBytes(StandardCharsets.UTF_8));
+    long seededMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+    Path kubeconfig = dir.resolve("kubeconfig");
+    Files.writeString(kubeconfig, kubeconfig(api.url()));
+    Path tokenFile = dir.resolve("kubelet-token");
+    Files.writeString(tokenFile, token);
+    HttpServer control =
+        vertx
+            .createHttpServer()
+            .requestHandler(req -> node.control(req, api, kubelet))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    String env =
+        String.join(
+            "\n",
+            "SIM_PODS=" + pods,
+            "SIM_NODE=" + PodSynth.NODE,
+            "SIM_KUBECONFIG=" + kubeconfig,
+            "SIM_KUBELET_URL=" + kubelet.url(),
+            "SIM_KUBELET_CA=" + kubelet.caFile(),
+            "SIM_KUBELET_TOKEN_FILE=" + tokenFile,
+            "SIM_CONTROL=http://127.0.0.1:" + control.actualPort(),
+            "SIM_API=" + api.url(),
+            "SIM_KUBELET_PODS_BYTES=" + kubelet.podsBody().length,
+            "SIM_SEED_MS=" + seededMs,
+            "");
+    Files.writeString(dir.resolve("simnode.env"), env);
+    System.out.print(env);
+    System.out.println("SIMNODE READY");
+    System.out.flush();
+
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "simnode-stop"));
+    stop.await();
+    control.close();
+    kubelet.close();
+    api.close();
+    vertx.close();
+  }
+
+  /** The API server's object as the kubelet holds it: plus the kubelet's own annotations. */
+  private static ObjectNode kubeletCopy(String apiJson, ObjectNode synthesized) {
+    ObjectNode pod = (ObjectNode) MAPPER.readTree(apiJson);
+    ObjectNode meta = (ObjectNode) pod.get("metadata");
+    JsonNode ann = meta.get("annotations");
+    ObjectNode a = ann instanceof ObjectNode o ? o : meta.putObject("annotations");
+    JsonNode kubeletAnn = synthesized.path("metadata").path("annotations");
+    a.put(PodSynth.CONFIG_SOURCE, "api");
+    a.put(PodSynth.CONFIG_SEEN, kubeletAnn.path(PodSynth.CONFIG_SEEN).asString("2026-01-01T00:00:00Z"));
+    return pod;
+  }
+
+  private void control(HttpServerRequest req, SimApiServer api, FakeKubelet kubelet) {
+    switch (req.path()) {
+      case "/stats" -> req.response().end(stats(api));
+      case "/orphans" -> {
+        int count = Integer.parseInt(req.getParam("count", "1"));
+        List<String> uids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+          ObjectNode pod = orphan();
+          String uid = pod.get("metadata").get("uid").asString();
+          kubelet.putPod(MAPPER.writeValueAsString(pod));
+          kubelet.markOrphaned(uid);
+          uids.add(uid);
+        }
+        req.response().end(String.join("\n", uids) + "\n");
+      }
+      default -> req.response().setStatusCode(404).end("no such path\n");
+    }
+  }
+
+  /** A copy of the first running, non-static capture pod, under a name and UID of its own. */
+  private synchronized ObjectNode orphan() {
+    int n = orphans++;
+    for (ObjectNode candidate : synth.kubeletPods(synth.templates())) {
+      JsonNode ann = candidate.path("metadata").path("annotations");
+      boolean isStatic = "file".equals(ann.path(PodSynth.CONFIG_SOURCE).asString(""));
+      boolean running = false;
+      for (JsonNode s : candidate.path("status").path("containerStatuses")) {
+        running |= s.path("state").has("running");
+      }
+      if (!isStatic && running) {
+        ObjectNode meta = (ObjectNode) candidate.get("metadata");
+        meta.put("name", "orphan-" + n);
+        meta.put(
+            "uid",
+            UUID.nameUUIDFromBytes(("state-probe-orphan-" + n).getBytes(StandardCharsets.UTF_8))
+                .toString());
+        return candidate;
+      }
+    }
+    throw new IllegalStateException("no running capture pod to copy");
+  }
+
+  /**
+   * The agent's requests (faults and the harness's own writes go through the backstage client and
+   * are not counted): {@code verb.resource=N}, pod LISTs after the first, open watches.
+   */
+  private static String stats(SimApiServer api) {
+    Map<String, Integer> byVerb = new TreeMap<>();
+    int podLists = 0;
+    for (SimApiRequest r : api.requests()) {
+      if (r.backstage()) {
+        continue;
+      }
+      String key = r.verb() + "." + (r.resource() == null ? r.path() : r.resource());
+      byVerb.merge(key, 1, Integer::sum);
+      if (r.isPodCollection("list")) {
+        podLists++;
+      }
+    }
+    StringBuilder out = new StringBuilder();
+    byVerb.forEach((k, v) -> out.append(k).append('=').append(v).append('\n'));
+    out.append("pod_lists_after_first=").append(Math.max(0, podLists - 1)).append('\n');
+    out.append("open_watches=").append(api.openWatches()).append('\n');
+    return out.toString();
+  }
+
+  private static String kubeconfig(String url) {
+    return """
+        apiVersion: v1
+        kind: Config
+        clusters:
+          - name: sim
+            cluster:
+              server: %s
+        users:
+          - name: sim
+            user:
+              token: sim-agent-token
+        contexts:
+          - name: sim
+            context:
+              cluster: sim
+              user: sim
+              namespace: default
+        current-context: sim
+        """
+        .formatted(url);
+  }
+}
