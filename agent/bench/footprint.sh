@@ -3,8 +3,7 @@
 # DaemonSet, against a simulated node of N pods, and prints what it cost.
 #
 #   agent/bench/footprint.sh [--pods N] [--duration S] [--warmup S] [--poll D] [--sample S]
-#                            [--repairs K] [--kubelet-cipher C] [--nmt] [--jvm-append FLAGS]
-#                            [--build] [--out DIR]
+#                            [--repairs K] [--nmt] [--jvm-append FLAGS] [--build] [--out DIR]
 #
 #   --pods N       pods on the simulated node (default 110)
 #   --duration S   seconds the agent runs after it first trusted a cycle (default 300)
@@ -14,12 +13,6 @@
 #   --repairs K    after the steady window, make K orphaned pods (one every 1.5 poll intervals)
 #                  with REPAIR_MODE=on and a catalog whose script stops the orphan's sandbox on
 #                  the fake kubelet; reports confirmed drift -> script started (default 0)
-#   --kubelet-cipher chacha20|aes-gcm
-#                  the TLS cipher the fake kubelet picks (default chacha20). The fake is a JDK
-#                  server, which picks by its own order; a real kubelet is Go's crypto/tls, which
-#                  picks ChaCha20-Poly1305 for a client that lists it first, as the agent does
-#                  (CipherPreferenceIT checks that), and AES-GCM otherwise or in FIPS builds.
-#                  chacha20 makes the fake pick what a Go kubelet picks for the agent.
 #   --nmt          add -XX:NativeMemoryTracking=summary (a profiling run: NMT costs memory
 #                  itself, so its RSS is not the budget's) and print the NMT summary
 #   --jvm-append F more JVM flags after the DaemonSet's, for profiling runs (e.g.
@@ -50,7 +43,6 @@ poll=5s
 sample=5
 repairs=0
 nmt=false
-kubelet_cipher=chacha20
 jvm_append=""
 build=false
 out=""
@@ -63,7 +55,6 @@ while (($#)); do
     --sample) sample=$2; shift 2 ;;
     --repairs) repairs=$2; shift 2 ;;
     --nmt) nmt=true; shift ;;
-    --kubelet-cipher) kubelet_cipher=$2; shift 2 ;;
     --jvm-append) jvm_append=$2; shift 2 ;;
     --build) build=true; shift ;;
     --out) out=$2; shift 2 ;;
@@ -71,16 +62,6 @@ while (($#)); do
     *) echo "footprint.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-case "$kubelet_cipher" in
-  chacha20)
-    suites="TLS_CHACHA20_POLY1305_SHA256 TLS_AES_256_GCM_SHA384 TLS_AES_128_GCM_SHA256"
-    suites+=" TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
-    suites+=" TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
-    sim_tls=("-Djdk.tls.server.cipherSuites=${suites// /,}")
-    ;;
-  aes-gcm) sim_tls=() ;;
-  *) echo "footprint.sh: --kubelet-cipher is chacha20 or aes-gcm, not '$kubelet_cipher'" >&2; exit 2 ;;
-esac
 ((warmup < duration)) || { echo "footprint.sh: --warmup must be less than --duration" >&2; exit 2; }
 out=${out:-$root/agent/target/footprint/$pods-pods}
 
@@ -142,7 +123,7 @@ log_ms() { # the millisecond epoch of an agent log line's leading timestamp
 
 # ---- the simulated node, in a JVM of its own ----
 echo "starting a simulated node of $pods pods ..." >&2
-env -u JAVA_TOOL_OPTIONS "$java" -Xmx1g "${sim_tls[@]}" -cp "$jar:$bench_classes" dev.stateprobe.bench.SimNode \
+env -u JAVA_TOOL_OPTIONS "$java" -Xmx1g -cp "$jar:$bench_classes" dev.stateprobe.bench.SimNode \
   --pods "$pods" --dir "$out/sim" > "$out/simnode.out" 2> "$out/simnode.log" &
 sim_pid=$!
 for _ in $(seq 1 600); do
@@ -355,7 +336,7 @@ threads_by_pool=$({ grep -o '^"[^"]*"' "$out/threads.txt" || true; } | tr -d '"'
   echo "machine: $(nproc) cores, $("$java" -version 2>&1 | head -1), $(uname -sr)"
   echo "JAVA_TOOL_OPTIONS (from manifests/base/daemonset.yaml): $daemonset_flags"
   [[ "$flags" != "$daemonset_flags" ]] && echo "PROFILING RUN, flags added (not the budget's numbers): ${flags#"$daemonset_flags"}"
-  echo "/pods reply: $SIM_KUBELET_PODS_BYTES bytes; kubelet TLS cipher: $kubelet_cipher (see --help)"
+  echo "/pods reply: $SIM_KUBELET_PODS_BYTES bytes"
   echo
   echo "| what | measured |"
   echo "| --- | --- |"
