@@ -3,13 +3,15 @@ package dev.stateprobe;
 import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.cli.CheckCommand;
 import dev.stateprobe.cli.RepairTestCommand;
+import dev.stateprobe.demo.DemoCommand;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Entry point: picks the mode and exits with its code. The only place that calls {@code
@@ -30,7 +32,8 @@ public final class Main {
                      exits 0 (no drift), 1 (drift), 2 (error)
         repair-test  run the script the catalog would pick for a drift, exactly as the agent would:
                      --catalog F --drift-file D [--dry-run] [--node N] [--attempt N]
-        demo         a simulated node with scripted faults, end to end, in one process
+        demo         a simulated node with scripted faults, end to end, in one process:
+                     [--list] [--scenario NAME]... [--speed N] [--keep-running] [--output table|json]
         version      print the version
         help         this text
 
@@ -39,10 +42,11 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(run(Arrays.asList(args), System.out, System.err));
+    System.exit(run(Arrays.asList(args), System.getenv(), System.out, System.err));
   }
 
-  static int run(List<String> args, PrintStream out, PrintStream err) {
+  /** Runs one mode with this environment; returns the exit code. */
+  static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
     if (args.isEmpty()) {
       err.print(USAGE);
       return 2;
@@ -50,14 +54,15 @@ public final class Main {
     String mode = args.getFirst();
     List<String> rest = args.subList(1, args.size());
     return switch (mode) {
-      case "agent" -> new AgentCommand(System.getenv(), out, err).run(rest);
-      case "check" -> new CheckCommand(System.getenv(), out, err).run(rest);
+      case "agent" -> new AgentCommand(env, out, err).run(rest);
+      case "check" -> new CheckCommand(env, out, err).run(rest);
       case "repair-test" ->
           new RepairTestCommand(
                   DefaultProcessRunner.create(),
                   Clock.systemUTC(),
                   ScriptExecutor.Settings.defaults(Path.of(System.getProperty("java.io.tmpdir"))))
               .run(rest, out, err);
+      case "demo" -> new DemoCommand(System.getenv(), out, err).run(rest);
       case "version", "--version" -> {
         out.println("state-probe " + version());
         yield 0;

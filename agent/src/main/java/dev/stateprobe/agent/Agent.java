@@ -35,12 +35,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one detection cycle every poll interval: poll the kubelet, take the informer's snapshot,
- * ask the trust gate, detect, track, publish. Cycles never overlap: a tick that finds the last
- * cycle still polling is skipped (a slow kubelet must not pile up requests).
+ * Runs one detection cycle every poll interval: poll the kubelet, take the informer's snapshot, ask
+ * the trust gate, detect, track, publish. Cycles never overlap: a tick that finds the last cycle
+ * still polling is skipped (a slow kubelet must not pile up requests).
  *
- * <p>All mutable fields are touched only on the agent's Vert.x context; readers get the
- * immutable {@link CycleResult} through {@link #last()}.
+ * <p>All mutable fields are touched only on the agent's Vert.x context; readers get the immutable
+ * {@link CycleResult} through {@link #last()}.
  */
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
@@ -55,16 +55,26 @@ public final class Agent implements AutoCloseable {
   private final AtomicReference<CycleResult> last = new AtomicReference<>();
   private final List<Consumer<CycleResult>> listeners = new CopyOnWriteArrayList<>();
 
+  /**
+   * Every cycle's state is touched here only. Made once, in the constructor (the caller's context
+   * when constructed on a Vert.x thread, a new event-loop context otherwise): a context made lazily
+   * by whichever thread came first would be read and written from several threads.
+   */
+  private final Context context;
+
   private DriftTracker tracker;
-  private long cycle;
+  private volatile long cycle; // written on the context only
   private boolean inFlight;
   private long timerId = -1;
-  private Context context;
+  private volatile boolean closed;
+  private final Promise<Void> stopped = Promise.promise();
   private KubeletView lastKubelet;
-  private boolean everKubeletOk;
+  private volatile boolean everKubeletOk;
   private RuntimeView lastRuntime;
   private Boolean lastTrusted;
   private long lastRelists;
+  private long lastWatchRestarts;
+  private Instant watchQuietUntil;
   private boolean lastRuntimeAvailable = true;
 
   public Agent(
@@ -82,6 +92,7 @@ public final class Agent implements AutoCloseable {
     this.clock = clock;
     this.tracker =
         DriftTracker.initial(config.detection().windows(), config.detection().minObservations());
+    this.context = vertx.getOrCreateContext();
   }
 
   /** Called on the agent's context after every cycle, trusted or not. Must not block. */
@@ -108,13 +119,10 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Runs {@code task} on the agent's context (creating it on first use), so that work that shares
-   * the loop's state, such as the repair controller's start, never races the loop.
+   * Runs {@code task} on the agent's context, so that work that shares the loop's state, such as
+   * the repair controller's start, never races the loop.
    */
   public <T> Future<T> onContext(java.util.function.Supplier<Future<T>> task) {
-    if (context == null) {
-      context = vertx.getOrCreateContext();
-    }
     Promise<T> p = Promise.promise();
     context.runOnContext(v -> task.get().onComplete(p));
     return p.future();
@@ -122,17 +130,16 @@ public final class Agent implements AutoCloseable {
 
   /** Starts the periodic cycle on the agent's context; the first cycle runs at once. */
   public void start() {
-    if (context == null) {
-      context = vertx.getOrCreateContext();
-    }
     context.runOnContext(
         v -> {
-          timerId = vertx.setPeriodic(0, config.pollInterval().toMillis(), id -> tick());
+          if (!closed && timerId < 0) {
+            timerId = vertx.setPeriodic(0, config.pollInterval().toMillis(), id -> tick());
+          }
         });
   }
 
   private void tick() {
-    if (inFlight) {
+    if (inFlight || closed) {
       return;
     }
     runCycle();
@@ -141,33 +148,52 @@ public final class Agent implements AutoCloseable {
   /** Runs one cycle now (tests drive the loop with this and a fake clock). */
   public Future<CycleResult> runCycle() {
     Promise<CycleResult> done = Promise.promise();
-    Context ctx = context != null ? context : vertx.getOrCreateContext();
-    context = ctx;
-    ctx.runOnContext(
+    context.runOnContext(
         v -> {
           if (inFlight) {
             done.fail("a cycle is already running");
             return;
           }
+          if (closed) {
+            done.fail("the agent is stopped");
+            return;
+          }
           inFlight = true;
           long id = ++cycle;
-          Future<KubeletView> pods = kubelet.pollPods();
-          Future<Optional<RuntimeView>> runtime = kubelet.pollRunningPods();
+          Future<KubeletView> pods = call(kubelet::pollPods);
+          Future<Optional<RuntimeView>> runtime = call(kubelet::pollRunningPods);
+          // The sources complete on their own contexts and on the worker: come back here
+          // before touching the loop's state.
           Future.join(pods, runtime)
               .onComplete(
-                  ar -> {
-                    try {
-                      CycleResult r = finish(id, pods, runtime);
-                      done.complete(r);
-                    } catch (RuntimeException e) {
-                      LOG.error("event=cycle_failed cycle={} error=\"{}\"", id, e.toString(), e);
-                      done.fail(e);
-                    } finally {
-                      inFlight = false;
-                    }
-                  });
+                  ar ->
+                      context.runOnContext(
+                          x -> {
+                            try {
+                              CycleResult r = finish(id, pods, runtime);
+                              done.complete(r);
+                            } catch (RuntimeException e) {
+                              LOG.error(
+                                  "event=cycle_failed cycle={} error=\"{}\"", id, e.toString(), e);
+                              done.fail(e);
+                            } finally {
+                              inFlight = false;
+                              if (closed) {
+                                stopped.tryComplete();
+                              }
+                            }
+                          }));
         });
     return done.future();
+  }
+
+  /** A source that throws instead of failing its future must not leave the loop in flight. */
+  private static <T> Future<T> call(java.util.function.Supplier<Future<T>> poll) {
+    try {
+      return poll.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private CycleResult finish(
@@ -178,7 +204,11 @@ public final class Agent implements AutoCloseable {
     if (podsOk) {
       lastKubelet = pods.result();
       if (!everKubeletOk) {
-        LOG.info("event=kubelet_first_poll cycle={} pods={} source=\"{}\"", id, lastKubelet.size(), kubelet.describe());
+        LOG.info(
+            "event=kubelet_first_poll cycle={} pods={} source=\"{}\"",
+            id,
+            lastKubelet.size(),
+            kubelet.describe());
       }
       everKubeletOk = true;
     } else {
@@ -192,14 +222,16 @@ public final class Agent implements AutoCloseable {
       // A runtime view that exists but failed this time: keep the last one while it is fresh,
       // otherwise the cycle cannot vouch for runtime drifts (and must not clear them).
       Duration maxAge = config.pollInterval().multipliedBy(2);
-      if (lastRuntime == null || Duration.between(lastRuntime.observedAt(), now).compareTo(maxAge) > 0) {
+      if (lastRuntime == null
+          || Duration.between(lastRuntime.observedAt(), now).compareTo(maxAge) > 0) {
         runtimeFailed = kubelet.runtimeAvailable();
         lastRuntime = null;
       }
     }
     boolean runtimeAvailable = kubelet.runtimeAvailable();
     if (runtimeAvailable != lastRuntimeAvailable) {
-      LOG.info("event=runtime_view_{} cycle={}", runtimeAvailable ? "available" : "unavailable", id);
+      LOG.info(
+          "event=runtime_view_{} cycle={}", runtimeAvailable ? "available" : "unavailable", id);
       lastRuntimeAvailable = runtimeAvailable;
     }
 
@@ -210,8 +242,22 @@ public final class Agent implements AutoCloseable {
           id,
           api.relists(),
           api.resourceVersion(),
-          api.lastRelistAt() == null ? "-" : api.lastRelistAt().plus(config.detection().quietPeriod()));
+          api.lastRelistAt() == null
+              ? "-"
+              : api.lastRelistAt().plus(config.detection().quietPeriod()));
       lastRelists = api.relists();
+    }
+    if (api.watchRestarts() != lastWatchRestarts) {
+      // A watch that has just (re)opened may not have delivered what it missed yet, and one
+      // answered 410 Gone reads as open until the informer starts its re-list: both leave the
+      // view stale for a moment while it looks settled. The quiet period of a re-list applies.
+      watchQuietUntil = now.plus(config.detection().quietPeriod());
+      LOG.info(
+          "event=watch_restarted cycle={} watchRestarts={} quietUntil={}",
+          id,
+          api.watchRestarts(),
+          watchQuietUntil);
+      lastWatchRestarts = api.watchRestarts();
     }
     Snapshot snapshot =
         new Snapshot(
@@ -224,11 +270,12 @@ public final class Agent implements AutoCloseable {
             !runtimeFailed);
     Trust trust =
         TrustGate.evaluate(snapshot, config.pollInterval(), config.detection().quietPeriod());
+    if (watchQuietUntil != null && now.isBefore(watchQuietUntil)) {
+      trust = withReason(trust, TrustGate.QUIET_PERIOD);
+    }
 
     List<Drift> seen =
-        trust.trusted()
-            ? detector.detect(api, lastKubelet, snapshot.runtime(), now)
-            : List.of();
+        trust.trusted() ? detector.detect(api, lastKubelet, snapshot.runtime(), now) : List.of();
     DriftTracker.Step step = tracker.step(trust.trusted(), seen, now);
     tracker = step.next();
 
@@ -249,6 +296,20 @@ public final class Agent implements AutoCloseable {
       }
     }
     return result;
+  }
+
+  /** {@code trust} with {@code reason} too, in the gate's order. */
+  static Trust withReason(Trust trust, String reason) {
+    if (trust.reasons().contains(reason)) {
+      return trust;
+    }
+    List<String> reasons = new java.util.ArrayList<>();
+    for (String r : TrustGate.REASONS) {
+      if (r.equals(reason) || trust.reasons().contains(r)) {
+        reasons.add(r);
+      }
+    }
+    return Trust.of(reasons);
   }
 
   private void logTrust(long id, Trust trust) {
@@ -285,9 +346,14 @@ public final class Agent implements AutoCloseable {
 
   private void record(Snapshot s, Trust trust, DriftTracker.Step step) {
     metrics.cycle(trust.trusted(), trust.trusted() ? null : trust.reasons().getFirst());
-    metrics.view(Metrics.View.API, s.controlPlane().size(), s.controlPlane().observedAt().toEpochMilli());
-    s.kubelet().ifPresent(k -> metrics.view(Metrics.View.KUBELET, k.size(), k.observedAt().toEpochMilli()));
-    s.runtime().ifPresent(r -> metrics.view(Metrics.View.RUNTIME, r.size(), r.observedAt().toEpochMilli()));
+    metrics.view(
+        Metrics.View.API, s.controlPlane().size(), s.controlPlane().observedAt().toEpochMilli());
+    s.kubelet()
+        .ifPresent(
+            k -> metrics.view(Metrics.View.KUBELET, k.size(), k.observedAt().toEpochMilli()));
+    s.runtime()
+        .ifPresent(
+            r -> metrics.view(Metrics.View.RUNTIME, r.size(), r.observedAt().toEpochMilli()));
     metrics.runtimeViewAvailable(kubelet.runtimeAvailable());
     Map<DriftKind, Integer> active = new EnumMap<>(DriftKind.class);
     Map<DriftKind, Integer> suspected = new EnumMap<>(DriftKind.class);
@@ -314,13 +380,30 @@ public final class Agent implements AutoCloseable {
     return t.toString();
   }
 
-  /** Stops the timer; the sources are closed by whoever made them. */
+  /**
+   * Stops the loop: no cycle starts after this; a cycle in flight still finishes and is published.
+   * Completes when none is in flight any more, so the sources can be closed without pulling a
+   * request from under it. Safe from any thread, before or after {@link #start()}.
+   */
+  public Future<Void> stop() {
+    closed = true;
+    context.runOnContext(
+        v -> {
+          if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+            timerId = -1;
+          }
+          if (!inFlight) {
+            stopped.tryComplete();
+          }
+        });
+    return stopped.future();
+  }
+
+  /** {@link #stop()} without waiting. The sources are closed by whoever made them. */
   @Override
   public void close() {
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
-      timerId = -1;
-    }
+    stop();
   }
 
   /** Cycles run so far. */

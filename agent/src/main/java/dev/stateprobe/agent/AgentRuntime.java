@@ -5,7 +5,13 @@ import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.controlplane.ControlPlaneSource;
 import dev.stateprobe.controlplane.PodInformerSource;
 import dev.stateprobe.controlplane.PodLister;
+import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.events.EventRecorder;
+import dev.stateprobe.http.HttpApi;
+import dev.stateprobe.kubelet.ApiProxyKubeletSource;
+import dev.stateprobe.kubelet.DirectKubeletSource;
+import dev.stateprobe.kubelet.KubeletSource;
+import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.repair.RepairController;
 import dev.stateprobe.repair.Revalidator;
 import dev.stateprobe.repair.catalog.CatalogException;
@@ -13,46 +19,49 @@ import dev.stateprobe.repair.catalog.CatalogWatcher;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.job.JobStore;
-import dev.stateprobe.decode.PodJsonDecoder;
-import dev.stateprobe.http.HttpApi;
-import dev.stateprobe.kubelet.ApiProxyKubeletSource;
-import dev.stateprobe.kubelet.DirectKubeletSource;
-import dev.stateprobe.kubelet.KubeletSource;
-import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.report.Reports;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import java.time.Clock;
-import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires one agent from its parts: informer, kubelet source, loop, HTTP. Used by the {@code
- * agent} mode, by {@code demo} and by the end-to-end tests, so all three run the same code.
- * Closing it closes what it made, in reverse order; the Vertx and the client belong to the
- * caller.
+ * Wires one agent from its parts: informer, kubelet source, loop, HTTP. Used by the {@code agent}
+ * mode, by {@code demo} and by the end-to-end tests, so all three run the same code. Closing it
+ * closes what it made, in reverse order; the Vertx and the client belong to the caller.
  */
 public final class AgentRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
-  /** Blocking work: fabric8 calls, scripts, file reads. Small on purpose (BUILD-NOTES: 20 otherwise). */
+
+  /**
+   * Blocking work: fabric8 calls, scripts, file reads. Small on purpose (BUILD-NOTES: 20
+   * otherwise).
+   */
   public static final String WORKER_POOL = "state-probe-worker";
 
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
   private final AgentConfig config;
   private final Metrics metrics;
   private final WorkerExecutor worker;
+  private static final Duration MAX_REPAIR_START_BACKOFF = Duration.ofSeconds(60);
+
   private Agent agent;
   private HttpApi http;
+  private volatile boolean closed;
   private RepairController repair;
   private CatalogWatcher catalog;
 
@@ -62,13 +71,42 @@ public final class AgentRuntime implements AutoCloseable {
     this.worker = worker;
   }
 
-  /** Options that only the simulated node and tests set. */
-  public record Options(Map<String, String> scriptEnv, ScriptExecutor.Settings scriptSettings, Duration catalogCheck) {
+  /**
+   * Options that only the simulated node and tests set.
+   *
+   * @param cycleListeners called after every cycle from the very first one on (registered before
+   *     the loop starts, before the repair controller's); on the agent's context, must not block
+   */
+  public record Options(
+      Map<String, String> scriptEnv,
+      ScriptExecutor.Settings scriptSettings,
+      Duration catalogCheck,
+      List<Consumer<CycleResult>> cycleListeners) {
+    public Options {
+      scriptEnv = Map.copyOf(scriptEnv);
+      cycleListeners = List.copyOf(cycleListeners);
+    }
+
+    public Options(
+        Map<String, String> scriptEnv,
+        ScriptExecutor.Settings scriptSettings,
+        Duration catalogCheck) {
+      this(scriptEnv, scriptSettings, catalogCheck, List.of());
+    }
+
+    /** These options plus one cycle listener. */
+    public Options withCycleListener(Consumer<CycleResult> listener) {
+      List<Consumer<CycleResult>> all = new ArrayList<>(cycleListeners);
+      all.add(listener);
+      return new Options(scriptEnv, scriptSettings, catalogCheck, all);
+    }
+
     /**
      * @param env the process environment: {@code CONTAINER_RUNTIME_ENDPOINT} (set by the
      *     host-repair overlay for crictl) is passed through to scripts
      */
-    public static Options defaults(AgentConfig config, KubernetesClient client, Map<String, String> env) {
+    public static Options defaults(
+        AgentConfig config, KubernetesClient client, Map<String, String> env) {
       Map<String, String> scriptEnv = defaultScriptEnv(client);
       String runtimeEndpoint = env.get("CONTAINER_RUNTIME_ENDPOINT");
       if (runtimeEndpoint != null && !runtimeEndpoint.isBlank()) {
@@ -110,7 +148,8 @@ public final class AgentRuntime implements AutoCloseable {
       KubernetesClient client,
       PrometheusMeterRegistry registry,
       Clock clock) {
-    return start(vertx, config, client, registry, clock, Options.defaults(config, client, Map.of()));
+    return start(
+        vertx, config, client, registry, clock, Options.defaults(config, client, Map.of()));
   }
 
   public static Future<AgentRuntime> start(
@@ -126,22 +165,30 @@ public final class AgentRuntime implements AutoCloseable {
     rt.closeables.push(worker::close);
     rt.closeables.push(metrics);
     try {
+      // The catalog first: an agent that cannot know its scripts must not start, and must not
+      // have connected anywhere before it says so.
+      rt.catalog =
+          CatalogWatcher.open(
+              vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
+      rt.closeables.push(rt.catalog);
       PodJsonDecoder decoder = new PodJsonDecoder();
+      KubeletSource kubelet =
+          config.kubelet().viaApiProxy()
+              ? new ApiProxyKubeletSource(
+                  vertx,
+                  client,
+                  config.nodeName(),
+                  config.kubelet(),
+                  decoder,
+                  metrics,
+                  clock,
+                  worker)
+              : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker);
+      rt.closeables.push(kubelet);
       PodInformerSource informer = new PodInformerSource(client, config.nodeName(), decoder, clock);
       rt.closeables.push(informer);
       metrics.informer(informer, PodInformerSource::relists, PodInformerSource::watchRestarts);
-      KubeletSource kubelet =
-          config.kubelet().viaApiProxy()
-              ? new ApiProxyKubeletSource(vertx, client, config.nodeName(), config.kubelet(), decoder, metrics, clock, worker)
-              : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock);
-      rt.closeables.push(kubelet);
-      informer.start();
-      rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
-      rt.closeables.push(rt.agent);
       Reports reports = new Reports();
-      rt.catalog = CatalogWatcher.open(vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
-      rt.closeables.push(rt.catalog);
-      rt.catalog.start();
       rt.repair =
           new RepairController(
               config,
@@ -150,40 +197,81 @@ public final class AgentRuntime implements AutoCloseable {
               rt.catalog::current,
               new ScriptExecutor(DefaultProcessRunner.create(), clock, options.scriptSettings()),
               new EventRecorder(client, worker, config.nodeName(), metrics, clock),
-              new Revalidator(client, worker, informer, kubelet, new PodLister(client, config.nodeName(), decoder), clock),
+              new Revalidator(
+                  client,
+                  worker,
+                  informer,
+                  kubelet,
+                  new PodLister(client, config.nodeName(), decoder),
+                  clock),
               metrics,
               clock,
               worker,
               reports,
               options.scriptEnv());
       rt.closeables.push(rt.repair);
+      rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
+      // Closed before the repair controller and the sources: no cycle starts after that.
+      rt.closeables.push(rt.agent);
+      options.cycleListeners().forEach(rt.agent::onCycle);
       rt.agent.onCycle(rt.repair::onCycle);
       Duration stall = max(Duration.ofSeconds(60), config.pollInterval().multipliedBy(10));
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
       logStart(config, kubelet);
-      // Restart safety before the first cycle: interrupted records are marked, then read back.
-      return rt.agent
-          .onContext(rt.repair::start)
-          .compose(v -> rt.http.start(config.httpPort()))
+      informer.start();
+      rt.catalog.start();
+      return rt.http
+          .start(config.httpPort())
           .map(
               s -> {
+                // Detection does not wait for the repair side: until its restart-safety step
+                // (interrupted records marked, this node's records read back) is done, the
+                // controller plans nothing. An API server that is unreachable now delays
+                // repairs, not start-up: the informer keeps trying and /readyz says why.
+                rt.startRepair(vertx, Duration.ofSeconds(1));
                 rt.agent.start();
                 return rt;
               })
-          .onFailure(e -> rt.close());
-    } catch (CatalogException e) {
-      rt.close();
-      return Future.failedFuture(e);
-    } catch (RuntimeException e) {
+          .recover(
+              e -> {
+                rt.close();
+                return Future.failedFuture(
+                    new IllegalStateException(
+                        "cannot listen on HTTP_PORT " + config.httpPort() + ": " + e.getMessage(),
+                        e));
+              });
+    } catch (CatalogException | RuntimeException e) {
       rt.close();
       return Future.failedFuture(e);
     }
   }
 
+  /** Starts the repair controller on the agent's context, again with back-off until it works. */
+  private void startRepair(Vertx vertx, Duration backoff) {
+    if (closed) {
+      return;
+    }
+    agent
+        .onContext(repair::start)
+        .onFailure(
+            e -> {
+              if (closed) {
+                return;
+              }
+              Duration next =
+                  backoff.multipliedBy(2).compareTo(MAX_REPAIR_START_BACKOFF) > 0
+                      ? MAX_REPAIR_START_BACKOFF
+                      : backoff.multipliedBy(2);
+              LOG.warn("event=repair_start_retry in={} error=\"{}\"", backoff, e.toString());
+              vertx.setTimer(backoff.toMillis(), id -> startRepair(vertx, next));
+            });
+  }
+
   private static void logStart(AgentConfig config, KubeletSource kubelet) {
     LOG.info(
-        "event=start version={} node={} kubelet=\"{}\" poll={} minObservations={} quietPeriod={} repairMode={}",
+        "event=start version={} node={} kubelet=\"{}\" poll={} minObservations={} quietPeriod={}"
+            + " repairMode={}",
         Main.version(),
         config.nodeName(),
         kubelet.describe(),
@@ -229,14 +317,33 @@ public final class AgentRuntime implements AutoCloseable {
     return http.port();
   }
 
+  /**
+   * Closes what {@link #start} made, newest first: HTTP, the loop, repair, sources, catalog,
+   * meters, the worker pool. Unless called on a Vert.x thread, waits for the HTTP port to be
+   * released and for a cycle in flight to end, so no request is cut off by closing its source.
+   * Idempotent.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     while (!closeables.isEmpty()) {
       AutoCloseable c = closeables.pop();
       try {
-        c.close();
+        boolean mayWait = !io.vertx.core.Context.isOnVertxThread();
+        if (c instanceof HttpApi h && mayWait) {
+          h.stop().await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } else if (c instanceof Agent a && mayWait) {
+          // A cycle in flight ends within the kubelet request timeout.
+          a.stop()
+              .await(
+                  config.kubelet().requestTimeout().toMillis() + 5_000,
+                  java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else {
+          c.close();
+        }
       } catch (Exception e) {
-        LOG.warn("event=close_failed part={} error=\"{}\"", c.getClass().getSimpleName(), e.toString());
+        LOG.warn(
+            "event=close_failed part={} error=\"{}\"", c.getClass().getSimpleName(), e.toString());
       }
     }
   }

@@ -4,6 +4,7 @@ import dev.stateprobe.agent.AgentRuntime;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.ConfigException;
 import dev.stateprobe.config.ConfigLoader;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.vertx5.Vertx5HttpClientFactory;
@@ -11,11 +12,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.io.File;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,20 +28,62 @@ import org.slf4j.LoggerFactory;
 public final class AgentCommand {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
 
+  /** How long the shutdown hook waits for the clean stop before the JVM halts anyway. */
+  private static final long STOP_GRACE_SECONDS = 20;
+
   private final Map<String, String> env;
   private final PrintStream out;
   private final PrintStream err;
 
+  /**
+   * @param env the process environment: the agent's variables and {@code KUBECONFIG} (outside a
+   *     cluster; one file)
+   */
   public AgentCommand(Map<String, String> env, PrintStream out, PrintStream err) {
     this.env = env;
     this.out = out;
     this.err = err;
   }
 
+  /** Runs until the JVM is asked to stop (SIGTERM, SIGINT), then stops cleanly. */
   public int run(List<String> args) {
+    CompletableFuture<Void> stop = new CompletableFuture<>();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.complete(null);
+              try {
+                // The JVM halts when the hooks return: give the main thread its clean stop.
+                stopped.await(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "state-probe-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return run(args, stop);
+    } finally {
+      stopped.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook is running and has just been released
+      }
+    }
+  }
+
+  /**
+   * Runs until {@code stop} completes, then closes everything it made and returns 0; 2 when the
+   * configuration is invalid or start-up fails.
+   */
+  public int run(List<String> args, CompletableFuture<Void> stop) {
     if (args.contains("--help")) {
-      out.println("state-probe agent: configured by environment variables or flags; see README.md.");
-      out.println("Variables: " + String.join(", ", ConfigLoader.VARIABLES));
+      out.println(
+          "state-probe agent: configured by environment variables or flags; see README.md.");
+      out.println("Variables (each also a --flag, e.g. POLL_INTERVAL as --poll-interval=5s):");
+      out.println("  " + String.join(", ", ConfigLoader.VARIABLES));
       return 0;
     }
     AgentConfig config;
@@ -49,47 +95,62 @@ public final class AgentCommand {
     }
     if (config.kubelet().insecureSkipTlsVerify()) {
       LOG.warn(
-          "event=insecure_kubelet_tls KUBELET_INSECURE_SKIP_TLS_VERIFY=true: the kubelet's certificate is NOT verified; anyone on the path can impersonate it");
+          "event=insecure_kubelet_tls KUBELET_INSECURE_SKIP_TLS_VERIFY=true: the kubelet's"
+              + " certificate is NOT verified; anyone on the path can impersonate it");
     }
     Vertx vertx = newVertx();
-    KubernetesClient client = newClient(vertx);
+    KubernetesClient client;
+    try {
+      client = newClient(vertx, env.get("KUBECONFIG"));
+    } catch (RuntimeException e) {
+      err.println("state-probe: cannot configure the API server client: " + e.getMessage());
+      vertx.close();
+      return 2;
+    }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    CountDownLatch stopped = new CountDownLatch(1);
     AgentRuntime runtime;
     try {
       runtime =
           AgentRuntime.start(
-                  vertx, config, client, registry, Clock.systemUTC(), AgentRuntime.Options.defaults(config, client, env))
+                  vertx,
+                  config,
+                  client,
+                  registry,
+                  Clock.systemUTC(),
+                  AgentRuntime.Options.defaults(config, client, env))
               .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       err.println("state-probe: start-up failed: " + e.getMessage());
+      closeVertx(vertx);
       client.close();
-      vertx.close();
       return 2;
     }
     LOG.info("event=listening port={}", runtime.httpPort());
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  LOG.info("event=stopping");
-                  runtime.close();
-                  client.close();
-                  try {
-                    vertx.close().await(10, TimeUnit.SECONDS);
-                  } catch (Exception e) {
-                    // shutting down anyway
-                  }
-                  LOG.info("event=stopped");
-                  stopped.countDown();
-                },
-                "state-probe-shutdown"));
     try {
-      stopped.await();
+      stop.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      // a failed stop signal is still a stop signal
     }
+    LOG.info("event=stopping");
+    runtime.close();
+    // Vert.x first: it closes the client's connections and waits for them. A client closed
+    // before it only starts closing its connections, and those still closing when Vert.x stops
+    // its event loops fail loudly ("Failed to submit a listener notification task").
+    closeVertx(vertx);
+    client.close();
+    LOG.info("event=stopped");
     return 0;
+  }
+
+  /** Waits for Vert.x to close; call it before closing a fabric8 client made on it. */
+  static void closeVertx(Vertx vertx) {
+    try {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // stopping anyway; nothing is left that could be saved
+    }
   }
 
   /** One event loop and a small internal pool: the agent's work is one loop of small tasks. */
@@ -104,6 +165,24 @@ public final class AgentCommand {
 
   /** fabric8 on the agent's own Vert.x: one set of event-loop threads for everything. */
   public static KubernetesClient newClient(Vertx vertx) {
-    return new KubernetesClientBuilder().withHttpClientFactory(new Vertx5HttpClientFactory(vertx)).build();
+    return newClient(vertx, null);
+  }
+
+  /**
+   * @param kubeconfig a kubeconfig file, or {@code null} for fabric8's usual rules (in-cluster
+   *     service account, or {@code KUBECONFIG} / {@code ~/.kube/config} of the process); a list of
+   *     files is left to those rules too
+   */
+  public static KubernetesClient newClient(Vertx vertx, String kubeconfig) {
+    KubernetesClientBuilder b =
+        new KubernetesClientBuilder().withHttpClientFactory(new Vertx5HttpClientFactory(vertx));
+    if (kubeconfig != null && !kubeconfig.isBlank() && !kubeconfig.contains(File.pathSeparator)) {
+      File file = new File(kubeconfig);
+      if (!file.isFile()) {
+        throw new IllegalArgumentException("KUBECONFIG " + kubeconfig + " is not a readable file");
+      }
+      b.withConfig(Config.fromKubeconfig(file));
+    }
+    return b.build();
   }
 }

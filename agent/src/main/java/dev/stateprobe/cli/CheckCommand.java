@@ -20,6 +20,7 @@ import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.KubeletView;
 import dev.stateprobe.view.RuntimeView;
 import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.vertx5.Vertx5HttpClientFactory;
@@ -41,8 +42,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code state-probe check}: samples both views N times and reports drift seen in every sample
- * as confirmed (seen in some: suspected). Exit 0 no confirmed drift, 1 drift, 2 error.
+ * {@code state-probe check}: samples both views N times and reports drift seen in every sample as
+ * confirmed (seen in some: suspected). Exit 0 no confirmed drift, 1 drift, 2 error.
  */
 public final class CheckCommand {
   private final Map<String, String> env;
@@ -62,7 +63,12 @@ public final class CheckCommand {
   }
 
   record Options(
-      String node, String kubeconfig, String kubeletUrl, int samples, Duration interval, boolean json) {}
+      String node,
+      String kubeconfig,
+      String kubeletUrl,
+      int samples,
+      Duration interval,
+      boolean json) {}
 
   static Options parse(List<String> args, List<String> problems) {
     String node = null;
@@ -148,33 +154,77 @@ public final class CheckCommand {
       return 2;
     }
     Vertx vertx = AgentCommand.newVertx();
-    try (KubernetesClient client = client(vertx, opts.kubeconfig())) {
+    KubernetesClient client = null;
+    try {
+      client = client(vertx, opts.kubeconfig());
       return check(vertx, client, config, opts);
     } catch (Exception e) {
-      err.println("check: " + e.getMessage());
+      err.println("check: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 2;
     } finally {
-      vertx.close();
+      // Vert.x before the client: see AgentCommand.
+      AgentCommand.closeVertx(vertx);
+      if (client != null) {
+        client.close();
+      }
     }
   }
 
+  /**
+   * A one-shot command must say quickly that the API server cannot be reached: fabric8's default of
+   * 10 retries with doubling back-off kept {@code check} silent for 20 s and more before exit 2.
+   */
+  static final int API_RETRIES = 2;
+
   private static KubernetesClient client(Vertx vertx, String kubeconfig) {
-    KubernetesClientBuilder b = new KubernetesClientBuilder().withHttpClientFactory(new Vertx5HttpClientFactory(vertx));
-    if (kubeconfig != null) {
-      b.withConfig(Config.fromKubeconfig(new File(kubeconfig)));
+    if (kubeconfig != null && !new File(kubeconfig).isFile()) {
+      throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " is not a readable file");
     }
-    return b.build();
+    Config config =
+        kubeconfig != null
+            ? Config.fromKubeconfig(new File(kubeconfig))
+            : Config.autoConfigure(null);
+    config =
+        new ConfigBuilder(config)
+            .withRequestRetryBackoffLimit(
+                Math.min(
+                    API_RETRIES,
+                    java.util.Objects.requireNonNullElse(
+                        config.getRequestRetryBackoffLimit(), API_RETRIES)))
+            .build();
+    return new KubernetesClientBuilder()
+        .withHttpClientFactory(new Vertx5HttpClientFactory(vertx))
+        .withConfig(config)
+        .build();
   }
 
   /** Runs the samples against an existing client (tests use the simulated API server). */
-  int check(Vertx vertx, KubernetesClient client, AgentConfig config, Options opts) throws Exception {
+  int check(Vertx vertx, KubernetesClient client, AgentConfig config, Options opts)
+      throws Exception {
     PodJsonDecoder decoder = new PodJsonDecoder();
     Metrics metrics = new Metrics(new SimpleMeterRegistry(), Main.version(), clock::millis);
     WorkerExecutor worker = vertx.createSharedWorkerExecutor("state-probe-worker", 2);
+    try (metrics) {
+      return sample(vertx, client, config, opts, decoder, metrics, worker);
+    } finally {
+      worker.close();
+    }
+  }
+
+  private int sample(
+      Vertx vertx,
+      KubernetesClient client,
+      AgentConfig config,
+      Options opts,
+      PodJsonDecoder decoder,
+      Metrics metrics,
+      WorkerExecutor worker)
+      throws Exception {
     try (KubeletSource kubelet =
         opts.kubeletUrl() == null
-            ? new ApiProxyKubeletSource(vertx, client, opts.node(), config.kubelet(), decoder, metrics, clock, worker)
-            : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock)) {
+            ? new ApiProxyKubeletSource(
+                vertx, client, opts.node(), config.kubelet(), decoder, metrics, clock, worker)
+            : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker)) {
       PodLister lister = new PodLister(client, opts.node(), decoder);
       DriftDetector detector = new DriftDetector();
       Map<DriftKey, Seen> seen = new TreeMap<>();
@@ -191,7 +241,10 @@ public final class CheckCommand {
         first = first == null ? now : first;
         lastAt = now;
         for (Drift d : detector.detect(api, k, r, now)) {
-          seen.merge(d.key(), new Seen(d, now, 1), (a, b) -> new Seen(b.drift(), a.firstAt(), a.count() + 1));
+          seen.merge(
+              d.key(),
+              new Seen(d, now, 1),
+              (a, b) -> new Seen(b.drift(), a.firstAt(), a.count() + 1));
         }
       }
       List<TrackedDrift> drifts = new ArrayList<>();
@@ -207,8 +260,6 @@ public final class CheckCommand {
         printTable(opts, drifts);
       }
       return confirmed ? 1 : 0;
-    } finally {
-      worker.close();
     }
   }
 

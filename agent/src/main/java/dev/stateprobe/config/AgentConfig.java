@@ -48,7 +48,8 @@ public record AgentConfig(
    * @param insecureSkipTlsVerify {@code KUBELET_INSECURE_SKIP_TLS_VERIFY}, default false
    * @param viaApiProxy {@code KUBELET_VIA_API_PROXY}, default false: read {@code /pods} through
    *     the API server's node proxy with the API credentials instead
-   * @param connectTimeout {@code KUBELET_CONNECT_TIMEOUT}, default 2s
+   * @param connectTimeout {@code KUBELET_CONNECT_TIMEOUT}, default 5s: TCP and the TLS handshake,
+   *     which a cold JVM's first connection was measured to need more than 2 s for
    * @param requestTimeout {@code KUBELET_REQUEST_TIMEOUT}, default 10s
    * @param maxBodyBytes {@code KUBELET_MAX_BODY_BYTES}, default 64 MiB, enforced while reading
    * @param runtimeReprobeInterval {@code RUNTIME_REPROBE_INTERVAL}, default 5m: how often an

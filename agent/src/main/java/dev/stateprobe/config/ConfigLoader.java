@@ -136,7 +136,7 @@ public final class ConfigLoader {
     if (insecure && caFile.isPresent()) {
       problems.add("KUBELET_CA_FILE and KUBELET_INSECURE_SKIP_TLS_VERIFY=true exclude each other");
     }
-    Duration connectTimeout = positive("KUBELET_CONNECT_TIMEOUT", "2s");
+    Duration connectTimeout = positive("KUBELET_CONNECT_TIMEOUT", "5s");
     Duration requestTimeout = positive("KUBELET_REQUEST_TIMEOUT", "10s");
     long maxBody = integer("KUBELET_MAX_BODY_BYTES", 64L * 1024 * 1024, 1024, Long.MAX_VALUE);
     Duration reprobe = positive("RUNTIME_REPROBE_INTERVAL", "5m");

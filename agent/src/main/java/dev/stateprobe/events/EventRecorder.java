@@ -8,10 +8,12 @@ import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
+import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -106,51 +108,40 @@ public final class EventRecorder {
       series =
           repeat
               ? new Series(prior.eventName(), prior.first(), prior.count() + 1)
-              : new Series(eventName(regarding.getName(), now), now, 1);
+              : new Series(eventName(regarding.getName(), reason, now), now, 1);
       recent.put(key, series);
     }
-    metrics.event(reason);
     String truncated = note.length() > 1024 ? note.substring(0, 1021) + "..." : note;
+    // Ordered: a repeat patches the event that the first write creates; unordered on a pool of
+    // two threads the patch could run before the create and find nothing.
     return worker
         .<Void>executeBlocking(
             () -> {
-              if (repeat) {
-                String patch =
-                    "{\"series\":{\"count\":"
-                        + series.count()
-                        + ",\"lastObservedTime\":\""
-                        + MICRO.format(now)
-                        + "\"},\"note\":"
-                        + jsonString(truncated)
-                        + "}";
-                client
-                    .events()
-                    .v1()
-                    .events()
-                    .inNamespace(key.namespace())
-                    .withName(series.eventName())
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-              } else {
-                Event e =
-                    new EventBuilder()
-                        .withNewMetadata()
-                        .withName(series.eventName())
-                        .withNamespace(key.namespace())
-                        .endMetadata()
-                        .withEventTime(new MicroTime(MICRO.format(now)))
-                        .withReportingController(CONTROLLER)
-                        .withReportingInstance(CONTROLLER + "-" + nodeName)
-                        .withAction(action)
-                        .withReason(reason)
-                        .withType(type.value)
-                        .withRegarding(regarding)
-                        .withNote(truncated)
-                        .build();
-                client.events().v1().events().inNamespace(key.namespace()).resource(e).create();
+              if (repeat && patchSeries(key, series, now, truncated)) {
+                metrics.event(reason);
+                return null;
               }
+              Series fresh = repeat ? restart(key, regarding, now) : series;
+              Event e =
+                  new EventBuilder()
+                      .withNewMetadata()
+                      .withName(fresh.eventName())
+                      .withNamespace(key.namespace())
+                      .endMetadata()
+                      .withEventTime(new MicroTime(MICRO.format(now)))
+                      .withReportingController(CONTROLLER)
+                      .withReportingInstance(CONTROLLER + "-" + nodeName)
+                      .withAction(action)
+                      .withReason(reason)
+                      .withType(type.value)
+                      .withRegarding(regarding)
+                      .withNote(truncated)
+                      .build();
+              client.events().v1().events().inNamespace(key.namespace()).resource(e).create();
+              metrics.event(reason);
               return null;
             },
-            false)
+            true)
         .otherwise(
             t -> {
               LOG.warn(
@@ -167,8 +158,62 @@ public final class EventRecorder {
             });
   }
 
-  private static String eventName(String objectName, Instant now) {
-    String suffix = Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now));
+  /**
+   * Adds one to the series of an event written before; false when that event is gone (deleted by
+   * the API server's event TTL, or by a person), so that a new one is written instead.
+   */
+  private boolean patchSeries(Key key, Series series, Instant now, String note) {
+    String patch =
+        "{\"series\":{\"count\":"
+            + series.count()
+            + ",\"lastObservedTime\":\""
+            + MICRO.format(now)
+            + "\"},\"note\":"
+            + jsonString(note)
+            + "}";
+    // On a bare withName(...), fabric8 GETs the Event before a string patch, and the role grants
+    // no events get (RbacIT): a stub carrying only the name is enough, and a PATCH of an Event
+    // that is gone answers 404 by itself.
+    Event target =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(series.eventName())
+            .withNamespace(key.namespace())
+            .endMetadata()
+            .build();
+    try {
+      client
+          .events()
+          .v1()
+          .events()
+          .inNamespace(key.namespace())
+          .resource(target)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** A new series for {@code key}, starting now, in place of one whose event is gone. */
+  private Series restart(Key key, ObjectReference regarding, Instant now) {
+    Series fresh = new Series(eventName(regarding.getName(), key.reason(), now), now, 1);
+    synchronized (recent) {
+      recent.put(key, fresh);
+    }
+    return fresh;
+  }
+
+  /**
+   * {@code <object>.<hex microseconds>.<reason>}: the reason is part of it because two reasons
+   * about one object can be written at the same instant (one cycle, an injected clock), and the
+   * second would otherwise be refused as AlreadyExists and lost.
+   */
+  static String eventName(String objectName, String reason, Instant now) {
+    String suffix = Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now)) + "." + reason.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     String base = objectName.length() > 200 ? objectName.substring(0, 200) : objectName;
     return base + "." + suffix;
   }

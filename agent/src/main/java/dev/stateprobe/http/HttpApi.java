@@ -31,11 +31,12 @@ public final class HttpApi implements AutoCloseable {
   private final Reports reports;
   private final Clock clock;
   private final Duration stallAfter;
-  private HttpServer server;
+  private volatile HttpServer server;
+  private volatile Instant startedAt;
 
   /**
-   * @param stallAfter {@code /healthz} fails when no cycle finished for this long: a wedged loop
-   *     is restarted by the kubelet instead of silently watching nothing
+   * @param stallAfter {@code /healthz} fails when no cycle finished for this long: a wedged loop is
+   *     restarted by the kubelet instead of silently watching nothing
    */
   public HttpApi(
       Vertx vertx,
@@ -56,6 +57,7 @@ public final class HttpApi implements AutoCloseable {
 
   /** Listens on all interfaces; port 0 picks a free one (see {@link #port()}). */
   public Future<HttpServer> start(int port) {
+    startedAt = clock.instant();
     return vertx
         .createHttpServer()
         .requestHandler(this::handle)
@@ -64,7 +66,11 @@ public final class HttpApi implements AutoCloseable {
   }
 
   public int port() {
-    return server.actualPort();
+    HttpServer s = server;
+    if (s == null) {
+      throw new IllegalStateException("the HTTP server is not listening");
+    }
+    return s.actualPort();
   }
 
   private void handle(HttpServerRequest req) {
@@ -78,29 +84,50 @@ public final class HttpApi implements AutoCloseable {
       case "/readyz" -> readyz(req);
       case "/v1/drifts" -> drifts(req);
       case "/v1/views" -> views(req);
-      default -> send(req, 404, JSON, reports.object(Map.of("error", "not found", "path", req.path())));
+      default ->
+          send(req, 404, JSON, reports.object(Map.of("error", "not found", "path", req.path())));
     }
   }
 
   private void healthz(HttpServerRequest req) {
     CycleResult last = agent.last();
     Instant now = clock.instant();
-    if (last != null && Duration.between(last.snapshot().now(), now).compareTo(stallAfter) > 0) {
-      send(req, 503, JSON, reports.object(Map.of(
-          "status", "stalled", "lastCycleAt", last.snapshot().now(), "cycle", last.cycle())));
+    // A loop that never finished a cycle is as wedged as one that stopped.
+    Instant lastAt = last != null ? last.snapshot().now() : startedAt;
+    if (lastAt != null && Duration.between(lastAt, now).compareTo(stallAfter) > 0) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("status", "stalled");
+      body.put("lastCycleAt", last == null ? null : lastAt);
+      body.put("cycle", last == null ? 0L : last.cycle());
+      send(req, 503, JSON, reports.object(body));
       return;
     }
     send(req, 200, "text/plain; charset=utf-8", "ok\n");
   }
 
+  /**
+   * Ready once the informer has synced and a kubelet poll has succeeded (the issue's contract). A
+   * later failed poll does not make the agent unready: it makes its cycles untrusted, which the
+   * body, {@code stateprobe_trusted} and the untrusted-cycle counter say; an agent that flapped
+   * NotReady with every slow poll would stall DaemonSet roll-outs and say nothing more.
+   */
   private void readyz(HttpServerRequest req) {
     ControlPlaneView api = agent.controlPlane().snapshot(clock.instant());
     CycleResult last = agent.last();
-    boolean kubeletOk = last != null && last.snapshot().lastKubeletPollOk();
+    boolean synced = api.synced();
+    boolean polled = agent.kubeletEverOk();
+    boolean ready = synced && polled;
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("ready", api.synced() && kubeletOk);
-    body.put("informerSynced", api.synced());
-    body.put("kubeletPollOk", kubeletOk);
+    body.put("ready", ready);
+    if (!synced) {
+      body.put("reason", "pod informer has not synced");
+    } else if (!polled) {
+      body.put(
+          "reason", last == null ? "no kubelet poll yet" : "no kubelet poll has succeeded yet");
+    }
+    body.put("informerSynced", synced);
+    body.put("kubeletPolled", polled);
+    body.put("kubeletPollOk", last != null && last.snapshot().lastKubeletPollOk());
     body.put("kubeletSource", agent.kubelet().describe());
     body.put("runtimeViewAvailable", agent.kubelet().runtimeAvailable());
     body.put("trusted", last != null && last.trusted());
@@ -110,12 +137,7 @@ public final class HttpApi implements AutoCloseable {
     if (last != null) {
       last.kubeletError().ifPresent(e -> body.put("kubeletError", e));
     }
-    if (!api.synced()) {
-      body.put("reason", "pod informer has not synced");
-    } else if (!kubeletOk) {
-      body.put("reason", last == null ? "no kubelet poll yet" : "last kubelet poll failed");
-    }
-    send(req, api.synced() && kubeletOk ? 200 : 503, JSON, reports.object(body));
+    send(req, ready ? 200 : 503, JSON, reports.object(body));
   }
 
   private void drifts(HttpServerRequest req) {
@@ -145,17 +167,32 @@ public final class HttpApi implements AutoCloseable {
     List<Reports.ViewSummary> views =
         List.of(
             new Reports.ViewSummary(
-                "api", api.synced(), api.size(), api.observedAt(), age(api.observedAt(), now),
-                api.resourceVersion(), Reports.checksum(api.podsByUid().values()), apiExtra),
+                "api",
+                api.synced(),
+                api.size(),
+                api.observedAt(),
+                age(api.observedAt(), now),
+                api.resourceVersion(),
+                Reports.checksum(api.podsByUid().values()),
+                apiExtra),
             new Reports.ViewSummary(
-                "kubelet", kubelet != null, kubelet == null ? 0 : kubelet.size(),
+                "kubelet",
+                kubelet != null,
+                kubelet == null ? 0 : kubelet.size(),
                 kubelet == null ? null : kubelet.observedAt(),
-                kubelet == null ? null : age(kubelet.observedAt(), now), null,
-                kubelet == null ? null : Reports.checksum(kubelet.podsByUid().values()), kubeletExtra),
+                kubelet == null ? null : age(kubelet.observedAt(), now),
+                null,
+                kubelet == null ? null : Reports.checksum(kubelet.podsByUid().values()),
+                kubeletExtra),
             new Reports.ViewSummary(
-                "runtime", agent.kubelet().runtimeAvailable() && runtime != null,
-                runtime == null ? 0 : runtime.size(), runtime == null ? null : runtime.observedAt(),
-                runtime == null ? null : age(runtime.observedAt(), now), null, null, Map.of()));
+                "runtime",
+                agent.kubelet().runtimeAvailable() && runtime != null,
+                runtime == null ? 0 : runtime.size(),
+                runtime == null ? null : runtime.observedAt(),
+                runtime == null ? null : age(runtime.observedAt(), now),
+                null,
+                null,
+                Map.of()));
     send(req, 200, JSON, reports.views(node, last == null ? 0 : last.cycle(), now, views));
   }
 
@@ -172,10 +209,15 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
+  /** Stops listening; completes when the port is released. */
+  public Future<Void> stop() {
+    HttpServer s = server;
+    server = null;
+    return s == null ? Future.succeededFuture() : s.close();
+  }
+
   @Override
   public void close() {
-    if (server != null) {
-      server.close();
-    }
+    stop();
   }
 }

@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
 /**
  * Reads the kubelet through the API server's node proxy ({@code /api/v1/nodes/NODE/proxy/pods})
  * with the credentials of a fabric8 client: what {@code check} uses from a laptop, and the agent
- * with {@code KUBELET_VIA_API_PROXY=true}. Needs {@code nodes/proxy} get (or {@code nodes/pods} on
- * 1.36+ for {@code /pods}).
+ * with {@code KUBELET_VIA_API_PROXY=true}. Needs {@code nodes/proxy} get: the API server checks
+ * that verb itself before it proxies, whatever the kubelet would allow ({@code nodes/pods} covers
+ * only direct kubelet reads). RbacIT proves it; the opt-in {@code components/nodes-proxy} grants it.
  *
  * <p>Starting a request runs fabric8's interceptors on the calling thread, and those may block (an
  * exec credential plugin, a token file): it is started on the worker. The reply then arrives on the

@@ -1,6 +1,7 @@
 package dev.stateprobe.metrics;
 
 import dev.stateprobe.drift.DriftKind;
+import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.kubelet.FailureReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -126,6 +127,8 @@ public final class Metrics implements AutoCloseable {
           .register(registry);
     }
     gauge(PREFIX + "trusted", trusted, "1 when the last cycle passed the trust gate");
+    // A zero is a fact an alert can rely on; an absent series is not.
+    TrustGate.REASONS.forEach(this::untrustedCycles);
     cycles = Counter.builder(PREFIX + "cycles").description("Detection cycles run").register(registry);
     for (DriftKind k : DriftKind.values()) {
       AtomicLong active = new AtomicLong();
@@ -248,16 +251,18 @@ public final class Metrics implements AutoCloseable {
     cycles.increment();
     trusted.set(isTrusted ? 1 : 0);
     if (!isTrusted) {
-      untrustedCycles
-          .computeIfAbsent(
-              untrustedReason,
-              r ->
-                  Counter.builder(PREFIX + "untrusted.cycles")
-                      .description("Cycles that drew no verdict, by the first reason")
-                      .tag("reason", r)
-                      .register(registry))
-          .increment();
+      untrustedCycles(untrustedReason).increment();
     }
+  }
+
+  private Counter untrustedCycles(String reason) {
+    return untrustedCycles.computeIfAbsent(
+        reason,
+        r ->
+            Counter.builder(PREFIX + "untrusted.cycles")
+                .description("Cycles that drew no verdict, by the first reason")
+                .tag("reason", r)
+                .register(registry));
   }
 
   /** Binds informer counters that the informer owns. */

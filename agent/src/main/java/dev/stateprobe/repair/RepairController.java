@@ -34,7 +34,10 @@ import dev.stateprobe.repair.planner.Throttle;
 import dev.stateprobe.report.Reports;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,8 +45,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -56,20 +63,41 @@ import org.slf4j.LoggerFactory;
  * planner, record, pause check, revalidation, script, outcome, verification.
  *
  * <p>Threading: {@link #onCycle} and every continuation that touches the fields below run on the
- * agent's Vert.x context (futures from the worker pool complete back on it), so the state needs
- * no locks. Blocking work (fabric8, scripts) happens only on the worker pool.
+ * agent's Vert.x context (futures from the worker pool, and script results, complete back on
+ * it), so the state needs no locks. Blocking API calls run on the worker pool, scripts on their
+ * own threads (below).
+ *
+ * <p>Verification (settled here): after a script exits 0, each trusted cycle is looked at; the
+ * drift absent from two trusted cycles in a row is {@code Resolved}; six trusted cycles without
+ * that is {@code Unresolved}, which the planner treats as a failed attempt (back-off, then the
+ * next matching entry once {@code maxAttempts} is used). Untrusted cycles do not count either
+ * way. A dry run changed nothing on purpose: its verification stays {@code Pending} and it never
+ * escalates. While a repair runs or waits for its verdict, its drift is not planned again.
  *
  * <p>Memory: this node's records, cached after each write. They are the only history: a
- * restarted agent reads them back and plans from the same facts ({@link PlannerFacts}).
+ * restarted agent reads them back and plans from the same facts ({@link PlannerFacts}), and picks
+ * up the verification of a success that was still Pending.
+ *
+ * <p>Scripts run on threads of their own ({@code state-probe-script-N}), never on the worker pool:
+ * a script may hold its thread for its whole timeout, and the worker pool (two threads) carries
+ * every API call of the agent; scripts on it would stall status writes, events, pause reads and
+ * revalidation while they run, and would cap the real concurrency at the pool's size whatever
+ * {@code MAX_CONCURRENT_REPAIRS} says. The planner bounds how many run at once.
+ *
+ * <p>Shutdown ({@link #close}): running scripts are interrupted (the executor ends their process
+ * trees) and nothing is written afterwards; a record left Running is marked interrupted by the
+ * next agent's {@link #start}, as after a crash.
  */
 public final class RepairController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
   public static final String PAUSE_ANNOTATION = "stateprobe.dev/paused";
+  /** Trusted cycles in a row without the drift that make a success Resolved. */
   static final int VERIFY_CYCLES = 2;
   /** After this many trusted cycles without two clean ones in a row, a success is Unresolved. */
   static final int VERIFY_MAX_CYCLES = 6;
   private static final Duration GC_EVERY = Duration.ofHours(1);
-  private static final Duration APPROVAL_REFRESH = Duration.ofSeconds(30);
+  /** The longest wait before a person's approval or lifted pause is noticed. */
+  static final Duration MAX_REFRESH = Duration.ofSeconds(30);
 
   private final AgentConfig config;
   private final KubernetesClient client;
@@ -83,6 +111,10 @@ public final class RepairController implements AutoCloseable {
   private final WorkerExecutor worker;
   private final Reports reports;
   private final Map<String, String> scriptEnv;
+  private final Duration refreshEvery;
+  private final ExecutorService scripts =
+      Executors.newThreadPerTaskExecutor(
+          Thread.ofPlatform().name("state-probe-script-", 1).daemon(true).factory());
 
   /** Written on the agent's context; concurrent only so that tests and HTTP may read it. */
   private final Map<String, ConsistencyRepairJob> records = new ConcurrentHashMap<>();
@@ -91,15 +123,28 @@ public final class RepairController implements AutoCloseable {
   private final Map<String, Verifying> verifying = new HashMap<>();
   private final Map<DriftKey, Throttle> lastThrottle = new HashMap<>();
   private final Set<String> creatingPending = new HashSet<>();
+  /**
+   * Outcomes and verdicts that the API server has not taken yet, by record: written again on each
+   * trusted cycle until it does. The cache already holds them, so the planner plans from what
+   * happened, not from the Running the server still shows (which would hold the target, and with
+   * one concurrent repair the whole node, until a restart).
+   */
+  private final Map<String, RepairJobStatus> unwritten = new HashMap<>();
+  private final Set<String> persisting = new HashSet<>();
   private CircuitBreaker breaker;
   private boolean started;
+  private volatile boolean closed;
   private boolean paused;
   private Instant lastGc = Instant.EPOCH;
   private Instant lastApprovalRefresh = Instant.EPOCH;
   private Instant lastPauseRead = Instant.EPOCH;
 
-  /** A success waiting for its verdict. */
-  private record Verifying(ScriptKey key, int clean, int seen) {}
+  /**
+   * A success waiting for its verdict. {@code writing}: the verdict is drawn and being written;
+   * until the write is done the drift stays out of planning, so that the cached Pending record
+   * is not mistaken for a fresh success (cooldown) or the verdict for a new one.
+   */
+  private record Verifying(ScriptKey key, int clean, int seen, boolean writing) {}
 
   public RepairController(
       AgentConfig config,
@@ -126,6 +171,7 @@ public final class RepairController implements AutoCloseable {
     this.worker = worker;
     this.reports = reports;
     this.scriptEnv = Map.copyOf(scriptEnv);
+    this.refreshEvery = refreshEvery(config.pollInterval());
     AgentConfig.Repair r = config.repair();
     this.breaker = CircuitBreaker.closed(r.circuitMin(), r.circuitPercent(), r.circuitRecovery());
   }
@@ -138,33 +184,78 @@ public final class RepairController implements AutoCloseable {
   public Future<Void> start() {
     return store
         .markInterrupted()
-        .compose(changed -> store.listForNode())
+        .compose(
+            changed -> {
+              changed.forEach(this::tellInterrupted);
+              return store.listForNode();
+            })
         .map(
             list -> {
               list.forEach(this::remember);
-              started = true;
+              list.forEach(this::resumeVerification);
+              started = !closed;
               LOG.info("event=repair_ready records={} mode={}", records.size(), config.repair().mode().value());
               return (Void) null;
             })
         .onFailure(e -> LOG.error("event=repair_start_failed error=\"{}\"", e.toString()));
   }
 
+  /** The pod's people learn that an attempt was cut off, as they learn of any failed attempt. */
+  private void tellInterrupted(ConsistencyRepairJob job) {
+    RepairJobSpec spec = job.getSpec();
+    events.pod(
+        spec.drift().target().toPodRef(),
+        EventRecorder.Type.WARNING,
+        "RepairFailed",
+        "Repair",
+        spec.script() + " attempt " + job.statusOrPending().attempts() + ": " + RepairJobStatus.INTERRUPTED
+            + " (the agent stopped while it ran); counted, not resumed");
+  }
+
+  /**
+   * How often a person's change is read back while the agent waits for it (an approval, the end
+   * of a pause): six poll intervals, at most {@link #MAX_REFRESH}, at least one poll interval.
+   */
+  static Duration refreshEvery(Duration pollInterval) {
+    Duration six = pollInterval.multipliedBy(6);
+    Duration capped = six.compareTo(MAX_REFRESH) > 0 ? MAX_REFRESH : six;
+    return pollInterval.compareTo(capped) > 0 ? pollInterval : capped;
+  }
+
+  /**
+   * A success whose verdict a previous agent did not write is verified again from here: two clean
+   * trusted cycles or six without, as if it had just finished. A dry run changed nothing and
+   * stays Pending.
+   */
+  private void resumeVerification(ConsistencyRepairJob job) {
+    RepairJobStatus s = job.getStatus();
+    if (s != null
+        && s.phase() == Phase.SUCCEEDED
+        && s.verification() == Verification.PENDING
+        && !job.getSpec().dryRun()) {
+      verifying.put(job.name(), new Verifying(new ScriptKey(job.getSpec().driftKey(), job.getSpec().script()), 0, 0, false));
+      LOG.info("event=verification_resumed record={}", job.name());
+    }
+  }
+
   /** One agent cycle: breaker, verification, planning. Runs on the agent's context. */
   public void onCycle(CycleResult cycle) {
     Instant now = cycle.snapshot().now();
     for (Transition t : cycle.transitions()) {
-      if (t.type() == Transition.Type.CONFIRMED) {
+      if (t.type() == Transition.Type.CONFIRMED && !closed) {
         TrackedDrift d = t.drift();
         events.pod(
             d.drift().target(), EventRecorder.Type.WARNING, "DriftConfirmed", "Detect", d.drift().kind().wireName() + ": " + d.drift().detail());
       }
     }
-    if (!started || !cycle.trusted()) {
+    if (closed || !started || !cycle.trusted()) {
       // An untrusted cycle is no evidence either way: no breaker step, no verdict, no repair.
       return;
     }
     stepBreaker(cycle, now);
+    writeUnwritten();
     verify(cycle, now);
+    retireStaleApprovals(cycle, now);
     refreshApprovals(now);
     refreshPause(now);
     collectGarbage(now);
@@ -174,40 +265,52 @@ public final class RepairController implements AutoCloseable {
     plan(cycle, now);
   }
 
+  /**
+   * The breaker counts every drift the tracker holds, suspected ones too, not only confirmed ones
+   * as ARCHITECTURE.md first said: a kubelet whose list shrinks over a few polls confirms its first
+   * drifts a cycle before the rest are even suspected, and those first few would be repaired
+   * before a confirmed-only count ever crossed the threshold (seen in the demo's half-the-pods
+   * scenario). A flood of suspicions is already evidence that the views are wrong.
+   */
   private void stepBreaker(CycleResult cycle, Instant now) {
-    int confirmed = cycle.confirmed().size();
+    int drifts = cycle.drifts().size();
     int pods =
         Math.max(
             cycle.snapshot().controlPlane().size(),
             cycle.snapshot().kubelet().map(k -> k.size()).orElse(0));
-    CircuitBreaker.Step step = breaker.step(confirmed, pods, now);
+    CircuitBreaker.Step step = breaker.step(drifts, pods, now);
     breaker = step.state();
     metrics.circuitOpen(breaker.open());
     switch (step.transition()) {
       case OPENED -> {
         LOG.warn(
-            "event=circuit_open cycle={} confirmed={} threshold={} nodePods={}",
-            cycle.cycle(), confirmed, step.threshold(), pods);
+            "event=circuit_open cycle={} drifts={} confirmed={} threshold={} nodePods={}",
+            cycle.cycle(), drifts, cycle.confirmed().size(), step.threshold(), pods);
         events.node(
             EventRecorder.Type.WARNING,
             "CircuitOpen",
             "Repair",
-            confirmed + " confirmed drifts exceed the threshold of " + step.threshold()
+            drifts + " drifts (" + cycle.confirmed().size() + " confirmed) exceed the threshold of "
+                + step.threshold()
                 + ": the views are more likely wrong than the pods; no repairs until it stays under it for "
                 + config.repair().circuitRecovery());
       }
-      case CLOSED -> LOG.info("event=circuit_closed cycle={} confirmed={} threshold={}", cycle.cycle(), confirmed, step.threshold());
+      case CLOSED -> LOG.info("event=circuit_closed cycle={} drifts={} threshold={}", cycle.cycle(), drifts, step.threshold());
       case NONE -> {}
     }
   }
+
 
   private void verify(CycleResult cycle, Instant now) {
     Set<DriftKey> present = new HashSet<>();
     cycle.drifts().forEach(d -> present.add(d.key()));
     for (Map.Entry<String, Verifying> e : new ArrayList<>(verifying.entrySet())) {
       Verifying v = e.getValue();
+      if (v.writing()) {
+        continue;
+      }
       boolean gone = !present.contains(v.key().drift());
-      Verifying next = new Verifying(v.key(), gone ? v.clean() + 1 : 0, v.seen() + 1);
+      Verifying next = new Verifying(v.key(), gone ? v.clean() + 1 : 0, v.seen() + 1, false);
       Verification verdict =
           next.clean() >= VERIFY_CYCLES
               ? Verification.RESOLVED
@@ -216,15 +319,14 @@ public final class RepairController implements AutoCloseable {
         verifying.put(e.getKey(), next);
         continue;
       }
-      verifying.remove(e.getKey());
       ConsistencyRepairJob job = records.get(e.getKey());
       if (job == null) {
+        verifying.remove(e.getKey());
         continue;
       }
-      store
-          .updateStatus(job, job.statusOrPending().verify(verdict, now))
-          .onSuccess(this::remember)
-          .onFailure(err -> LOG.warn("event=verify_write_failed record={} error=\"{}\"", e.getKey(), err.toString()));
+      verifying.put(e.getKey(), new Verifying(v.key(), next.clean(), next.seen(), true));
+      persist(job, job.statusOrPending().verify(verdict, now))
+          .onComplete(ar -> verifying.remove(e.getKey()));
       String script = job.getSpec().script();
       metrics.repair(script, verdict == Verification.RESOLVED ? "resolved" : "unresolved");
       LOG.info(
@@ -240,7 +342,14 @@ public final class RepairController implements AutoCloseable {
 
   private void plan(CycleResult cycle, Instant now) {
     Catalog cat = catalog.get();
-    List<TrackedDrift> confirmed = cycle.confirmed();
+    // A drift whose repair runs or waits for its verdict is being handled: asking the planner
+    // about it would count a throttle (target busy, cooldown) for what is no hold at all, and with
+    // cooldownSeconds 0 start the next attempt before the verdict of the last one.
+    Set<DriftKey> handled = new HashSet<>();
+    inFlight.values().forEach(k -> handled.add(k.drift()));
+    verifying.values().forEach(v -> handled.add(v.key().drift()));
+    List<TrackedDrift> confirmed =
+        cycle.confirmed().stream().filter(d -> !handled.contains(d.key())).toList();
     Map<DriftKey, List<RepairOption>> options = new HashMap<>();
     for (TrackedDrift d : confirmed) {
       List<RepairOption> list = new ArrayList<>();
@@ -263,12 +372,18 @@ public final class RepairController implements AutoCloseable {
     for (Decision d : RepairPlanner.plan(input)) {
       countThrottle(d);
       switch (d.action()) {
-        case START -> launch(d, cat);
+        case START -> launch(d, cat, apiResourceVersion(cycle, d));
         case CREATE_PENDING_APPROVAL -> createPendingApproval(d);
         case WAIT, NONE -> {}
       }
     }
     lastThrottle.keySet().retainAll(options.keySet());
+  }
+
+  /** The target's resourceVersion in the API view the drift was confirmed from, if it has one. */
+  private static Optional<String> apiResourceVersion(CycleResult cycle, Decision d) {
+    return Optional.ofNullable(cycle.snapshot().controlPlane().podsByUid().get(d.key().target().uid()))
+        .map(p -> p.resourceVersion());
   }
 
   private static RepairOption option(CatalogEntry e) {
@@ -331,6 +446,9 @@ public final class RepairController implements AutoCloseable {
         .onComplete(
             ar -> {
               creatingPending.remove(name);
+              if (closed) {
+                return;
+              }
               if (ar.succeeded()) {
                 remember(ar.result());
                 LOG.info("event=repair_awaiting_approval record={} script={} uid={}", name, script, d.key().target().uid());
@@ -342,14 +460,40 @@ public final class RepairController implements AutoCloseable {
 
   /** While paused, the annotation is read again now and then, so that removing it resumes. */
   private void refreshPause(Instant now) {
-    if (paused && Duration.between(lastPauseRead, now).compareTo(APPROVAL_REFRESH) >= 0) {
+    if (paused && Duration.between(lastPauseRead, now).compareTo(refreshEvery) >= 0) {
       lastPauseRead = now;
       readPaused();
     }
   }
 
+  /**
+   * A record awaiting approval whose drift a trusted cycle no longer shows ends Skipped ("drift
+   * gone before approval"): nobody should approve a repair of something that healed, and garbage
+   * collection takes only finished records, so it would otherwise wait forever.
+   */
+  private void retireStaleApprovals(CycleResult cycle, Instant now) {
+    Set<DriftKey> present = new HashSet<>();
+    cycle.drifts().forEach(d -> present.add(d.key()));
+    for (ConsistencyRepairJob job : List.copyOf(records.values())) {
+      RepairJobStatus s = job.statusOrPending();
+      String name = job.name();
+      if (job.getSpec().approved()
+          || s.phase() != Phase.PENDING
+          || job.getStatus() == null
+          || present.contains(job.getSpec().driftKey())
+          || persisting.contains(name)
+          || creatingPending.contains(name)
+          || inFlight.containsKey(job.getSpec().driftKey().target().uid())) {
+        continue;
+      }
+      LOG.info("event=approval_retired record={} reason=\"drift gone before approval\"", name);
+      metrics.repair(job.getSpec().script(), "skipped");
+      persist(job, s.finish(Phase.SKIPPED, null, "", "drift gone before approval", now));
+    }
+  }
+
   private void refreshApprovals(Instant now) {
-    if (Duration.between(lastApprovalRefresh, now).compareTo(APPROVAL_REFRESH) < 0) {
+    if (Duration.between(lastApprovalRefresh, now).compareTo(refreshEvery) < 0) {
       return;
     }
     List<String> waiting =
@@ -365,13 +509,17 @@ public final class RepairController implements AutoCloseable {
       store
           .get(name)
           .onSuccess(
-              found ->
-                  found.ifPresentOrElse(
-                      this::remember,
-                      () -> {
-                        records.remove(name);
-                        publishCounts();
-                      }));
+              found -> {
+                if (closed) {
+                  return;
+                }
+                found.ifPresentOrElse(
+                    this::remember,
+                    () -> {
+                      records.remove(name);
+                      publishCounts();
+                    });
+              });
     }
   }
 
@@ -384,6 +532,9 @@ public final class RepairController implements AutoCloseable {
         .collectGarbage(now, config.repair().jobTtl(), config.repair().maxJobsPerNode())
         .onSuccess(
             deleted -> {
+              if (closed) {
+                return;
+              }
               deleted.forEach(records::remove);
               if (!deleted.isEmpty()) {
                 LOG.info("event=records_collected count={}", deleted.size());
@@ -394,11 +545,14 @@ public final class RepairController implements AutoCloseable {
   }
 
   /**
-   * START: pause check, record, revalidation, script, outcome. Each step is a future completing
-   * on the agent's context; any failure ends the attempt where it is and leaves the record as
-   * last written (a Running one is marked interrupted at the next start).
+   * START: pause check, record, revalidation, script, outcome, in the order of ARCHITECTURE.md
+   * ("Order of a repair"). The record is created (or adopted) before the fresh reads, so that the
+   * fresh reads are the last thing between the decision and the script: the gap in which the
+   * drift could go away by itself is two API writes shorter than the other way round. Each step is
+   * a future completing on the agent's context; any failure ends the attempt where it is and
+   * leaves the record as last written (a Running one is marked interrupted at the next start).
    */
-  private void launch(Decision d, Catalog cat) {
+  private void launch(Decision d, Catalog cat, Optional<String> apiResourceVersion) {
     String script = d.script().orElseThrow();
     CatalogEntry entry = cat.entry(script).orElse(null);
     String uid = d.key().target().uid();
@@ -409,55 +563,84 @@ public final class RepairController implements AutoCloseable {
     inFlight.put(uid, key);
     TrackedDrift drift = d.drift();
     readPaused()
+        .compose(this::live)
         .compose(
             isPaused -> {
               if (isPaused) {
+                // Counted here once; the planner's hold in the next cycles has the same reason.
                 metrics.throttled(Throttle.PAUSED.tag());
+                lastThrottle.put(d.key(), Throttle.PAUSED);
                 LOG.info("event=repair_paused uid={} script={}", uid, script);
                 return Future.succeededFuture();
               }
-              return revalidator
-                  .check(d.key())
-                  .compose(verdict -> record(drift, script, d.dryRun(), verdict))
-                  .compose(rec -> rec == null ? Future.succeededFuture() : run(rec, entry, d));
+              return record(drift, script, d, apiResourceVersion)
+                  .compose(rec -> rec == null ? Future.succeededFuture() : revalidate(rec, entry, d));
             })
         .onComplete(
             ar -> {
               inFlight.remove(uid);
               if (ar.failed()) {
-                LOG.warn("event=repair_aborted uid={} script={} error=\"{}\"", uid, script, ar.cause().toString());
+                if (closed) {
+                  LOG.info("event=repair_abandoned uid={} script={} reason=\"agent stopping\"", uid, script);
+                } else {
+                  LOG.warn("event=repair_aborted uid={} script={} error=\"{}\"", uid, script, ar.cause().toString());
+                }
               }
             });
   }
 
-  /** The record: created or adopted; Skipped at once if the drift did not hold. */
+  /** Fails the chain once the controller is closed: nothing is written after {@link #close}. */
+  private <T> Future<T> live(T value) {
+    return closed ? Future.failedFuture(new IllegalStateException("repair controller closed")) : Future.succeededFuture(value);
+  }
+
+  /**
+   * The record, created or adopted. Null when the adopted record shows that this decision was
+   * made from stale facts (its script runs, or more attempts were made than the planner knew, as
+   * when another process of this agent wrote it): it is cached now and the next cycle plans
+   * from it.
+   */
   private Future<ConsistencyRepairJob> record(
-      TrackedDrift drift, String script, boolean dryRun, Revalidator.Verdict verdict) {
-    RepairJobSpec spec =
-        RepairJobSpec.of(config.nodeName(), drift, verdict.apiResourceVersion(), script, dryRun);
+      TrackedDrift drift, String script, Decision d, Optional<String> apiResourceVersion) {
+    RepairJobSpec spec = RepairJobSpec.of(config.nodeName(), drift, apiResourceVersion, script, d.dryRun());
     return store
         .createOrAdopt(spec)
-        .compose(
+        .compose(this::live)
+        .map(
             created -> {
               ConsistencyRepairJob job = created.job();
               remember(job);
+              RepairJobStatus s = job.statusOrPending();
+              if (created.adopted() && (s.phase() == Phase.RUNNING || s.attempts() >= d.attempt())) {
+                LOG.info(
+                    "event=repair_replanned record={} phase={} attempts={} plannedAttempt={}",
+                    job.name(), s.phase().wireName(), s.attempts(), d.attempt());
+                return null;
+              }
+              return job;
+            });
+  }
+
+  /** Fresh reads: act only if the same drift still holds for the same UID, else Skipped. */
+  private Future<Void> revalidate(ConsistencyRepairJob job, CatalogEntry entry, Decision d) {
+    TrackedDrift drift = d.drift();
+    String script = entry.name();
+    return revalidator
+        .check(d.key())
+        .compose(this::live)
+        .compose(
+            verdict -> {
               if (verdict.stillHolds()) {
-                return Future.succeededFuture(job);
+                return run(job, entry, d);
               }
               metrics.repair(script, "skipped");
               events.pod(drift.drift().target(), EventRecorder.Type.NORMAL, "RepairSkipped", "Repair", script + ": " + verdict.why());
               LOG.info("event=repair_skipped record={} reason=\"{}\"", job.name(), verdict.why());
               RepairJobStatus s = job.statusOrPending();
               if (s.phase() != Phase.PENDING) {
-                return Future.succeededFuture(null); // an earlier attempt's outcome stays as it is
+                return Future.succeededFuture(); // an earlier attempt's outcome stays as it is
               }
-              return store
-                  .updateStatus(job, s.finish(Phase.SKIPPED, null, "", verdict.why(), clock.instant()))
-                  .map(
-                      updated -> {
-                        remember(updated);
-                        return (ConsistencyRepairJob) null;
-                      });
+              return persist(job, s.finish(Phase.SKIPPED, null, "", verdict.why(), clock.instant())).mapEmpty();
             });
   }
 
@@ -467,6 +650,7 @@ public final class RepairController implements AutoCloseable {
     TrackedDrift drift = d.drift();
     return store
         .updateStatus(job, running)
+        .compose(this::live)
         .compose(
             started -> {
               remember(started);
@@ -494,10 +678,46 @@ public final class RepairController implements AutoCloseable {
                       d.dryRun(),
                       reports.scriptDrift(config.nodeName(), started.name(), drift),
                       scriptEnv);
-              return worker
-                  .executeBlocking(() -> executor.run(inv), false)
-                  .compose(result -> finish(started, entry, d, result));
+              return runScript(inv).compose(this::live).compose(result -> finish(started, entry, d, result));
             });
+  }
+
+  /**
+   * Runs the script on a thread of its own and completes on the caller's Vert.x context. {@link
+   * #close} interrupts the thread; the executor then ends the script's process tree.
+   */
+  private Future<ScriptResult> runScript(ScriptInvocation inv) {
+    Context ctx = Vertx.currentContext();
+    Promise<ScriptResult> done = Promise.promise();
+    try {
+      scripts.execute(
+          () -> {
+            ScriptResult result = null;
+            Throwable failure = null;
+            try {
+              result = executor.run(inv);
+            } catch (RuntimeException | Error e) {
+              failure = e;
+            }
+            ScriptResult r = result;
+            Throwable f = failure;
+            Runnable complete = () -> {
+              if (f == null) {
+                done.complete(r);
+              } else {
+                done.fail(f);
+              }
+            };
+            if (ctx == null) {
+              complete.run();
+            } else {
+              ctx.runOnContext(v -> complete.run());
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      return Future.failedFuture(new IllegalStateException("repair controller closed", e));
+    }
+    return done.future();
   }
 
   private Future<Void> finish(ConsistencyRepairJob job, CatalogEntry entry, Decision d, ScriptResult r) {
@@ -527,17 +747,61 @@ public final class RepairController implements AutoCloseable {
     LOG.info(
         "event=repair_finished record={} script={} attempt={} outcome={} exitCode={} seconds={}",
         job.name(), entry.name(), d.attempt(), r.outcome().tag(), r.exitCode(), r.duration().toMillis() / 1000.0);
-    return store
-        .updateStatus(job, s)
+    return persist(job, s)
         .map(
             updated -> {
-              remember(updated);
               if (phase == Phase.SUCCEEDED && !d.dryRun()) {
                 // A dry run changed nothing: its verification stays Pending, never Unresolved.
-                verifying.put(updated.name(), new Verifying(new ScriptKey(d.key(), entry.name()), 0, 0));
+                verifying.put(updated.name(), new Verifying(new ScriptKey(d.key(), entry.name()), 0, 0, false));
               }
               return (Void) null;
             });
+  }
+
+  /**
+   * Writes a finished attempt's status (outcome, verdict, skip). When the API server refuses it,
+   * the status is cached anyway and written again on the next trusted cycles ({@link
+   * #writeUnwritten}); the future then succeeds with the cached record. Not for the Running write:
+   * a script runs only once its record says so.
+   */
+  private Future<ConsistencyRepairJob> persist(ConsistencyRepairJob job, RepairJobStatus status) {
+    String name = job.name();
+    unwritten.put(name, status);
+    persisting.add(name);
+    return store
+        .updateStatus(job, status)
+        .compose(this::live)
+        .map(
+            updated -> {
+              unwritten.remove(name, status);
+              remember(updated);
+              return updated;
+            })
+        .recover(
+            err -> {
+              if (closed) {
+                return Future.failedFuture(err);
+              }
+              LOG.warn(
+                  "event=record_write_failed record={} phase={} retry=\"next trusted cycle\" error=\"{}\"",
+                  name, status.phase().wireName(), err.toString());
+              ConsistencyRepairJob cached = job.withStatus(status);
+              remember(cached);
+              return Future.succeededFuture(cached);
+            })
+        .andThen(ar -> persisting.remove(name));
+  }
+
+  /** Statuses the API server refused before, written again (the newest one per record). */
+  private void writeUnwritten() {
+    for (Map.Entry<String, RepairJobStatus> e : List.copyOf(unwritten.entrySet())) {
+      ConsistencyRepairJob job = records.get(e.getKey());
+      if (job == null) {
+        unwritten.remove(e.getKey());
+      } else if (!persisting.contains(e.getKey())) {
+        persist(job, e.getValue());
+      }
+    }
   }
 
   private static String outcomeTag(ScriptOutcome o) {
@@ -589,8 +853,24 @@ public final class RepairController implements AutoCloseable {
     return breaker.open();
   }
 
+  /**
+   * Stops acting: no new repair, no write after this returns; running scripts are interrupted
+   * (their process trees ended) and, off the event loop, waited for briefly.
+   */
   @Override
   public void close() {
+    closed = true;
     started = false;
+    scripts.shutdownNow();
+    if (Context.isOnVertxThread()) {
+      return;
+    }
+    try {
+      if (!scripts.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("event=scripts_still_running after=10s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

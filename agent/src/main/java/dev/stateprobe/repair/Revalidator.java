@@ -49,8 +49,11 @@ public final class Revalidator {
     this.clock = clock;
   }
 
-  /** What a fresh read says; {@code apiResourceVersion} is the target's, when the API has it. */
-  public record Verdict(boolean stillHolds, String why, Optional<String> apiResourceVersion) {}
+  /**
+   * What the fresh reads say. (The record is written before them, so the target's
+   * resourceVersion in {@code spec.drift} is the one the drift was confirmed from.)
+   */
+  public record Verdict(boolean stillHolds, String why) {}
 
   public Future<Verdict> check(DriftKey key) {
     String ns = key.target().namespace();
@@ -83,12 +86,7 @@ public final class Revalidator {
                   detector.detect(view, pods.result(), runtime.result(), now).stream()
                       .map(Drift::key)
                       .anyMatch(key::equals);
-              Optional<String> rv =
-                  fresh.filter(p -> p.uid().equals(key.target().uid())).map(PodRecord::resourceVersion);
-              return new Verdict(
-                  holds,
-                  holds ? "drift still holds on fresh reads" : "drift gone before repair",
-                  rv);
+              return new Verdict(holds, holds ? "drift still holds on fresh reads" : "drift gone before repair");
             });
   }
 }

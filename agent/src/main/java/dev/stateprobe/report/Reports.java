@@ -20,7 +20,8 @@ public final class Reports {
    *
    * @param observedAt the time of the last cycle; {@code null} before the first one
    */
-  public String drifts(String node, boolean trusted, Instant observedAt, List<TrackedDrift> drifts) {
+  public String drifts(
+      String node, boolean trusted, Instant observedAt, List<TrackedDrift> drifts) {
     return render(
         g -> {
           g.writeStartObject();
@@ -123,18 +124,32 @@ public final class Reports {
   }
 
   /**
-   * An order-independent digest of a view's records, so two agents (or two moments) can compare
-   * views without shipping them. Hex, 16 digits.
+   * An order-independent digest of a view's records over what the detector compares, so that the
+   * API and kubelet views of a node that agrees digest the same (and two agents, or two moments,
+   * can compare views without shipping them). Hex, 16 digits.
+   *
+   * <p>An ordinary pod counts with its UID, labels, own annotations, spec, status and
+   * deletionTimestamp (the fields {@code StaleKubeletView} compares; never the resourceVersion,
+   * which the kubelet keeps from its first copy). A static pod and its mirror pod count only by the
+   * static pod's UID (the mirror's {@code config.mirror}): the API side has a UID and annotations
+   * of its own, and the pair is matched, not compared.
    */
   public static String checksum(Iterable<PodRecord> pods) {
     long sum = 0;
     for (PodRecord p : pods) {
-      long h = p.uid().hashCode();
-      h = h * 0x9E3779B97F4A7C15L + p.specHash();
-      h = h * 0x9E3779B97F4A7C15L + p.statusHash();
-      h = h * 0x9E3779B97F4A7C15L + p.labelsHash();
-      h = h * 0x9E3779B97F4A7C15L + p.annotationsHash();
-      h = h * 0x9E3779B97F4A7C15L + (p.deletionTimestamp() == null ? 0 : p.deletionTimestamp().hashCode());
+      long h;
+      if (p.isMirror() || p.isStatic()) {
+        h = (p.isMirror() ? p.configMirror() : p.staticKey()).hashCode() * 0x9E3779B97F4A7C15L + 1;
+      } else {
+        h = p.uid().hashCode();
+        h = h * 0x9E3779B97F4A7C15L + p.specHash();
+        h = h * 0x9E3779B97F4A7C15L + p.statusHash();
+        h = h * 0x9E3779B97F4A7C15L + p.labelsHash();
+        h = h * 0x9E3779B97F4A7C15L + p.annotationsHash();
+        h =
+            h * 0x9E3779B97F4A7C15L
+                + (p.deletionTimestamp() == null ? 0 : p.deletionTimestamp().hashCode());
+      }
       sum += h ^ (h >>> 29);
     }
     return String.format("%016x", sum);

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,6 +46,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       namespace, uid, and per running container its name and image), or 404 when switched off;
  *   <li>{@code POST /control/sandboxes/{uid}/stop}: the repair scripts' lever, see {@link
  *       #stopSandbox(String)};
+ *   <li>{@code POST /control/restart}: the kubelet restarts, as its owner plays it, see {@link
+ *       #onRestart(Callable)};
  * </ul>
  *
  * and answers 401 to any request without {@code Authorization: Bearer <the accepted token>},
@@ -62,6 +65,7 @@ import tools.jackson.databind.node.ObjectNode;
 public final class FakeKubelet implements AutoCloseable {
   static final int MAX_RECORDED = 1000;
   private static final Pattern STOP_PATH = Pattern.compile("/control/sandboxes/([^/]+)/stop");
+  private static final String RESTART_PATH = "/control/restart";
   private static final byte[] LIST_HEAD =
       "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":["
           .getBytes(StandardCharsets.US_ASCII);
@@ -119,6 +123,7 @@ public final class FakeKubelet implements AutoCloseable {
   private String acceptedToken; // guarded by lock
   private boolean runningPodsServed = true; // guarded by lock
   private OversizeOutcome lastOversize; // guarded by lock
+  private volatile Callable<String> restartHook;
 
   private SelfSignedCertificate certificate;
   private HttpServer server;
@@ -327,6 +332,17 @@ public final class FakeKubelet implements AutoCloseable {
   }
 
   /**
+   * What {@code POST /control/restart} does. The fake knows no API server, so a kubelet restart
+   * (which re-lists its pods from the API server and recreates missing mirror pods) is played by
+   * whoever owns the simulated node. The hook may block (it may call the API server): it runs on a
+   * worker thread, and its text becomes the reply's {@code detail}. Without a hook the endpoint
+   * answers 501.
+   */
+  public void onRestart(Callable<String> hook) {
+    restartHook = Objects.requireNonNull(hook, "hook");
+  }
+
+  /**
    * Switches {@code /runningpods/} on (the default) or off (404, as when the handler is disabled).
    */
   public void serveRunningPods(boolean served) {
@@ -495,6 +511,12 @@ public final class FakeKubelet implements AutoCloseable {
         return;
       }
       serveStop(req, stop.group(1));
+    } else if (path.equals(RESTART_PATH)) {
+      if (req.method() != HttpMethod.POST) {
+        text(req.response(), 405, "Method Not Allowed");
+        return;
+      }
+      serveRestart(req);
     } else {
       text(req.response(), 404, "404 page not found");
     }
@@ -613,6 +635,30 @@ public final class FakeKubelet implements AutoCloseable {
     result.get().stoppedContainers().forEach(stopped::add);
     body.put("removedFromPods", result.get().removedFromPods());
     json(req.response(), Buffer.buffer(mapper.writeValueAsBytes(body)));
+  }
+
+  private void serveRestart(HttpServerRequest req) {
+    Callable<String> hook = restartHook;
+    ObjectNode body = mapper.createObjectNode();
+    if (hook == null) {
+      body.put("error", "this simulated kubelet cannot restart: no restart hook is set");
+      req.response().setStatusCode(501);
+      json(req.response(), Buffer.buffer(mapper.writeValueAsBytes(body)));
+      return;
+    }
+    vertx
+        .executeBlocking(hook, false)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                body.put("restarted", true);
+                body.put("detail", String.valueOf(ar.result()));
+              } else {
+                req.response().setStatusCode(500);
+                body.put("error", "restart failed: " + ar.cause());
+              }
+              json(req.response(), Buffer.buffer(mapper.writeValueAsBytes(body)));
+            });
   }
 
   private void trickle(HttpServerResponse resp, Buffer body, KubeletFault.Trickle t) {

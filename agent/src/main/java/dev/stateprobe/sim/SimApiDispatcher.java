@@ -45,12 +45,15 @@ final class SimApiDispatcher extends Dispatcher {
   private final Runnable drainServerQueue;
   private final Set<SimApiWatchListener> openWatches = ConcurrentHashMap.newKeySet();
   private final AtomicInteger podWatchesToFail = new AtomicInteger();
+  private final Map<String, String> documents = new ConcurrentHashMap<>();
   private final Deque<SimApiRequest> log = new ArrayDeque<>();
   private volatile boolean down;
   private volatile boolean refuseWatches;
   // Watches from a resourceVersion older than this are answered 410: the watch cache of a
   // restarted API server starts at the current revision.
   private volatile long oldestServableRv;
+  private final Map<String, java.util.function.Function<String, SimApiServer.ProxyReply>>
+      nodeProxies = new ConcurrentHashMap<>();
 
   SimApiDispatcher(Map<ServerRequest, Queue<ServerResponse>> expectations, Runnable drain) {
     this.expectations = expectations;
@@ -58,8 +61,17 @@ final class SimApiDispatcher extends Dispatcher {
     this.drainServerQueue = drain;
   }
 
+  void proxyNode(
+      String node, java.util.function.Function<String, SimApiServer.ProxyReply> handler) {
+    nodeProxies.put(node, handler);
+  }
+
   void failNextPodWatches(int n) {
     podWatchesToFail.addAndGet(n);
+  }
+
+  void serve(String path, String json) {
+    documents.put(path, json);
   }
 
   void down() {
@@ -175,6 +187,13 @@ final class SimApiDispatcher extends Dispatcher {
         }
       }
     }
+    String document = info.method().equals("GET") ? documents.get(info.path()) : null;
+    if (document != null) {
+      return new MockResponse()
+          .setResponseCode(200)
+          .setHeader("Content-Type", "application/json")
+          .setBody(document);
+    }
     MockResponse response = route(request, info);
     WebSocketListener inner = response.getWebSocketListener();
     if (inner != null && !(inner instanceof SimApiWatchListener)) {
@@ -185,6 +204,19 @@ final class SimApiDispatcher extends Dispatcher {
   }
 
   private MockResponse route(RecordedRequest request, SimApiRequest info) {
+    if ("nodes".equals(info.resource())
+        && "proxy".equals(info.subresource())
+        && info.namespace() == null
+        && nodeProxies.containsKey(info.name())) {
+      String prefix = "/api/v1/nodes/" + info.name() + "/proxy";
+      String rest =
+          info.path().length() > prefix.length() ? info.path().substring(prefix.length()) : "/";
+      SimApiServer.ProxyReply reply = nodeProxies.get(info.name()).apply(rest);
+      return new MockResponse()
+          .setResponseCode(reply.status())
+          .setHeader("Content-Type", reply.contentType())
+          .setBody(reply.body());
+    }
     Queue<ServerResponse> expected =
         expectations.get(
             new SimpleRequest(HttpMethod.valueOf(request.getMethod()), request.getPath()));
@@ -256,8 +288,11 @@ final class SimApiDispatcher extends Dispatcher {
   }
 
   /**
-   * What kube-apiserver answers a watch from a compacted resourceVersion: the WebSocket opens,
-   * one ERROR event carries a 410 Status, and the server closes the stream.
+   * What kube-apiserver answers a watch from a compacted resourceVersion: the WebSocket opens and
+   * one ERROR event carries a 410 Status. The real server then ends the stream; here the client
+   * closes it (fabric8 does on a 410), because fabric8 8.0's client on Vert.x 5.0.7 can lose a
+   * WebSocket that the server closes right after the upgrade: the connect future never completes
+   * and the watch hangs (measured: 11 hangs in 1000 tries; none in 800 on Vert.x 5.2.0).
    */
   private MockResponse gone(String requestedRv, String oldest) {
     ObjectNode event = json.createObjectNode();
@@ -275,7 +310,6 @@ final class SimApiDispatcher extends Dispatcher {
               @Override
               public void onOpen(WebSocket webSocket, Response response) {
                 webSocket.send(text);
-                webSocket.close(1000, "");
               }
             });
   }

@@ -13,6 +13,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -128,6 +129,41 @@ public final class SimApiServer implements AutoCloseable {
       config.addToCustomHeaders(SimApiDispatcher.BACKSTAGE_HEADER, SimApiDispatcher.BACKSTAGE_VALUE);
     }
     return new KubernetesClientBuilder().withConfig(config.build()).build();
+  }
+
+  /** What the node proxy answers for one path: status, content type and body. */
+  public record ProxyReply(int status, String contentType, byte[] body) {
+    public ProxyReply {
+      body = body.clone();
+    }
+
+    @Override
+    public byte[] body() {
+      return body.clone();
+    }
+  }
+
+  /**
+   * Serves {@code GET /api/v1/nodes/NODE/proxy/PATH} (the API server's proxy to that node's
+   * kubelet) from {@code handler}, which gets {@code /PATH} (e.g. {@code /pods}); faults apply as
+   * to any request. Without a handler the mock answers 404, as for any path it does not know.
+   */
+  public void proxyNode(String node, java.util.function.Function<String, ProxyReply> handler) {
+    dispatcher.proxyNode(node, handler);
+  }
+
+  /**
+   * From now on {@code GET path} (with any query) answers this JSON, ahead of the CRUD store,
+   * and like everything else fails while {@link #down()}. The stock mock answers the discovery
+   * paths ({@code /api}, {@code /apis}, {@code /api/v1}, ...) with a list of every object, so
+   * {@code kubectl} finds no resource types; serving the real discovery documents there lets it
+   * work against this server.
+   */
+  public void serveDocument(String path, String json) {
+    if (path == null || !path.startsWith("/") || path.contains("?")) {
+      throw new IllegalArgumentException("a document path starts with / and has no query: " + path);
+    }
+    dispatcher.serve(path, Objects.requireNonNull(json, "json"));
   }
 
   /**

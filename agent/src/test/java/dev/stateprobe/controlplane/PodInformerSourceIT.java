@@ -1,5 +1,6 @@
 package dev.stateprobe.controlplane;
 
+import dev.stateprobe.testing.TestClock;
 import static dev.stateprobe.controlplane.ClusterPods.NODE;
 import static dev.stateprobe.controlplane.ClusterPods.OTHER_NODE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,7 +21,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+// A hung watch fails the test instead of the build.
+@Timeout(60)
 class PodInformerSourceIT {
   private static final Instant T0 = Instant.parse("2026-11-26T12:00:00Z");
 
@@ -29,7 +33,7 @@ class PodInformerSourceIT {
   private static KubernetesClient agent;
   private static ClusterPods pods;
 
-  private final MutableClock clock = new MutableClock(T0);
+  private final TestClock clock = new TestClock(T0);
   private PodInformerSource source;
   private int seededOnNode;
 

@@ -1,5 +1,6 @@
 package dev.stateprobe.controlplane;
 
+import dev.stateprobe.testing.TestClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,7 +18,7 @@ class PodViewStateTest {
   private static final Instant T0 = Instant.parse("2026-11-26T12:00:00Z");
   private final KubernetesSerialization serialization = new KubernetesSerialization();
   private final PodJsonDecoder decoder = new PodJsonDecoder();
-  private final MutableClock clock = new MutableClock(T0);
+  private final TestClock clock = new TestClock(T0);
   private final PodViewState state = new PodViewState(decoder, serialization, clock, "node-a");
 
   private static Pod pod(String name, String uid, String rv, String label) {

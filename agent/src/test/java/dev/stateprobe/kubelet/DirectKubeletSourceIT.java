@@ -1,5 +1,6 @@
 package dev.stateprobe.kubelet;
 
+import dev.stateprobe.testing.TestClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;

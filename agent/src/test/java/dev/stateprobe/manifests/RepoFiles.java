@@ -19,17 +19,18 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * directory), so the tests check the files as committed rather than copies.
  */
 final class RepoFiles {
-  /** The CRD is written by the repair-jobs work; until it lands only its reference exists. */
+  /** The CRD of ConsistencyRepairJobs. */
   static final String CRD = "crds/consistencyrepairjobs.stateprobe.dev.yaml";
 
-  /** The catalog and the shipped scripts, written by the repair work (relative to the root). */
+  /** The catalog, the shipped scripts and their shared library (relative to the root). */
   static final java.util.Set<String> REPAIR_FILES =
       java.util.Set.of(
           "repair-scripts/catalog.yaml",
           "repair-scripts/remove-orphaned-sandbox.sh",
           "repair-scripts/force-delete-stuck-pod.sh",
           "repair-scripts/recreate-controlled-pod.sh",
-          "repair-scripts/restart-kubelet.sh");
+          "repair-scripts/restart-kubelet.sh",
+          "repair-scripts/pod-api.sh");
 
   private final Path root;
   private final KubernetesSerialization serialization = new KubernetesSerialization();

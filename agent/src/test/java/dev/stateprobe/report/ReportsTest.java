@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stateprobe.drift.Drift;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.view.PodRecord;
+import dev.stateprobe.view.PodRecordBuilder;
 import dev.stateprobe.view.PodRef;
 import java.time.Instant;
 import java.util.List;
@@ -27,11 +29,11 @@ class ReportsTest {
         .isEqualTo(
             "{\"node\":\"n1\",\"trusted\":true,\"observedAt\":\"2026-11-26T10:00:00Z\",\"drifts\":["
                 + "{\"kind\":\"OrphanedPod\",\"state\":\"confirmed\",\"namespace\":\"default\",\"name\":\"web-1\","
-                + "\"uid\":\"u-1\",\"firstObservedAt\":\"2026-11-26T09:58:55Z\",\"confirmedAt\":\"2026-11-26T09:59:55Z\","
-                + "\"observations\":4,\"detail\":\"kubelet lists it; API server has no pod with this UID\"},"
+                + "\"uid\":\"u-1\",\"firstObservedAt\":\"2026-11-26T09:58:55Z\",\"confirmedAt\":\"2026-11-26T09:59:55Z\",\"observations\":4,\"detail\":\"kubelet"
+                + " lists it; API server has no pod with this UID\"},"
                 + "{\"kind\":\"UnknownToKubelet\",\"state\":\"suspected\",\"namespace\":\"ns\",\"name\":\"p\","
-                + "\"uid\":\"u-2\",\"firstObservedAt\":\"2026-11-26T10:00:00Z\",\"confirmedAt\":null,"
-                + "\"observations\":1,\"detail\":\"API server binds it to this node; kubelet does not list it\"}]}");
+                + "\"uid\":\"u-2\",\"firstObservedAt\":\"2026-11-26T10:00:00Z\",\"confirmedAt\":null,\"observations\":1,\"detail\":\"API"
+                + " server binds it to this node; kubelet does not list it\"}]}");
   }
 
   @Test
@@ -43,7 +45,8 @@ class ReportsTest {
   @Test
   void aScriptGetsTheEntryPlusNodeAndJob() {
     TrackedDrift d =
-        new TrackedDrift(new Drift.MissingMirrorPod(new PodRef("kube-system", "etcd-n1", "h1")), t0, t0, 3);
+        new TrackedDrift(
+            new Drift.MissingMirrorPod(new PodRef("kube-system", "etcd-n1", "h1")), t0, t0, 3);
     assertThat(reports.scriptDrift("n1", "crj-x", d))
         .startsWith("{\"kind\":\"MissingMirrorPod\",\"state\":\"confirmed\"")
         .endsWith(",\"node\":\"n1\",\"job\":\"crj-x\"}");
@@ -53,7 +56,44 @@ class ReportsTest {
   void detailTextIsEscaped() {
     TrackedDrift d =
         new TrackedDrift(
-            new Drift.ContainerNotRunning(new PodRef("a", "b", "c"), List.of("we\"ird")), t0, null, 1);
+            new Drift.ContainerNotRunning(new PodRef("a", "b", "c"), List.of("we\"ird")),
+            t0,
+            null,
+            1);
     assertThat(reports.drifts("n1", true, t0, List.of(d))).contains("we\\\"ird");
+  }
+
+  private static final PodRecord WEB = PodRecordBuilder.pod("web").build();
+  private static final PodRecord STATIC =
+      PodRecordBuilder.pod("kube-system", "etcd-n1").staticPod("h1").build();
+  private static final PodRecord MIRROR =
+      PodRecordBuilder.pod("kube-system", "etcd-n1")
+          .mirrorOf("h1", "mirror-uid")
+          .annotationsHash(99)
+          .build();
+
+  @Test
+  void agreeingViewsHaveEqualChecksumsDespiteMirrorUidsAndOldResourceVersions() {
+    PodRecord kubeletWeb = PodRecordBuilder.from(WEB).resourceVersion("old").build();
+    assertThat(Reports.checksum(List.of(WEB, MIRROR)))
+        .isEqualTo(Reports.checksum(List.of(STATIC, kubeletWeb)))
+        .hasSize(16);
+  }
+
+  @Test
+  void everyComparedFieldChangesTheChecksum() {
+    String base = Reports.checksum(List.of(WEB));
+    assertThat(
+            List.of(
+                PodRecordBuilder.from(WEB).labelsHash(1).build(),
+                PodRecordBuilder.from(WEB).annotationsHash(1).build(),
+                PodRecordBuilder.from(WEB).specHash(1).build(),
+                PodRecordBuilder.from(WEB).statusHash(1).build(),
+                PodRecordBuilder.from(WEB).deleting(Instant.parse("2026-11-26T10:00:00Z")).build(),
+                PodRecordBuilder.from(WEB).uid("other").build()))
+        .allSatisfy(p -> assertThat(Reports.checksum(List.of(p))).isNotEqualTo(base));
+    assertThat(Reports.checksum(List.of(WEB, MIRROR))).isNotEqualTo(Reports.checksum(List.of(WEB)));
+    assertThat(Reports.checksum(List.of(MIRROR, WEB)))
+        .isEqualTo(Reports.checksum(List.of(WEB, MIRROR)));
   }
 }

@@ -243,6 +243,39 @@ class FakeKubeletIT {
   }
 
   @Test
+  void aRestartRunsTheOwnersHookOffTheEventLoopAndReportsItsOutcome() throws Exception {
+    // The only test that sets the hook, so the first call finds none.
+    assertThat(call(HttpMethod.POST, "/control/restart", TOKEN).status()).isEqualTo(501);
+    List<Boolean> onEventLoop = new ArrayList<>();
+    fake.onRestart(
+        () -> {
+          onEventLoop.add(Context.isOnEventLoopThread());
+          fake.removePod(HPA);
+          return "re-listed 23 pods";
+        });
+    assertThat(call(HttpMethod.POST, "/control/restart", null).status()).isEqualTo(401);
+    assertThat(call(HttpMethod.GET, "/control/restart", TOKEN).status()).isEqualTo(405);
+    assertThat(onEventLoop).isEmpty();
+
+    Reply reply = call(HttpMethod.POST, "/control/restart", TOKEN);
+    assertThat(reply.status()).isEqualTo(200);
+    JsonNode body = json.readTree(reply.body());
+    assertThat(body.path("restarted").asBoolean()).isTrue();
+    assertThat(body.path("detail").asString()).isEqualTo("re-listed 23 pods");
+    assertThat(onEventLoop).containsExactly(false);
+    assertThat(fake.podUids()).doesNotContain(HPA);
+
+    fake.onRestart(
+        () -> {
+          throw new IllegalStateException("API server unreachable");
+        });
+    Reply failed = call(HttpMethod.POST, "/control/restart", TOKEN);
+    assertThat(failed.status()).isEqualTo(500);
+    assertThat(json.readTree(failed.body()).path("error").asString())
+        .contains("API server unreachable");
+  }
+
+  @Test
   void faultsApplyInOrderAndOnlyToTheirPath() throws Exception {
     fake.inject("/pods", KubeletFault.status(500), 2);
     fake.inject(KubeletFault.garbage());

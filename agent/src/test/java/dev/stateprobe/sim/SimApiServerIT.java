@@ -20,9 +20,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 // try-with-resources closes the watches; their bodies need not name them.
 @SuppressWarnings("try")
+// A hung watch fails the test instead of the build.
+@Timeout(60)
 class SimApiServerIT {
   private static SimApiServer api;
   private static KubernetesClient cluster;
@@ -234,6 +237,27 @@ class SimApiServerIT {
       await().until(() -> closed.get() != null);
     }
     assertThat(closed.get().isHttpGone()).isTrue();
+  }
+
+  @Test
+  void aServedDocumentAnswersItsPathWithAnyQueryAndFailsWhileDown() {
+    create(pod("ns1", "a1", "node-a"));
+    String versions = "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"]}";
+    api.serveDocument("/api", versions);
+
+    assertThat(agent.raw(api.url() + "api?timeout=32s")).isEqualTo(versions);
+    assertThat(cluster.raw(api.url() + "api")).isEqualTo(versions);
+    // Other paths still reach the CRUD store.
+    assertThat(names(agent.pods().inNamespace("ns1").list().getItems())).containsExactly("a1");
+    assertThatThrownBy(() -> api.serveDocument("/api?x=1", versions))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("/api?x=1");
+
+    api.down();
+    assertThatThrownBy(() -> agent.raw(api.url() + "api"))
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(503));
+    assertThat(cluster.raw(api.url() + "api")).isEqualTo(versions);
   }
 
   @Test

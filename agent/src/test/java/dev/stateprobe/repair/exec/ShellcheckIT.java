@@ -20,7 +20,10 @@ class ShellcheckIT {
       List.of(
           Path.of("..", "repair-scripts"),
           Path.of("src/test/resources/repair/scripts"),
-          Path.of("src/test/resources/repair/fakebin"));
+          Path.of("src/test/resources/repair/fakebin"),
+          Path.of("src/test/resources/repair-it"),
+          Path.of("src/main/resources/demo/scripts"),
+          Path.of("src/test/resources/demo/scripts"));
 
   private static Optional<Path> shellcheck() {
     String path = System.getenv().getOrDefault("PATH", "");
@@ -38,7 +41,7 @@ class ShellcheckIT {
         shellcheck.isPresent(),
         "shellcheck is not on PATH: the scripts were NOT checked (apt-get install shellcheck;"
             + " .ci/run installs it)");
-    List<String> argv = new ArrayList<>(List.of(shellcheck.get().toString(), "--format=gcc"));
+    List<String> argv = new ArrayList<>(List.of(shellcheck.get().toString(), "--format=gcc", "--external-sources"));
     int scripts = 0;
     for (Path folder : FOLDERS) {
       try (Stream<Path> files = Files.list(folder)) {
@@ -50,7 +53,8 @@ class ShellcheckIT {
         }
       }
     }
-    assertEquals(4 + 7 + 4, scripts, "shipped, fixture and fake scripts found");
+    assertEquals(
+        4 + 7 + 4 + 2 + 3 + 3, scripts, "shipped, fixture, fake, repair lifecycle, demo and demo test scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assumeTrue(p.waitFor(60, TimeUnit.SECONDS), "shellcheck did not finish in 60 s");

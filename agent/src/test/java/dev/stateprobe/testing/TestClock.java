@@ -1,4 +1,4 @@
-package dev.stateprobe.controlplane;
+package dev.stateprobe.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,16 +6,20 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock the test moves by hand. */
-final class MutableClock extends Clock {
+/** A clock that moves only when the test says so. Thread-safe. */
+public final class TestClock extends Clock {
   private volatile Instant now;
 
-  MutableClock(Instant start) {
+  public TestClock(Instant start) {
     this.now = start;
   }
 
-  void advance(Duration d) {
+  public void advance(Duration d) {
     now = now.plus(d);
+  }
+
+  public void set(Instant instant) {
+    now = instant;
   }
 
   @Override

@@ -1,0 +1,62 @@
+package dev.stateprobe.demo;
+
+import static dev.stateprobe.demo.Suite.kinds;
+import static dev.stateprobe.demo.Suite.passed;
+import static dev.stateprobe.demo.Suite.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stateprobe.drift.DriftKind;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The demo's scenarios where the agent's inputs, not the pods, go wrong: it must draw no verdict
+ * from them, and a flood of drifts must stop repairs rather than start them.
+ */
+class TrustScenarioIT {
+  private static SimNode node;
+  private static TimelineRunner runner;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node = SimNode.start(Suite.settings());
+    runner = Suite.runner(node);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  @Test
+  void aWatchThatExpiresReListsWithoutAFalseDrift() {
+    long before = node.observer().relists();
+    ScenarioResult r = run(runner, "watch-410-relist");
+    passed(r);
+    assertThat(r.confirmed()).isEmpty();
+    assertThat(r.repairs()).isEmpty();
+    assertThat(node.observer().relists()).isGreaterThan(before);
+  }
+
+  @Test
+  void aKubeletThatIsDownIsNotEveryPodMissing() {
+    ScenarioResult r = run(runner, "kubelet-down");
+    passed(r);
+    assertThat(r.confirmed()).isEmpty();
+    assertThat(r.repairs()).isEmpty();
+  }
+
+  @Test
+  void halfThePodsVanishingAtOnceOpensTheBreakerInsteadOfRepairing() {
+    ScenarioResult r = run(runner, "half-pods-vanish");
+    passed(r);
+    assertThat(r.confirmed()).hasSize(12);
+    assertThat(kinds(r.confirmed())).containsOnly(DriftKind.UNKNOWN_TO_KUBELET);
+    assertThat(r.repairs()).isEmpty();
+    assertThat(r.facts()).containsExactly("breaker opened at 12 drifts");
+    assertThat(node.observer().circuitOpen()).isFalse();
+  }
+}
