@@ -3,7 +3,8 @@
 # DaemonSet, against a simulated node of N pods, and prints what it cost.
 #
 #   agent/bench/footprint.sh [--pods N] [--duration S] [--warmup S] [--poll D] [--sample S]
-#                            [--repairs K] [--nmt] [--jvm-append FLAGS] [--build] [--out DIR]
+#                            [--repairs K] [--kubelet-cipher C] [--nmt] [--jvm-append FLAGS]
+#                            [--agent-env K=V] [--churn S] [--aot] [--build] [--out DIR]
 #
 #   --pods N       pods on the simulated node (default 110)
 #   --duration S   seconds the agent runs after it first trusted a cycle (default 300)
@@ -13,10 +14,23 @@
 #   --repairs K    after the steady window, make K orphaned pods (one every 1.5 poll intervals)
 #                  with REPAIR_MODE=on and a catalog whose script stops the orphan's sandbox on
 #                  the fake kubelet; reports confirmed drift -> script started (default 0)
+#   --kubelet-cipher chacha20|aes-gcm
+#                  the TLS cipher the fake kubelet picks (default chacha20). The fake is a JDK
+#                  server, which picks by its own order; a real kubelet is Go's crypto/tls, which
+#                  picks ChaCha20-Poly1305 for a client that lists it first, as the agent does
+#                  (CipherPreferenceIT checks that), and AES-GCM otherwise or in FIPS builds.
+#                  chacha20 makes the fake pick what a Go kubelet picks for the agent.
 #   --nmt          add -XX:NativeMemoryTracking=summary (a profiling run: NMT costs memory
 #                  itself, so its RSS is not the budget's) and print the NMT summary
 #   --jvm-append F more JVM flags after the DaemonSet's, for profiling runs (e.g.
 #                  "-Xlog:class+load:file=classes.txt"); the report says they were added
+#   --agent-env K=V  one more environment variable for the agent (repeatable), e.g.
+#                  MALLOC_ARENA_MAX=2; the report lists them
+#   --churn S      one pod changes every S seconds (a label, in the API server, then in the
+#                  kubelet's copy): /pods is never the same twice and the informer gets events.
+#                  Default: none (a node whose pods do not change)
+#   --aot          EXPERIMENT: first a training run with -XX:AOTCacheOutput (JDK 25, JEP 514)
+#                  against the same node, then the measured run with -XX:AOTCache
 #   --build        rebuild the jar and the bench classes first (they are built when missing)
 #   --out DIR      where logs, samples and the report go (default agent/target/footprint/N-pods)
 #
@@ -43,7 +57,11 @@ poll=5s
 sample=5
 repairs=0
 nmt=false
+kubelet_cipher=chacha20
 jvm_append=""
+agent_env=()
+churn=0
+aot=false
 build=false
 out=""
 while (($#)); do
@@ -55,13 +73,27 @@ while (($#)); do
     --sample) sample=$2; shift 2 ;;
     --repairs) repairs=$2; shift 2 ;;
     --nmt) nmt=true; shift ;;
+    --kubelet-cipher) kubelet_cipher=$2; shift 2 ;;
     --jvm-append) jvm_append=$2; shift 2 ;;
+    --agent-env) agent_env+=("$2"); shift 2 ;;
+    --churn) churn=$2; shift 2 ;;
+    --aot) aot=true; shift ;;
     --build) build=true; shift ;;
     --out) out=$2; shift 2 ;;
     -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "footprint.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+case "$kubelet_cipher" in
+  chacha20)
+    suites="TLS_CHACHA20_POLY1305_SHA256 TLS_AES_256_GCM_SHA384 TLS_AES_128_GCM_SHA256"
+    suites+=" TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+    suites+=" TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+    sim_tls=("-Djdk.tls.server.cipherSuites=${suites// /,}")
+    ;;
+  aes-gcm) sim_tls=() ;;
+  *) echo "footprint.sh: --kubelet-cipher is chacha20 or aes-gcm, not '$kubelet_cipher'" >&2; exit 2 ;;
+esac
 ((warmup < duration)) || { echo "footprint.sh: --warmup must be less than --duration" >&2; exit 2; }
 out=${out:-$root/agent/target/footprint/$pods-pods}
 
@@ -123,8 +155,8 @@ log_ms() { # the millisecond epoch of an agent log line's leading timestamp
 
 # ---- the simulated node, in a JVM of its own ----
 echo "starting a simulated node of $pods pods ..." >&2
-env -u JAVA_TOOL_OPTIONS "$java" -Xmx1g -cp "$jar:$bench_classes" dev.stateprobe.bench.SimNode \
-  --pods "$pods" --dir "$out/sim" > "$out/simnode.out" 2> "$out/simnode.log" &
+env -u JAVA_TOOL_OPTIONS "$java" -Xmx1g "${sim_tls[@]}" -cp "$jar:$bench_classes" dev.stateprobe.bench.SimNode \
+  --pods "$pods" --dir "$out/sim" --churn "$churn" > "$out/simnode.out" 2> "$out/simnode.log" &
 sim_pid=$!
 for _ in $(seq 1 600); do
   grep -q "SIMNODE READY" "$out/simnode.out" 2> /dev/null && break
@@ -166,23 +198,49 @@ EOF
 fi
 
 # ---- the agent ----
+# The API server is given as fabric8's environment variables, not a kubeconfig: in a pod the
+# agent reads no kubeconfig either, and parsing one loads fabric8's whole model registry (~600
+# classes) that an agent in a pod does not load.
+launch_agent() { # JAVA_TOOL_OPTIONS, log file: starts the agent in the background, sets agent_pid
+  env -i PATH="$PATH" HOME="$out/tmp" LANG=C.UTF-8 \
+    JAVA_TOOL_OPTIONS="$1" \
+    KUBERNETES_MASTER="$SIM_API" \
+    KUBERNETES_NAMESPACE=default \
+    KUBERNETES_AUTH_TOKEN=sim-agent-token \
+    KUBERNETES_AUTH_TRYKUBECONFIG=false \
+    KUBERNETES_AUTH_TRYSERVICEACCOUNT=false \
+    NODE_NAME="$SIM_NODE" \
+    KUBELET_URL="$SIM_KUBELET_URL" \
+    KUBELET_CA_FILE="$SIM_KUBELET_CA" \
+    KUBELET_TOKEN_FILE="$SIM_KUBELET_TOKEN_FILE" \
+    POLL_INTERVAL="$poll" \
+    HTTP_PORT=0 \
+    REPAIR_MODE="$repair_mode" \
+    CATALOG_FILE="$catalog" \
+    SCRIPT_TEMP_DIR="$out/tmp" \
+    "${extra_env[@]}" \
+    "${agent_env[@]}" \
+    "$java" -jar "$jar" agent > "$out/agent.out" 2> "$2" &
+  agent_pid=$!
+}
+if $aot; then
+  echo "AOT training run ..." >&2
+  # The archive is sized from the metaspace limit: 64m is too small to write it (measured:
+  # "Unable to allocate from 'ro' region"); the limit of the measured run is unchanged.
+  launch_agent "$flags -XX:MaxMetaspaceSize=256m -XX:AOTCacheOutput=$out/agent.aot" "$out/aot-training.log"
+  for _ in $(seq 1 600); do
+    grep -q "event=trust_regained" "$out/aot-training.log" 2> /dev/null && break
+    sleep 0.1
+  done
+  sleep 30 # a few cycles, so that the steady path is in the cache too
+  stop "$agent_pid"
+  agent_pid=""
+  [[ -f "$out/agent.aot" ]] || { echo "no AOT cache was written:" >&2; tail -5 "$out/aot-training.log" >&2; exit 1; }
+  flags="$flags -XX:AOTCache=$out/agent.aot"
+fi
 echo "JAVA_TOOL_OPTIONS=$flags" >&2
 start_ms=$(now_ms)
-env -i PATH="$PATH" HOME="$out/tmp" LANG=C.UTF-8 \
-  JAVA_TOOL_OPTIONS="$flags" \
-  KUBECONFIG="$SIM_KUBECONFIG" \
-  NODE_NAME="$SIM_NODE" \
-  KUBELET_URL="$SIM_KUBELET_URL" \
-  KUBELET_CA_FILE="$SIM_KUBELET_CA" \
-  KUBELET_TOKEN_FILE="$SIM_KUBELET_TOKEN_FILE" \
-  POLL_INTERVAL="$poll" \
-  HTTP_PORT=0 \
-  REPAIR_MODE="$repair_mode" \
-  CATALOG_FILE="$catalog" \
-  SCRIPT_TEMP_DIR="$out/tmp" \
-  "${extra_env[@]}" \
-  "$java" -jar "$jar" agent > "$out/agent.out" 2> "$out/agent.log" &
-agent_pid=$!
+launch_agent "$flags" "$out/agent.log"
 
 alive() { kill -0 "$agent_pid" 2> /dev/null; }
 for _ in $(seq 1 1200); do
@@ -207,6 +265,14 @@ metric() { # the value of one un-labelled series on the agent's /metrics, or "na
 # ---- sampling ----
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$agent_pid/stat"; }
+thread_ticks() { # "name<TAB>ticks" per live thread (numbers in names folded, so pools add up)
+  local t name
+  for t in /proc/"$agent_pid"/task/*; do
+    name=$(tr -d '\n' < "$t/comm" 2> /dev/null) || continue
+    # comm may contain spaces; utime and stime are fields 14 and 15 after the ")"
+    printf '%s\t%s\n' "${name//[0-9]/N}" "$(sed 's/.*) //' "$t/stat" 2> /dev/null | awk '{ print $12 + $13 }')"
+  done | awk -F'\t' '{ s[$1] += $2 } END { for (k in s) printf "%s\t%d\n", k, s[k] }'
+}
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$agent_pid/status"; }
 printf 't_s\trss_kib\thwm_kib\tthreads\tcpu_ticks\trss_anon_kib\trss_file_kib\n' > "$out/samples.tsv"
 t0=$(now_ms)
@@ -219,15 +285,17 @@ while :; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$(status_kb VmRSS)" "$(status_kb VmHWM)" \
     "$(status_kb Threads)" "$(cpu_ticks)" "$(status_kb RssAnon)" "$(status_kb RssFile)" >> "$out/samples.tsv"
   if [[ -z "$steady_t0" ]] && ((t >= warmup)); then
+    steady_cycles0=$(metric stateprobe_cycles_total)
     steady_t0=$(now_ms)
     steady_cpu0=$(cpu_ticks)
-    steady_cycles0=$(metric stateprobe_cycles_total)
+    thread_ticks > "$out/thread-ticks-start.tsv"
   fi
   ((t >= duration)) && break
   sleep "$sample"
 done
 steady_t1=$(now_ms)
 steady_cpu1=$(cpu_ticks)
+thread_ticks > "$out/thread-ticks-end.tsv"
 steady_cycles1=$(metric stateprobe_cycles_total)
 api_stats=$(curl -sf "$SIM_CONTROL/stats" || echo "stats=unavailable")
 drifts_json=$(curl -sf "http://127.0.0.1:$port/v1/drifts" || echo "unavailable")
@@ -327,6 +395,10 @@ first_poll_ms="n/a"
 [[ -n "$first_poll_line" ]] && first_poll_ms=$(($(log_ms "$first_poll_line") - start_ms))
 api_line() { awk -F= -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' <<< "$api_stats"; }
 others=$({ grep -v -E '^(list\.pods|watch\.pods|pod_lists_after_first|open_watches)=' <<< "$api_stats" || true; } | tr '\n' ' ')
+# CPU of the steady window by thread (names as the kernel has them: 15 characters, digits as N).
+cpu_by_thread=$(awk -F'\t' -v hz="$hz" 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) printf "%s\t%.2f\n", $1, d / hz }' \
+  "$out/thread-ticks-start.tsv" "$out/thread-ticks-end.tsv" | sort -t$'\t' -k2 -rn | head -8 |
+  awk -F'\t' '{ printf "%s%s %s s", sep, $1, $2; sep = ", " }')
 threads_by_pool=$({ grep -o '^"[^"]*"' "$out/threads.txt" || true; } | tr -d '"' | sed -E 's/[-#]?[0-9]+$//; s/-[0-9]+-thread$//' |
   sort | uniq -c | sort -rn | awk '{ c = $1; $1 = ""; printf "%s%s×%s", sep, substr($0, 2), c; sep = ", " }')
 
@@ -335,8 +407,10 @@ threads_by_pool=$({ grep -o '^"[^"]*"' "$out/threads.txt" || true; } | tr -d '"'
   echo
   echo "machine: $(nproc) cores, $("$java" -version 2>&1 | head -1), $(uname -sr)"
   echo "JAVA_TOOL_OPTIONS (from manifests/base/daemonset.yaml): $daemonset_flags"
-  [[ "$flags" != "$daemonset_flags" ]] && echo "PROFILING RUN, flags added (not the budget's numbers): ${flags#"$daemonset_flags"}"
-  echo "/pods reply: $SIM_KUBELET_PODS_BYTES bytes"
+  if [[ "$flags" != "$daemonset_flags" || ${#agent_env[@]} -gt 0 ]]; then
+    echo "EXPERIMENT, not the DaemonSet's settings: flags added: '${flags#"$daemonset_flags"}'; environment added: '${agent_env[*]}'"
+  fi
+  echo "/pods reply: $SIM_KUBELET_PODS_BYTES bytes; kubelet TLS cipher: $kubelet_cipher (see --help)"
   echo
   echo "| what | measured |"
   echo "| --- | --- |"
@@ -349,6 +423,7 @@ threads_by_pool=$({ grep -o '^"[^"]*"' "$out/threads.txt" || true; } | tr -d '"'
   echo "| threads (min / max) | $thr_min / $thr_max |"
   echo "| CPU in the steady window | $cpu_s s = $cpu_pct % of one core |"
   echo "| CPU per cycle (steady CPU ÷ $cycles cycles) | $cpu_per_cycle ms |"
+  echo "| steady CPU by thread | ${cpu_by_thread:-n/a} |"
   echo "| CPU total, start-up included | $total_cpu s |"
   echo "| JVM start → first kubelet poll | $first_poll_ms ms |"
   echo "| JVM start → first trusted cycle | $start_to_trusted ms |"

@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -33,7 +35,10 @@ import tools.jackson.databind.node.ObjectNode;
  * the same pods as the kubelet would (static pods as themselves, the others with the kubelet's
  * annotations), so that a correct agent sees no drift.
  *
- * <p>Usage: {@code SimNode --pods N --dir DIR}. Writes {@code DIR/kubeconfig}, {@code
+ * <p>Usage: {@code SimNode --pods N --dir DIR [--churn SECONDS]}. With {@code --churn}, one
+ * pod changes every that many seconds (a label, in the API server and then in the kubelet's
+ * copy, as a controller's edit reaches both), so that {@code /pods} is never the same twice and
+ * the informer gets watch events, as on a node whose pods change. Writes {@code DIR/kubeconfig}, {@code
  * DIR/kubelet-token}, {@code DIR/simnode.env} (shell variables for the harness) and prints {@code
  * SIMNODE READY}. A control port on 127.0.0.1 answers:
  *
@@ -59,10 +64,12 @@ public final class SimNode {
   public static void main(String[] args) throws Exception {
     int pods = 110;
     Path dir = null;
+    double churnSeconds = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--pods" -> pods = Integer.parseInt(args[++i]);
         case "--dir" -> dir = Path.of(args[++i]);
+        case "--churn" -> churnSeconds = Double.parseDouble(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -137,6 +144,9 @@ public final class SimNode {
             "SIM_SEED_MS=" + seededMs,
             "");
     Files.writeString(dir.resolve("simnode.env"), env);
+    if (churnSeconds > 0) {
+      node.startChurn(cluster, kubelet, kubeletPods, apiPods, churnSeconds);
+    }
     System.out.print(env);
     System.out.println("SIMNODE READY");
     System.out.flush();
@@ -148,6 +158,68 @@ public final class SimNode {
     kubelet.close();
     api.close();
     vertx.close();
+  }
+
+  /**
+   * Every {@code seconds}, the next non-static pod gets a new value of one label: first in the
+   * API server (which sends a MODIFIED event), then in the kubelet's copy. On a daemon thread:
+   * the edits block.
+   */
+  private void startChurn(
+      KubernetesClient cluster,
+      FakeKubelet kubelet,
+      List<ObjectNode> kubeletPods,
+      List<ObjectNode> apiPods,
+      double seconds) {
+    List<Integer> changeable = new ArrayList<>();
+    for (int i = 0; i < apiPods.size(); i++) {
+      if (!apiPods.get(i).path("metadata").path("annotations").has(PodSynth.CONFIG_MIRROR)) {
+        changeable.add(i);
+      }
+    }
+    KubernetesSerialization serialization = cluster.getKubernetesSerialization();
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "simnode-churn");
+              t.setDaemon(true);
+              return t;
+            });
+    long[] n = {0};
+    long period = Math.max(1, Math.round(seconds * 1000));
+    timer.scheduleAtFixedRate(
+        () -> {
+          try {
+            long k = n[0]++;
+            int index = changeable.get((int) (k % changeable.size()));
+            ObjectNode a = apiPods.get(index);
+            String ns = a.path("metadata").path("namespace").asString("default");
+            String name = a.path("metadata").path("name").asString();
+            Pod edited =
+                cluster
+                    .pods()
+                    .inNamespace(ns)
+                    .withName(name)
+                    .edit(
+                        p -> {
+                          Map<String, String> labels = new TreeMap<>();
+                          if (p.getMetadata().getLabels() != null) {
+                            labels.putAll(p.getMetadata().getLabels());
+                          }
+                          labels.put("bench.stateprobe.dev/churn", Long.toString(k));
+                          p.getMetadata().setLabels(labels);
+                          return p;
+                        });
+            ObjectNode synthesized = kubeletPods.get(index);
+            kubelet.putPod(
+                MAPPER.writeValueAsString(kubeletCopy(serialization.asJson(edited), synthesized)));
+          } catch (RuntimeException e) {
+            System.err.println("churn failed: " + e);
+          }
+        },
+        period,
+        period,
+        TimeUnit.MILLISECONDS);
   }
 
   /** The API server's object as the kubelet holds it: plus the kubelet's own annotations. */

@@ -3,17 +3,21 @@ package dev.stateprobe.controlplane;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.view.ControlPlaneView;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.impl.BaseClient;
 import io.fabric8.kubernetes.client.impl.KubernetesClientImpl;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.kubernetes.model.jackson.Jackson2JdkTypesModule;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The control-plane view: a fabric8 informer on the pods of all namespaces with the field selector
@@ -70,8 +74,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>The client</h2>
  *
- * The informer runs on a client derived from the one given: the same connection pool, executor,
- * configuration and serialization, plus the watch-counting interceptor. The derived client is not
+ * The informer runs on a client derived from the one given: the same connection pool, executor
+ * and configuration, plus the watch-counting interceptor, and a serialization of its own that
+ * knows only pods and statuses ({@link #podWatchSerialization}). The derived client is not
  * closed here (fabric8 shares the closed flag and pool between a client and the clients derived
  * from it); closing the given client ends it too.
  */
@@ -82,6 +87,7 @@ public final class PodInformerSource implements ControlPlaneSource {
   private final String nodeName;
   private final WatchCounter watches = new WatchCounter();
   private final PodViewState state;
+  private final KubernetesSerialization serialization = podWatchSerialization();
   private SharedIndexInformer<Pod> informer;
   private volatile boolean closed;
 
@@ -101,7 +107,7 @@ public final class PodInformerSource implements ControlPlaneSource {
     this.state =
         new PodViewState(
             Objects.requireNonNull(decoder, "decoder"),
-            client.getKubernetesSerialization(),
+            serialization,
             Objects.requireNonNull(clock, "clock"),
             nodeName);
   }
@@ -134,8 +140,28 @@ public final class PodInformerSource implements ControlPlaneSource {
         client.getHttpClient().newBuilder().addOrReplaceInterceptor(WatchCounter.NAME, watches).build();
     Executor executor = client.adapt(BaseClient.class).getExecutor();
     // The ExecutorSupplier's default onClose does nothing: the executor stays the given client's.
-    return new KubernetesClientImpl(
-        http, client.getConfiguration(), () -> executor, client.getKubernetesSerialization());
+    return new KubernetesClientImpl(http, client.getConfiguration(), () -> executor, serialization);
+  }
+
+  /**
+   * fabric8's serialization, as {@code new KubernetesSerialization()} configures it, except that
+   * it knows only the two kinds a pod watch delivers ({@code Pod}, and {@code Status} in an ERROR
+   * event) instead of scanning the class path for every kind there is.
+   *
+   * <p>Why: the first watch event made the default serialization load every model class fabric8
+   * ships (about 600, from its {@code META-INF/services} list) to map kinds to classes; a
+   * class-loading trace of the agent showed them coming from {@code
+   * AbstractWatchManager.contextAwareWatchEventDeserializer}. An unregistered kind still decodes,
+   * as {@code GenericKubernetesResource}.
+   */
+  static KubernetesSerialization podWatchSerialization() {
+    KubernetesSerialization s =
+        new KubernetesSerialization(
+            JsonMapper.builderWithJackson2Defaults().addModule(new Jackson2JdkTypesModule()).build(),
+            false);
+    s.registerKubernetesResource(Pod.class);
+    s.registerKubernetesResource(Status.class);
+    return s;
   }
 
   /**

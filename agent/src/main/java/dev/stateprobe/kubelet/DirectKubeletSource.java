@@ -22,8 +22,12 @@ import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,6 +102,10 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
             .setKeepAlive(true)
             .setKeepAliveTimeout(KEEP_ALIVE_SECONDS)
             .setSsl(ssl);
+    if (ssl) {
+      // Vert.x 5.2 offers enabled suites in the order added (5.0.7 did not: it hashed them).
+      cipherSuitePreference().forEach(options::addEnabledCipherSuite);
+    }
     String trust;
     if (!ssl) {
       trust = "plain HTTP";
@@ -121,6 +129,39 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
     this.where = url + " (" + trust + ")";
     this.http =
         vertx.httpClientBuilder().with(options).with(new PoolOptions().setHttp1MaxSize(2)).build();
+  }
+
+  /**
+   * The JVM's default cipher suites, in its order, except that the ChaCha20-Poly1305 ones come
+   * first.
+   *
+   * <p>Why: the DaemonSet runs the JVM with C1 only, which has no intrinsics for AES-GCM. A
+   * profile of the agent on a 1000-pod node (4.3 MB {@code /pods} every 5 s) had 90 % of its
+   * steady CPU in AES-GCM decryption ({@code GHASH.blockMult}, {@code AESCrypt}); decrypting
+   * 4.3 MB took ~130 ms of CPU with AES-GCM and ~28 ms with ChaCha20-Poly1305 in C1 code on the
+   * same machine. The kubelet's TLS server (Go's crypto/tls) chooses ChaCha20-Poly1305 when the
+   * client names it before AES-GCM, and AES-GCM otherwise; a kubelet that cannot use ChaCha20
+   * (a FIPS build) still finds AES-GCM in the list. Nothing is added or removed: only the order.
+   */
+  static List<String> cipherSuitePreference() {
+    String[] defaults;
+    try {
+      defaults = SSLContext.getDefault().getDefaultSSLParameters().getCipherSuites();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM has no default TLS context", e);
+    }
+    List<String> ordered = new ArrayList<>(defaults.length);
+    for (String suite : defaults) {
+      if (suite.contains("CHACHA20_POLY1305")) {
+        ordered.add(suite);
+      }
+    }
+    for (String suite : defaults) {
+      if (!suite.contains("CHACHA20_POLY1305")) {
+        ordered.add(suite);
+      }
+    }
+    return List.copyOf(ordered);
   }
 
   /**
