@@ -128,14 +128,33 @@ public final class Agent implements AutoCloseable {
     return p.future();
   }
 
-  /** Starts the periodic cycle on the agent's context; the first cycle runs at once. */
+  /**
+   * Starts the periodic cycle on the agent's context; the first cycle runs at once, and one more
+   * runs as soon as the informer has its first complete list if no cycle was trusted by then.
+   *
+   * <p>Why the extra cycle: at start-up the informer's first list usually ends after the first
+   * kubelet poll, and that cycle is untrusted ({@code informer_not_synced}); waiting for the next
+   * tick left the node without a verdict for up to a whole poll interval.
+   */
   public void start() {
     context.runOnContext(
         v -> {
           if (!closed && timerId < 0) {
             timerId = vertx.setPeriodic(0, config.pollInterval().toMillis(), id -> tick());
+            controlPlane.firstSync().thenRun(() -> context.runOnContext(x -> afterFirstSync()));
           }
         });
+  }
+
+  /**
+   * A cycle in flight now takes the synced view when it finishes, and one already trusted needs no
+   * help: only an idle loop whose last cycle was untrusted runs again.
+   */
+  private void afterFirstSync() {
+    if (!closed && !inFlight && Boolean.FALSE.equals(lastTrusted)) {
+      LOG.info("event=informer_synced cycle={} action=cycle_now", cycle + 1);
+      runCycle();
+    }
   }
 
   private void tick() {

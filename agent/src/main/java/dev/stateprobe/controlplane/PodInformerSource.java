@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.model.jackson.Jackson2JdkTypesModule;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -202,6 +203,11 @@ public final class PodInformerSource implements ControlPlaneSource {
       // dropping its watch future and marking itself not watching (stop, restart).
       return false;
     }
+  }
+
+  @Override
+  public CompletionStage<Void> firstSync() {
+    return state.firstSync();
   }
 
   /** The handler has processed the end of the first list. */

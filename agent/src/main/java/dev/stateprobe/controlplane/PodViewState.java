@@ -15,6 +15,8 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +43,7 @@ final class PodViewState implements ResourceEventHandler<Pod> {
   private final String nodeName;
   private final AtomicLong decodeFailures = new AtomicLong();
   private final Object lock = new Object();
+  private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
   // Guarded by lock.
   private final Map<String, PodRecord> pods = new HashMap<>();
   private final Set<String> reportedUndecodable = new HashSet<>();
@@ -79,6 +82,13 @@ final class PodViewState implements ResourceEventHandler<Pod> {
       synced = true;
       listing = false;
     }
+    // Outside the lock: whoever waits runs on this (fabric8's) thread, and must not see the lock.
+    firstSync.complete(null);
+  }
+
+  /** Completes once, when the end of the first list has been processed. */
+  CompletionStage<Void> firstSync() {
+    return firstSync.minimalCompletionStage();
   }
 
   @Override

@@ -32,6 +32,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -168,6 +170,45 @@ class AgentLoopIT {
   }
 
   @Test
+  void theFirstSyncRunsACycleAtOnceInsteadOfAtTheNextTick() throws Exception {
+    StubControlPlane late = new StubControlPlane();
+    late.synced = false;
+    CompletableFuture<Void> synced = new CompletableFuture<>();
+    late.firstSyncStage = synced;
+    AgentConfig hourly =
+        ConfigLoader.load(
+            Map.of(
+                "NODE_NAME", "n1",
+                "KUBELET_URL", "https://127.0.0.1:10250",
+                "POLL_INTERVAL", "1h",
+                "MIN_OBSERVATIONS", "1",
+                "REPAIR_MODE", "off"),
+            List.of());
+    List<CycleResult> seen = new CopyOnWriteArrayList<>();
+    try (Agent a =
+        new Agent(
+            vertx,
+            hourly,
+            late,
+            kubelet,
+            new Metrics(new SimpleMeterRegistry(), "test", clock::millis),
+            clock)) {
+      a.onCycle(seen::add);
+      a.start();
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 1);
+      assertThat(seen.getFirst().trust().reasons()).containsExactly(TrustGate.INFORMER_NOT_SYNCED);
+
+      late.synced = true;
+      synced.complete(null);
+
+      // The next tick is an hour away: only the sync can have run this cycle.
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 2);
+      assertThat(seen.get(1).trusted()).isTrue();
+      assertThat(kubelet.polls).hasValue(2);
+    }
+  }
+
+  @Test
   void aWatchRestartHoldsTrustForTheQuietPeriod() throws Exception {
     assertThat(cycle().trusted()).isTrue();
 
@@ -247,13 +288,20 @@ class AgentLoopIT {
 
   private final class StubControlPlane implements ControlPlaneSource {
     volatile long watchRestarts;
+    volatile boolean synced = true;
+    volatile CompletableFuture<Void> firstSyncStage = CompletableFuture.completedFuture(null);
 
     @Override
     public void start() {}
 
     @Override
     public ControlPlaneView snapshot(Instant now) {
-      return new ControlPlaneView(Map.of(), now, true, false, null, "1", 0, watchRestarts);
+      return new ControlPlaneView(Map.of(), now, synced, false, null, "1", 0, watchRestarts);
+    }
+
+    @Override
+    public CompletionStage<Void> firstSync() {
+      return firstSyncStage;
     }
 
     @Override

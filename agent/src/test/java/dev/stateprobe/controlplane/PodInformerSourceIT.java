@@ -233,10 +233,12 @@ class PodInformerSourceIT {
     assertThat(view().synced()).isFalse();
     assertThat(view().relisting()).isFalse();
     assertThat(view().podsByUid()).isEmpty();
+    assertThat(source.firstSync().toCompletableFuture()).isNotDone();
 
     api.up();
 
     awaitConverged();
+    assertThat(source.firstSync().toCompletableFuture()).isCompleted();
     assertThat(view().relists()).isZero();
     assertThat(view().size()).isEqualTo(24);
   }
