@@ -35,6 +35,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +59,7 @@ public final class AgentRuntime implements AutoCloseable {
   private final Metrics metrics;
   private final WorkerExecutor worker;
   private static final Duration MAX_REPAIR_START_BACKOFF = Duration.ofSeconds(60);
+  private static final Duration REPAIR_START_LATEST = Duration.ofSeconds(30);
 
   private Agent agent;
   private HttpApi http;
@@ -229,7 +231,7 @@ public final class AgentRuntime implements AutoCloseable {
                 // (interrupted records marked, this node's records read back) is done, the
                 // controller plans nothing. An API server that is unreachable now delays
                 // repairs, not start-up: the informer keeps trying and /readyz says why.
-                rt.startRepair(vertx, Duration.ofSeconds(1));
+                rt.startRepairAfterFirstTrustedCycle(vertx);
                 rt.agent.start();
                 return rt;
               })
@@ -245,6 +247,35 @@ public final class AgentRuntime implements AutoCloseable {
       rt.close();
       return Future.failedFuture(e);
     }
+  }
+
+  /**
+   * Starts the repair side once the first cycle is trusted, or {@link #REPAIR_START_LATEST} after
+   * start-up if none is trusted by then (a kubelet that is down must not keep interrupted records
+   * unmarked).
+   *
+   * <p>Why not at once: its first step (reading this node's records back) loads a few thousand
+   * classes of fabric8's typed API and Jackson's data binding, and on a cold JVM that competed
+   * with the first kubelet poll and the informer's first list for both cores: the first trusted
+   * cycle came about a second later. Nothing is lost by waiting: the controller can only act on a
+   * drift confirmed over several trusted cycles.
+   */
+  private void startRepairAfterFirstTrustedCycle(Vertx vertx) {
+    AtomicBoolean started = new AtomicBoolean();
+    Runnable once =
+        () -> {
+          if (started.compareAndSet(false, true)) {
+            startRepair(vertx, Duration.ofSeconds(1));
+          }
+        };
+    long timer = vertx.setTimer(REPAIR_START_LATEST.toMillis(), id -> once.run());
+    agent.onCycle(
+        c -> {
+          if (c.trusted() && !started.get()) {
+            vertx.cancelTimer(timer);
+            once.run();
+          }
+        });
   }
 
   /** Starts the repair controller on the agent's context, again with back-off until it works. */
