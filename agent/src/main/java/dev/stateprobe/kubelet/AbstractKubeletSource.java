@@ -57,6 +57,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
   private final RuntimeAvailability runtime;
   private final ReplyMemo<Map<String, PodRecord>> podsMemo = new ReplyMemo<>();
   private final ReplyMemo<Map<String, RuntimePod>> runtimeMemo = new ReplyMemo<>();
+  private final BodySizes bodySizes = new BodySizes();
 
   /**
    * @param worker the shared worker executor, or {@code null} to open {@value #WORKER_POOL} here
@@ -87,6 +88,11 @@ abstract class AbstractKubeletSource implements KubeletSource {
    */
   protected abstract Future<Reply> fetch(String path);
 
+  /** A body for a reply on {@code path}, sized as {@link BodySizes} says. */
+  final BoundedBody newBody(String path, long limit, long declared) {
+    return bodySizes.newBody(path, limit, declared);
+  }
+
   /** Where this source reads from, for messages: never contains a credential. */
   protected abstract String where();
 
@@ -101,6 +107,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
                     return Future.failedFuture(statusFailure("/pods", reply));
                   }
                   metrics.kubeletResponseBytes(reply.length());
+                  bodySizes.remember("/pods", reply.length());
                   return worker.executeBlocking(() -> podView(reply), false);
                 });
     return finish(result, Endpoint.PODS, "/pods", start);
@@ -125,6 +132,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
                   if (!reply.ok()) {
                     return Future.failedFuture(statusFailure("/runningpods/", reply));
                   }
+                  bodySizes.remember("/runningpods/", reply.length());
                   return worker
                       .executeBlocking(() -> runtimeView(reply), false)
                       .map(

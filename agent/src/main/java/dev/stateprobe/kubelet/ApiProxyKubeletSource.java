@@ -114,7 +114,7 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
   protected Future<Reply> fetch(String path) {
     String what = "GET " + path + " from " + where();
     Promise<Reply> promise = Promise.promise();
-    Collector collector = new Collector(settings.maxBodyBytes(), what, promise);
+    Collector collector = new Collector(settings.maxBodyBytes(), path, what, promise);
     context.runOnContext(
         v -> {
           long timer =
@@ -169,6 +169,7 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
    * the timer calls {@link #cancel()} from the event loop.
    */
   private final class Collector implements AsyncBody.Consumer<List<ByteBuffer>> {
+    private final String path;
     private final String what;
     private final Promise<Reply> promise;
     private final long limit;
@@ -177,8 +178,9 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
     private AsyncBody asyncBody; // guarded by this
     private CompletableFuture<?> pending; // guarded by this
 
-    Collector(long limit, String what, Promise<Reply> promise) {
+    Collector(long limit, String path, String what, Promise<Reply> promise) {
       this.limit = limit;
+      this.path = path;
       this.what = what;
       this.promise = promise;
     }
@@ -211,7 +213,7 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
                     + " (KUBELET_MAX_BODY_BYTES); not read"));
         return;
       }
-      body = ok ? new BoundedBody(limit, declared) : new BoundedBody(ERROR_TEXT_BYTES, -1);
+      body = ok ? newBody(path, limit, declared) : new BoundedBody(ERROR_TEXT_BYTES, -1);
       asyncBody
           .done()
           .whenComplete(

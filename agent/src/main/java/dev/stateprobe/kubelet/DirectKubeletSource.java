@@ -279,14 +279,18 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
                     if (sent.failed()) {
                       promise.tryFail(Failures.wrap(what, sent.cause()));
                     } else {
-                      read(sent.result(), req, what, promise);
+                      read(sent.result(), req, path, what, promise);
                     }
                   });
         });
   }
 
   private void read(
-      HttpClientResponse response, HttpClientRequest request, String what, Promise<Reply> promise) {
+      HttpClientResponse response,
+      HttpClientRequest request,
+      String path,
+      String what,
+      Promise<Reply> promise) {
     int status = response.statusCode();
     response.exceptionHandler(t -> promise.tryFail(Failures.wrap(what, t)));
     if (status < 200 || status >= 300) {
@@ -308,7 +312,7 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
       abort(request);
       return;
     }
-    BoundedBody body = new BoundedBody(limit, declared);
+    BoundedBody body = newBody(path, limit, declared);
     response.handler(
         chunk -> {
           if (promise.future().isComplete()) {

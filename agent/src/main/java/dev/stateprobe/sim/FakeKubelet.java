@@ -66,6 +66,7 @@ public final class FakeKubelet implements AutoCloseable {
   static final int MAX_RECORDED = 1000;
   private static final Pattern STOP_PATH = Pattern.compile("/control/sandboxes/([^/]+)/stop");
   private static final String RESTART_PATH = "/control/restart";
+  private static final int GO_CHUNKING_THRESHOLD = 2048;
   private static final byte[] LIST_HEAD =
       "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":["
           .getBytes(StandardCharsets.US_ASCII);
@@ -747,7 +748,16 @@ public final class FakeKubelet implements AutoCloseable {
         .end(body);
   }
 
+  /**
+   * A body over 2 KB goes in chunks without a Content-Length, as a kubelet's does: Go's net/http
+   * declares the length only of a reply that fits its first 2 KB buffer when the handler sets
+   * none, and the kubelet's handlers set none.
+   */
   private static void json(HttpServerResponse resp, Buffer body) {
-    resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
+    resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    if (body.length() > GO_CHUNKING_THRESHOLD) {
+      resp.setChunked(true);
+    }
+    resp.end(body);
   }
 }

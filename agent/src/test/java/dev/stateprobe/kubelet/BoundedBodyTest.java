@@ -34,4 +34,18 @@ class BoundedBodyTest {
     BoundedBody body = new BoundedBody(1L << 30, 1L << 30);
     assertThat(body.array().length).isEqualTo(8 * 1024 * 1024);
   }
+
+  @Test
+  void aReplyWithoutALengthIsSizedFromTheLastOne() {
+    assertThat(BodySizes.expectedLength(-1, -1)).isEqualTo(-1);
+    assertThat(BodySizes.expectedLength(-1, 4_320_000)).isEqualTo(4_860_000);
+    assertThat(BodySizes.expectedLength(1000, 4_320_000)).isEqualTo(1000);
+
+    BodySizes sizes = new BodySizes();
+    assertThat(sizes.newBody("/pods", 1 << 20, -1).array()).hasSize(64 * 1024);
+    sizes.remember("/pods", 8000);
+    assertThat(sizes.newBody("/pods", 1 << 20, -1).array()).hasSize(9000);
+    assertThat(sizes.newBody("/pods", 1 << 20, 5000).array()).hasSize(5000);
+    assertThat(sizes.newBody("/runningpods/", 1 << 20, -1).array()).hasSize(64 * 1024);
+  }
 }
