@@ -289,7 +289,8 @@ public final class SimNode {
       }
       String key = r.verb() + "." + (r.resource() == null ? r.path() : r.resource());
       byVerb.merge(key, 1, Integer::sum);
-      if (r.isPodCollection("list")) {
+      // A page after the first of one list carries the continue token: same list, not another.
+      if (r.isPodCollection("list") && (r.query() == null || !r.query().contains("continue="))) {
         podLists++;
       }
     }

@@ -84,6 +84,14 @@ import tools.jackson.databind.json.JsonMapper;
 public final class PodInformerSource implements ControlPlaneSource {
   private static final Logger log = LoggerFactory.getLogger(PodInformerSource.class);
 
+  /**
+   * Pods per page of a (re-)list. fabric8 decodes each page into full Pods (tens of KB each)
+   * before the skeleton store drops them; unpaged, the first list of a 1000-pod node held them all
+   * at once and filled the agent's 64 MB heap (two full collections at start-up, measured). An API
+   * server that ignores the limit (the mock) sends one page, as before.
+   */
+  static final long LIST_PAGE_SIZE = 100;
+
   private final KubernetesClient client;
   private final String nodeName;
   private final WatchCounter watches = new WatchCounter();
@@ -127,6 +135,7 @@ public final class PodInformerSource implements ControlPlaneSource {
             .pods()
             .inAnyNamespace()
             .withField("spec.nodeName", nodeName)
+            .withLimit(LIST_PAGE_SIZE)
             .runnableInformer(0);
     informer.removeNamespaceIndex();
     informer.itemStore(new SkeletonPodStore());

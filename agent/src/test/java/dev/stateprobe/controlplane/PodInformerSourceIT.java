@@ -112,6 +112,15 @@ class PodInformerSourceIT {
     assertThat(v.watchRestarts()).isZero();
     assertThat(source.hasSynced()).isTrue();
     assertThat(source.decodeFailures()).isZero();
+    // Paged, so that a real API server never sends all of a large node's pods in one reply (the
+    // mock ignores the limit and sends one page).
+    assertThat(
+            api.count(
+                r ->
+                    r.isPodCollection("list")
+                        && r.query() != null
+                        && r.query().contains("limit=" + PodInformerSource.LIST_PAGE_SIZE)))
+        .isEqualTo(1);
   }
 
   @Test
