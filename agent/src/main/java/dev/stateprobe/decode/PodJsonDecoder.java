@@ -9,7 +9,6 @@ import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
@@ -446,7 +445,10 @@ public final class PodJsonDecoder {
     String uid = null;
     String namespace = "default";
     String podName = null;
-    Set<String> containers = new HashSet<>();
+    // A list, not a HashSet: one immutable set is made of it at the end, and a HashSet per pod
+    // (for one or two names) was about a third of this decoder's time (DecodeBench, runningpods:
+    // 97 -> 67 us at 110 pods, decoder / token pass 2.4 -> 1.8).
+    List<String> containers = new ArrayList<>(2);
     String name;
     while ((name = p.nextName()) != null) {
       JsonToken t = p.nextToken();
@@ -501,7 +503,7 @@ public final class PodJsonDecoder {
     if (uid == null || uid.isEmpty() || podName == null) {
       throw new DecodeException("running pod" + item(index) + " has no metadata.uid or metadata.name");
     }
-    return new RuntimePod(uid, namespace, podName, containers);
+    return new RuntimePod(uid, namespace, podName, Set.copyOf(containers));
   }
 
   // ---- helpers ----
