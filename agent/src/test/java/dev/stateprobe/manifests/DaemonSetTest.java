@@ -297,11 +297,13 @@ class DaemonSetTest {
   // ---- resources ----
 
   @Test
-  void requestsAndLimitsAreTheStartingValuesUntilMeasured() {
+  void requestsAndLimitsAreTheMeasuredOnes() {
+    // README.md, Performance: ~145 MiB steady at 110 pods, ~175 MiB peak at 1000.
     var resources = agent.getResources();
     assertEquals(
-        Map.of("cpu", new Quantity("20m"), "memory", new Quantity("96Mi")), resources.getRequests());
-    assertEquals(Map.of("memory", new Quantity("160Mi")), resources.getLimits(), "no CPU limit");
+        Map.of("cpu", new Quantity("20m"), "memory", new Quantity("160Mi")),
+        resources.getRequests());
+    assertEquals(Map.of("memory", new Quantity("256Mi")), resources.getLimits(), "no CPU limit");
   }
 
   @Test
