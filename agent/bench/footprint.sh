@@ -6,7 +6,8 @@
 #                            [--repairs K] [--kubelet-cipher C] [--nmt] [--jvm-append FLAGS]
 #                            [--agent-env K=V] [--churn S] [--aot] [--build] [--out DIR]
 #
-#   --pods N       pods on the simulated node (default 110)
+#   --pods N       pods on the simulated node (default 110); N,M,... runs each size in turn
+#                  (e.g. --pods 110,1000 for the two sizes of the budget)
 #   --duration S   seconds the agent runs after it first trusted a cycle (default 300)
 #   --warmup S     seconds at the start of that time not counted as steady state (default 60)
 #   --poll D       POLL_INTERVAL (default 5s, the DaemonSet's default)
@@ -64,6 +65,7 @@ churn=0
 aot=false
 build=false
 out=""
+orig_args=("$@")
 while (($#)); do
   case "$1" in
     --pods) pods=$2; shift 2 ;;
@@ -80,7 +82,7 @@ while (($#)); do
     --aot) aot=true; shift ;;
     --build) build=true; shift ;;
     --out) out=$2; shift 2 ;;
-    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "footprint.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -95,6 +97,24 @@ case "$kubelet_cipher" in
   *) echo "footprint.sh: --kubelet-cipher is chacha20 or aes-gcm, not '$kubelet_cipher'" >&2; exit 2 ;;
 esac
 ((warmup < duration)) || { echo "footprint.sh: --warmup must be less than --duration" >&2; exit 2; }
+# Several sizes (--pods 110,1000): one run after the other, each with its own table.
+if [[ "$pods" == *,* ]]; then
+  [[ -z "$out" ]] || { echo "footprint.sh: --out takes one size; each size has its own default" >&2; exit 2; }
+  IFS=, read -r -a sizes <<< "$pods"
+  status=0
+  for n in "${sizes[@]}"; do
+    again=()
+    skip=false
+    for a in "${orig_args[@]}"; do
+      if $skip; then skip=false; continue; fi
+      [[ "$a" == --pods ]] && { skip=true; continue; }
+      again+=("$a")
+    done
+    "$0" "${again[@]}" --pods "$n" || status=$?
+  done
+  exit "$status"
+fi
+[[ "$pods" =~ ^[0-9]+$ ]] || { echo "footprint.sh: --pods is a number or a list like 110,1000, not '$pods'" >&2; exit 2; }
 out=${out:-$root/agent/target/footprint/$pods-pods}
 
 java_home=${JAVA_HOME:-}
