@@ -47,6 +47,9 @@
 #
 # Needs: a JDK 25 (JAVA_HOME; the flags include -XX:+UseCompactObjectHeaders), curl, awk.
 set -euo pipefail
+# One compound command, read whole before it runs: a run lasts up to an hour, and bash reads a plain
+# script as it goes, so an edit during a run executed whatever bytes then stood at the old offset.
+{
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -162,6 +165,7 @@ stop() { # SIGTERM to a process this script started, then wait for it
     wait "$1" 2> /dev/null || true
   fi
 }
+# shellcheck disable=SC2317 # called by the EXIT trap, which shellcheck does not follow here
 cleanup() {
   stop "$agent_pid"
   stop "$sim_pid"
@@ -463,3 +467,5 @@ if $nmt; then
   sed -n '/Native Memory Tracking/,/^$/p; /Total:/p' "$out/nmt.txt" | head -5
   grep -E '^-' "$out/nmt.txt" -A1 | grep -E '^-|committed' | paste - - | awk '{ print }' | head -30
 fi
+exit
+}
