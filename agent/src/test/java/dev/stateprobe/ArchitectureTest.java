@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * House rules that no reviewer should have to remember: no global mutable state, one place that
- * names metrics, one place that exits the process. (The pure packages have their own rules:
- * {@code drift.PurityTest}, {@code repair.planner.PlannerPurityTest}.)
+ * names metrics, one place that exits the process. (The pure packages have their own rules: {@code
+ * drift.PurityTest}, {@code repair.planner.PlannerPurityTest}.)
  */
 class ArchitectureTest {
   private static JavaClasses main;
@@ -26,7 +26,8 @@ class ArchitectureTest {
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("dev.stateprobe");
     assertThat(main.stream().map(c -> c.getName()))
-        .contains("dev.stateprobe.Main", "dev.stateprobe.metrics.Metrics", "dev.stateprobe.agent.Agent");
+        .contains(
+            "dev.stateprobe.Main", "dev.stateprobe.metrics.Metrics", "dev.stateprobe.agent.Agent");
   }
 
   static final ArchRule NO_STATIC_MUTABLE_FIELDS =
@@ -47,11 +48,13 @@ class ArchitectureTest {
           .should()
           .callMethodWhere(
               com.tngtech.archunit.core.domain.JavaCall.Predicates.target(
-                  com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching("builder")
+                  com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching(
+                          "builder")
                       .and(
-                          com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner(
-                              com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage(
-                                  "io.micrometer.core.instrument..")))))
+                          com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With
+                              .owner(
+                                  com.tngtech.archunit.core.domain.JavaClass.Predicates
+                                      .resideInAPackage("io.micrometer.core.instrument..")))))
           .because("every metric name and tag is defined in dev.stateprobe.metrics.Metrics");
 
   static final ArchRule ONLY_MAIN_EXITS =

@@ -17,9 +17,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * Runs JMH with the given command-line options (those of JMH's own {@code Main}) plus {@link
- * CpuTimeProfiler}, then prints the results as Markdown tables: every benchmark with its wall
- * time, CPU time and allocation per operation (the last when run with {@code -prof gc}), and for
- * the decode benchmarks the ratios the budget speaks of, computed from CPU time.
+ * CpuTimeProfiler}, then prints the results as Markdown tables: every benchmark with its wall time,
+ * CPU time and allocation per operation (the last when run with {@code -prof gc}), and for the
+ * decode benchmarks the ratios the budget speaks of, computed from CPU time.
  */
 public final class BenchMain {
   private static final String NORM = "gc.alloc.rate.norm";
@@ -62,16 +62,15 @@ public final class BenchMain {
         continue;
       }
       String key = bp.getParam("endpoint") + " | " + bp.getParam("pods");
-      byCase.computeIfAbsent(key, k -> new LinkedHashMap<>())
-          .put(method(bp), cpu(r));
+      byCase.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(method(bp), cpu(r));
     }
     if (byCase.isEmpty()) {
       return;
     }
     System.out.println();
     System.out.println(
-        "| endpoint | pods | token pass (floor), CPU µs | state-probe decoder, CPU µs | fabric8 PodList, CPU µs"
-            + " | decoder ÷ floor | fabric8 ÷ decoder |");
+        "| endpoint | pods | token pass (floor), CPU µs | state-probe decoder, CPU µs | fabric8"
+            + " PodList, CPU µs | decoder ÷ floor | fabric8 ÷ decoder |");
     System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (var e : byCase.entrySet()) {
       Map<String, Double> m = e.getValue();

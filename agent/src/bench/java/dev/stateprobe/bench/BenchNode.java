@@ -42,6 +42,7 @@ public final class BenchNode {
   public final KubeletView kubelet;
   public final RuntimeView runtime;
   public final ControlPlaneView api;
+
   /** What the detector finds on this node; checked when the node is made. */
   public final List<Drift> drifts;
 
@@ -112,7 +113,11 @@ public final class BenchNode {
     }
     if (driftPercent > 0 && drifts.size() != drifted) {
       throw new IllegalStateException(
-          drifted + " pods were made to drift but the detector finds " + drifts.size() + ": " + drifts);
+          drifted
+              + " pods were made to drift but the detector finds "
+              + drifts.size()
+              + ": "
+              + drifts);
     }
   }
 
@@ -126,7 +131,8 @@ public final class BenchNode {
 
   /** Running (so every kind of drift shows), not static (static pods pair by mirror). */
   private static boolean eligible(ObjectNode k) {
-    String source = k.path("metadata").path("annotations").path(PodSynth.CONFIG_SOURCE).asString("");
+    String source =
+        k.path("metadata").path("annotations").path(PodSynth.CONFIG_SOURCE).asString("");
     if (source.equals("file") || source.equals("http")) {
       return false;
     }

@@ -12,11 +12,10 @@ import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
 
 /**
- * CPU time of the benchmark's JVM per operation ({@code cpu.time.norm}, µs/op): the process's
- * CPU time over an iteration divided by the operations it measured. Unlike the wall time JMH
- * reports, it does not grow when other processes take the cores away, which on a shared 2-core
- * machine is most of the noise; it does include the GC's and the JIT's work, as an agent's CPU
- * budget does.
+ * CPU time of the benchmark's JVM per operation ({@code cpu.time.norm}, µs/op): the process's CPU
+ * time over an iteration divided by the operations it measured. Unlike the wall time JMH reports,
+ * it does not grow when other processes take the cores away, which on a shared 2-core machine is
+ * most of the noise; it does include the GC's and the JIT's work, as an agent's CPU budget does.
  */
 public final class CpuTimeProfiler implements InternalProfiler {
   static final String NAME = "cpu.time.norm";

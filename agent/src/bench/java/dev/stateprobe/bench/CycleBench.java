@@ -47,8 +47,10 @@ public class CycleBench {
   public int driftPercent;
 
   private BenchNode node;
+
   /** The informer's records, in the kind of map PodViewState keeps them in. */
   private Map<String, PodRecord> informerRecords;
+
   private final PodJsonDecoder decoder = new PodJsonDecoder();
   private final DriftDetector detector = new DriftDetector();
   private Duration poll;
@@ -61,8 +63,10 @@ public class CycleBench {
   public void setUp() throws Exception {
     node = BenchNode.of(pods, driftPercent);
     informerRecords = new HashMap<>(node.api.podsByUid());
-    AgentConfig config = ConfigLoader.load(
-            Map.of("NODE_NAME", PodSynth.NODE, "KUBELET_URL", "https://localhost:10250"), List.of());
+    AgentConfig config =
+        ConfigLoader.load(
+            Map.of("NODE_NAME", PodSynth.NODE, "KUBELET_URL", "https://localhost:10250"),
+            List.of());
     poll = config.pollInterval();
     quiet = config.detection().quietPeriod();
     tracker =
@@ -75,8 +79,7 @@ public class CycleBench {
     now = now.plus(poll);
     KubeletView kubelet = BenchNode.kubeletView(decoder, node.kubeletPodsJson, now);
     RuntimeView runtime = BenchNode.runtimeView(decoder, node.runningPodsJson, now);
-    ControlPlaneView api =
-        new ControlPlaneView(informerRecords, now, true, false, null, "1", 0, 0);
+    ControlPlaneView api = new ControlPlaneView(informerRecords, now, true, false, null, "1", 0, 0);
     Snapshot s =
         new Snapshot(++cycle, now, api, Optional.of(kubelet), true, Optional.of(runtime), true);
     Trust trust = TrustGate.evaluate(s, poll, quiet);

@@ -16,14 +16,13 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import tools.jackson.core.JsonParser;
-import tools.jackson.core.JsonToken;
 import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
- * Decoding one kubelet reply, three ways over the same bytes: a bare Jackson token pass (the
- * floor: every token read, nothing kept), state-probe's streaming decoder (what the agent runs),
- * and fabric8's full {@code PodList} binding (the naive way). {@link BenchMain} prints the ratios.
+ * Decoding one kubelet reply, three ways over the same bytes: a bare Jackson token pass (the floor:
+ * every token read, nothing kept), state-probe's streaming decoder (what the agent runs), and
+ * fabric8's full {@code PodList} binding (the naive way). {@link BenchMain} prints the ratios.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

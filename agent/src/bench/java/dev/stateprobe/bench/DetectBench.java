@@ -31,7 +31,8 @@ public class DetectBench {
   @Setup
   public void setUp() {
     node = BenchNode.of(pods, driftPercent);
-    System.out.printf("%n%d pods, %d %% drift: %d drifts%n", pods, driftPercent, node.drifts.size());
+    System.out.printf(
+        "%n%d pods, %d %% drift: %d drifts%n", pods, driftPercent, node.drifts.size());
   }
 
   @Benchmark

@@ -15,9 +15,9 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Pods for a node of any size, made from the real kubelet captures in the test fixtures, so that
  * sizes and shapes (managedFields, static pods, init containers, terminated and pending pods) are
- * those of real {@code /pods} replies. Pod {@code i} is a copy of capture pod {@code i mod 80}
- * with a unique name ({@code -s<i>} appended) and UID (derived from {@code i}); static pods also
- * get their {@code kubernetes.io/config.hash} set to the new UID, as a kubelet does.
+ * those of real {@code /pods} replies. Pod {@code i} is a copy of capture pod {@code i mod 80} with
+ * a unique name ({@code -s<i>} appended) and UID (derived from {@code i}); static pods also get
+ * their {@code kubernetes.io/config.hash} set to the new UID, as a kubelet does.
  *
  * <p>Deterministic: the same {@code n} always gives the same bytes.
  */

@@ -30,15 +30,15 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A simulated node for the footprint harness ({@code agent/bench/footprint.sh}), in its own JVM so
- * that the agent's process holds only the agent: the simulated API server with {@code N} pods
- * bound to node {@value PodSynth#NODE} (plus the Node object), and a fake HTTPS kubelet serving
- * the same pods as the kubelet would (static pods as themselves, the others with the kubelet's
- * annotations), so that a correct agent sees no drift.
+ * that the agent's process holds only the agent: the simulated API server with {@code N} pods bound
+ * to node {@value PodSynth#NODE} (plus the Node object), and a fake HTTPS kubelet serving the same
+ * pods as the kubelet would (static pods as themselves, the others with the kubelet's annotations),
+ * so that a correct agent sees no drift.
  *
- * <p>Usage: {@code SimNode --pods N --dir DIR [--churn SECONDS]}. With {@code --churn}, one
- * pod changes every that many seconds (a label, in the API server and then in the kubelet's
- * copy, as a controller's edit reaches both), so that {@code /pods} is never the same twice and
- * the informer gets watch events, as on a node whose pods change. Writes {@code DIR/kubeconfig}, {@code
+ * <p>Usage: {@code SimNode --pods N --dir DIR [--churn SECONDS]}. With {@code --churn}, one pod
+ * changes every that many seconds (a label, in the API server and then in the kubelet's copy, as a
+ * controller's edit reaches both), so that {@code /pods} is never the same twice and the informer
+ * gets watch events, as on a node whose pods change. Writes {@code DIR/kubeconfig}, {@code
  * DIR/kubelet-token}, {@code DIR/simnode.env} (shell variables for the harness) and prints {@code
  * SIMNODE READY}. A control port on 127.0.0.1 answers:
  *
@@ -46,8 +46,8 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code GET /stats}: the agent's API requests ({@code key=value} lines), by verb and
  *       resource, and pod LISTs after the first one;
  *   <li>{@code POST /orphans?count=K}: K running pods appear in the kubelet's {@code /pods} and
- *       runtime that the API server does not have (OrphanedPod drift); stopping the sandbox
- *       through the fake kubelet's control endpoint removes them;
+ *       runtime that the API server does not have (OrphanedPod drift); stopping the sandbox through
+ *       the fake kubelet's control endpoint removes them;
  * </ul>
  *
  * Runs until SIGTERM (a background job's standard input is {@code /dev/null}, so it is not
@@ -101,7 +101,8 @@ public final class SimNode {
     List<ObjectNode> kubeletPods = synth.kubeletPods(pods);
     List<ObjectNode> apiPods = synth.apiPods(kubeletPods);
     KubernetesSerialization serialization = cluster.getKubernetesSerialization();
-    StringBuilder list = new StringBuilder("{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[");
+    StringBuilder list =
+        new StringBuilder("{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[");
     for (int i = 0; i < apiPods.size(); i++) {
       ObjectNode a = apiPods.get(i);
       ((ObjectNode) a.get("metadata")).remove("resourceVersion");
@@ -161,9 +162,9 @@ public final class SimNode {
   }
 
   /**
-   * Every {@code seconds}, the next non-static pod gets a new value of one label: first in the
-   * API server (which sends a MODIFIED event), then in the kubelet's copy. On a daemon thread:
-   * the edits block.
+   * Every {@code seconds}, the next non-static pod gets a new value of one label: first in the API
+   * server (which sends a MODIFIED event), then in the kubelet's copy. On a daemon thread: the
+   * edits block.
    */
   private void startChurn(
       KubernetesClient cluster,
@@ -230,7 +231,9 @@ public final class SimNode {
     ObjectNode a = ann instanceof ObjectNode o ? o : meta.putObject("annotations");
     JsonNode kubeletAnn = synthesized.path("metadata").path("annotations");
     a.put(PodSynth.CONFIG_SOURCE, "api");
-    a.put(PodSynth.CONFIG_SEEN, kubeletAnn.path(PodSynth.CONFIG_SEEN).asString("2026-01-01T00:00:00Z"));
+    a.put(
+        PodSynth.CONFIG_SEEN,
+        kubeletAnn.path(PodSynth.CONFIG_SEEN).asString("2026-01-01T00:00:00Z"));
     return pod;
   }
 
@@ -303,24 +306,24 @@ public final class SimNode {
 
   private static String kubeconfig(String url) {
     return """
-        apiVersion: v1
-        kind: Config
-        clusters:
-          - name: sim
-            cluster:
-              server: %s
-        users:
-          - name: sim
-            user:
-              token: sim-agent-token
-        contexts:
-          - name: sim
-            context:
-              cluster: sim
-              user: sim
-              namespace: default
-        current-context: sim
-        """
+    apiVersion: v1
+    kind: Config
+    clusters:
+      - name: sim
+        cluster:
+          server: %s
+    users:
+      - name: sim
+        user:
+          token: sim-agent-token
+    contexts:
+      - name: sim
+        context:
+          cluster: sim
+          user: sim
+          namespace: default
+    current-context: sim
+    """
         .formatted(url);
   }
 }

@@ -255,10 +255,10 @@ public final class AgentRuntime implements AutoCloseable {
    * unmarked).
    *
    * <p>Why not at once: its first step (reading this node's records back) loads a few thousand
-   * classes of fabric8's typed API and Jackson's data binding, and on a cold JVM that competed
-   * with the first kubelet poll and the informer's first list for both cores: the first trusted
-   * cycle came about a second later. Nothing is lost by waiting: the controller can only act on a
-   * drift confirmed over several trusted cycles.
+   * classes of fabric8's typed API and Jackson's data binding, and on a cold JVM that competed with
+   * the first kubelet poll and the informer's first list for both cores: the first trusted cycle
+   * came about a second later. Nothing is lost by waiting: the controller can only act on a drift
+   * confirmed over several trusted cycles.
    */
   private void startRepairAfterFirstTrustedCycle(Vertx vertx) {
     AtomicBoolean started = new AtomicBoolean();

@@ -10,9 +10,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The whole validated configuration of one agent. Built only by {@link ConfigLoader}, which
- * applies defaults and reports every problem at once; the canonical constructors check only
- * invariants, so tests can build values directly.
+ * The whole validated configuration of one agent. Built only by {@link ConfigLoader}, which applies
+ * defaults and reports every problem at once; the canonical constructors check only invariants, so
+ * tests can build values directly.
  *
  * @param nodeName {@code NODE_NAME}, required (downward API {@code spec.nodeName})
  * @param nodeIp {@code NODE_IP}, optional (downward API {@code status.hostIP})
@@ -42,12 +42,12 @@ public record AgentConfig(
    *
    * @param url {@code KUBELET_URL}, default {@code https://$NODE_IP:10250}; ignored when {@code
    *     viaApiProxy}
-   * @param tokenFile {@code KUBELET_TOKEN_FILE}, default the service-account token; re-read when
-   *     it changes
+   * @param tokenFile {@code KUBELET_TOKEN_FILE}, default the service-account token; re-read when it
+   *     changes
    * @param caFile {@code KUBELET_CA_FILE}; empty means the JVM's trust store
    * @param insecureSkipTlsVerify {@code KUBELET_INSECURE_SKIP_TLS_VERIFY}, default false
-   * @param viaApiProxy {@code KUBELET_VIA_API_PROXY}, default false: read {@code /pods} through
-   *     the API server's node proxy with the API credentials instead
+   * @param viaApiProxy {@code KUBELET_VIA_API_PROXY}, default false: read {@code /pods} through the
+   *     API server's node proxy with the API credentials instead
    * @param connectTimeout {@code KUBELET_CONNECT_TIMEOUT}, default 5s: TCP and the TLS handshake,
    *     which a cold JVM's first connection was measured to need more than 2 s for
    * @param requestTimeout {@code KUBELET_REQUEST_TIMEOUT}, default 10s
@@ -79,7 +79,8 @@ public record AgentConfig(
    * @param quietPeriod {@code QUIET_PERIOD}, default 2 × poll interval after a re-list
    * @param windows {@code WINDOW_<KIND>}, defaults in {@link DriftKind#defaultWindow()}
    */
-  public record Detection(int minObservations, Duration quietPeriod, Map<DriftKind, Duration> windows) {
+  public record Detection(
+      int minObservations, Duration quietPeriod, Map<DriftKind, Duration> windows) {
     public Detection {
       Objects.requireNonNull(quietPeriod, "quietPeriod");
       EnumMap<DriftKind, Duration> copy = new EnumMap<>(DriftKind.class);

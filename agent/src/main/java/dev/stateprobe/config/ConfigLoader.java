@@ -15,9 +15,9 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Builds {@link AgentConfig} from environment variables and {@code --flags}; a flag wins over
- * its variable. Every variable {@code FOO_BAR} is also the flag {@code --foo-bar=value} or
- * {@code --foo-bar value}. All problems are collected, then thrown together.
+ * Builds {@link AgentConfig} from environment variables and {@code --flags}; a flag wins over its
+ * variable. Every variable {@code FOO_BAR} is also the flag {@code --foo-bar=value} or {@code
+ * --foo-bar value}. All problems are collected, then thrown together.
  */
 public final class ConfigLoader {
   public static final Path DEFAULT_TOKEN_FILE =
@@ -130,7 +130,8 @@ public final class ConfigLoader {
 
     boolean viaProxy = bool("KUBELET_VIA_API_PROXY", false);
     URI url = kubeletUrl(nodeIp, viaProxy);
-    Path tokenFile = Path.of(values.getOrDefault("KUBELET_TOKEN_FILE", DEFAULT_TOKEN_FILE.toString()));
+    Path tokenFile =
+        Path.of(values.getOrDefault("KUBELET_TOKEN_FILE", DEFAULT_TOKEN_FILE.toString()));
     Optional<Path> caFile = Optional.ofNullable(values.get("KUBELET_CA_FILE")).map(Path::of);
     boolean insecure = bool("KUBELET_INSECURE_SKIP_TLS_VERIFY", false);
     if (insecure && caFile.isPresent()) {
@@ -159,8 +160,7 @@ public final class ConfigLoader {
       }
     }
 
-    RepairMode mode =
-        enumValue("REPAIR_MODE", "dry-run", RepairMode::parse, "on, dry-run, off");
+    RepairMode mode = enumValue("REPAIR_MODE", "dry-run", RepairMode::parse, "on, dry-run, off");
     Path catalog = Path.of(values.getOrDefault("CATALOG_FILE", DEFAULT_CATALOG.toString()));
     int maxConcurrent = (int) integer("MAX_CONCURRENT_REPAIRS", 1, 1, 64);
     int maxPerHour = (int) integer("MAX_REPAIRS_PER_HOUR", 10, 0, 10_000);
@@ -179,13 +179,29 @@ public final class ConfigLoader {
         nodeName,
         nodeIp,
         new AgentConfig.KubeletSettings(
-            url, tokenFile, caFile, insecure, viaProxy, connectTimeout, requestTimeout, maxBody, reprobe),
+            url,
+            tokenFile,
+            caFile,
+            insecure,
+            viaProxy,
+            connectTimeout,
+            requestTimeout,
+            maxBody,
+            reprobe),
         poll,
         port,
         new AgentConfig.Detection(minObs, quiet, windows),
         new AgentConfig.Repair(
-            mode, catalog, maxConcurrent, maxPerHour, circuitMin, circuitPercent, circuitRecovery,
-            ttl, maxJobs, tempDir));
+            mode,
+            catalog,
+            maxConcurrent,
+            maxPerHour,
+            circuitMin,
+            circuitPercent,
+            circuitRecovery,
+            ttl,
+            maxJobs,
+            tempDir));
   }
 
   private URI kubeletUrl(Optional<String> nodeIp, boolean viaProxy) {
@@ -203,7 +219,8 @@ public final class ConfigLoader {
     }
     try {
       URI uri = new URI(raw);
-      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())
+          || uri.getHost() == null) {
         problems.add("KUBELET_URL '" + raw + "' must be an http(s) URL with a host");
         return null;
       }
@@ -269,7 +286,8 @@ public final class ConfigLoader {
     return d;
   }
 
-  private <T> T enumValue(String name, String dflt, Function<String, Optional<T>> parse, String allowed) {
+  private <T> T enumValue(
+      String name, String dflt, Function<String, Optional<T>> parse, String allowed) {
     String v = values.getOrDefault(name, dflt);
     Optional<T> t = parse.apply(v);
     if (t.isEmpty()) {

@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Go-style durations ({@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h30m}), as Kubernetes users write them. */
+/**
+ * Go-style durations ({@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h30m}), as Kubernetes users
+ * write them.
+ */
 public final class Durations {
   private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h)");
 

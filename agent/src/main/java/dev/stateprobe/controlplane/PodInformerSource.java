@@ -36,24 +36,23 @@ import tools.jackson.databind.json.JsonMapper;
  *       {@code Reflector} lists again after a watch closes with 410 Gone ({@code
  *       WatcherException.isHttpGone()}), after a watch or list failure it hands to the {@code
  *       ExceptionHandler} (this class always retries), and the watch manager also turns a watch
- *       that ends cleanly within 2 s without any event into a 410. It is counted when the
- *       handler receives its {@code onList}; {@code lastRelistAt} is the injected clock's time
- *       then.
+ *       that ends cleanly within 2 s without any event into a 410. It is counted when the handler
+ *       receives its {@code onList}; {@code lastRelistAt} is the injected clock's time then.
  *   <li>{@code relisting}: the handler has seen {@code onBeforeList} of a re-list and not yet its
  *       {@code onList}, <em>or</em>, after the first sync, {@code SharedIndexInformer.isWatching()}
  *       is false. The second half matters: fabric8 announces a re-list only when it starts it, a
  *       back-off after the 410 (and any number of failed attempts) earlier, and the re-list is not
- *       over until the new watch is open. Whenever the watch is not open the view may be stale,
- *       and says so. The price: the short gap of an ordinary watch reconnect (and of fabric8's
- *       own watch renewal every 5 to 10 minutes) reads as re-listing too, which costs at most an
+ *       over until the new watch is open. Whenever the watch is not open the view may be stale, and
+ *       says so. The price: the short gap of an ordinary watch reconnect (and of fabric8's own
+ *       watch renewal every 5 to 10 minutes) reads as re-listing too, which costs at most an
  *       untrusted cycle, never a verdict.
  *   <li>{@code watchRestarts}: watches the API server accepted for this informer after the first
  *       one (counted by an interceptor, see {@link WatchCounter}): reconnects of the watch manager
- *       after a broken connection, the new watch after each re-list, and fabric8's renewal every
- *       5 to 10 minutes (a baseline of 6 to 12 an hour). Failed attempts during an outage are not
+ *       after a broken connection, the new watch after each re-list, and fabric8's renewal every 5
+ *       to 10 minutes (a baseline of 6 to 12 an hour). Failed attempts during an outage are not
  *       counted.
- *   <li>{@code resourceVersion}: the version of the last list or event the records reflect
- *       (opaque; equal to {@code lastSyncResourceVersion()} once the handler caught up).
+ *   <li>{@code resourceVersion}: the version of the last list or event the records reflect (opaque;
+ *       equal to {@code lastSyncResourceVersion()} once the handler caught up).
  * </ul>
  *
  * <p>Races accepted: each flag is set when the handler processes the notification, after the
@@ -63,10 +62,10 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <h2>Known risk</h2>
  *
- * On Vert.x 5.0.7, fabric8's WebSocket connect can hang for good when the server closes the
- * stream right after the upgrade, which is what kube-apiserver does after sending a 410 (measured
- * against the simulation: 11 hangs in 1000 watches; none in 800 on Vert.x 5.2.0). The informer
- * would then stay "re-listing" (no verdicts, never a false one) until restarted.
+ * On Vert.x 5.0.7, fabric8's WebSocket connect can hang for good when the server closes the stream
+ * right after the upgrade, which is what kube-apiserver does after sending a 410 (measured against
+ * the simulation: 11 hangs in 1000 watches; none in 800 on Vert.x 5.2.0). The informer would then
+ * stay "re-listing" (no verdicts, never a false one) until restarted.
  *
  * <h2>Memory</h2>
  *
@@ -75,20 +74,20 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <h2>The client</h2>
  *
- * The informer runs on a client derived from the one given: the same connection pool, executor
- * and configuration, plus the watch-counting interceptor, and a serialization of its own that
- * knows only pods and statuses ({@link #podWatchSerialization}). The derived client is not
- * closed here (fabric8 shares the closed flag and pool between a client and the clients derived
- * from it); closing the given client ends it too.
+ * The informer runs on a client derived from the one given: the same connection pool, executor and
+ * configuration, plus the watch-counting interceptor, and a serialization of its own that knows
+ * only pods and statuses ({@link #podWatchSerialization}). The derived client is not closed here
+ * (fabric8 shares the closed flag and pool between a client and the clients derived from it);
+ * closing the given client ends it too.
  */
 public final class PodInformerSource implements ControlPlaneSource {
   private static final Logger log = LoggerFactory.getLogger(PodInformerSource.class);
 
   /**
-   * Pods per page of a (re-)list. fabric8 decodes each page into full Pods (tens of KB each)
-   * before the skeleton store drops them; unpaged, the first list of a 1000-pod node held them all
-   * at once and filled the agent's 64 MB heap (two full collections at start-up, measured). An API
-   * server that ignores the limit (the mock) sends one page, as before.
+   * Pods per page of a (re-)list. fabric8 decodes each page into full Pods (tens of KB each) before
+   * the skeleton store drops them; unpaged, the first list of a 1000-pod node held them all at once
+   * and filled the agent's 64 MB heap (two full collections at start-up, measured). An API server
+   * that ignores the limit (the mock) sends one page, as before.
    */
   static final long LIST_PAGE_SIZE = 100;
 
@@ -142,20 +141,25 @@ public final class PodInformerSource implements ControlPlaneSource {
     informer.exceptionHandler(this::retryAfter);
     informer.addEventHandler(state);
     informer.start();
-    log.info("pod informer started for node {} (field selector spec.nodeName={})", nodeName, nodeName);
+    log.info(
+        "pod informer started for node {} (field selector spec.nodeName={})", nodeName, nodeName);
   }
 
   private KubernetesClient countingClient() {
     HttpClient http =
-        client.getHttpClient().newBuilder().addOrReplaceInterceptor(WatchCounter.NAME, watches).build();
+        client
+            .getHttpClient()
+            .newBuilder()
+            .addOrReplaceInterceptor(WatchCounter.NAME, watches)
+            .build();
     Executor executor = client.adapt(BaseClient.class).getExecutor();
     // The ExecutorSupplier's default onClose does nothing: the executor stays the given client's.
     return new KubernetesClientImpl(http, client.getConfiguration(), () -> executor, serialization);
   }
 
   /**
-   * fabric8's serialization, as {@code new KubernetesSerialization()} configures it, except that
-   * it knows only the two kinds a pod watch delivers ({@code Pod}, and {@code Status} in an ERROR
+   * fabric8's serialization, as {@code new KubernetesSerialization()} configures it, except that it
+   * knows only the two kinds a pod watch delivers ({@code Pod}, and {@code Status} in an ERROR
    * event) instead of scanning the class path for every kind there is.
    *
    * <p>Why: the first watch event made the default serialization load every model class fabric8
@@ -167,7 +171,9 @@ public final class PodInformerSource implements ControlPlaneSource {
   static KubernetesSerialization podWatchSerialization() {
     KubernetesSerialization s =
         new KubernetesSerialization(
-            JsonMapper.builderWithJackson2Defaults().addModule(new Jackson2JdkTypesModule()).build(),
+            JsonMapper.builderWithJackson2Defaults()
+                .addModule(new Jackson2JdkTypesModule())
+                .build(),
             false);
     s.registerKubernetesResource(Pod.class);
     s.registerKubernetesResource(Status.class);
@@ -177,8 +183,8 @@ public final class PodInformerSource implements ControlPlaneSource {
   /**
    * fabric8's default gives up when the first list fails (for example while the API server is
    * unreachable at start-up) and after a watch failure it does not classify; the agent must keep
-   * trying instead and stay unsynced or re-listing meanwhile, which the trust gate reads as
-   * "no verdict".
+   * trying instead and stay unsynced or re-listing meanwhile, which the trust gate reads as "no
+   * verdict".
    */
   private boolean retryAfter(boolean startedBefore, Throwable failure) {
     if (closed) {

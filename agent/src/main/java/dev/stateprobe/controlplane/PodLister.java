@@ -13,8 +13,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * One LIST of this node's pods, as a complete view: what {@code check} and revalidation use
- * where an informer would be too much. Blocking: call it off the event loop.
+ * One LIST of this node's pods, as a complete view: what {@code check} and revalidation use where
+ * an informer would be too much. Blocking: call it off the event loop.
  */
 public final class PodLister {
   private final KubernetesClient client;
@@ -27,7 +27,9 @@ public final class PodLister {
     this.decoder = decoder;
   }
 
-  /** @throws DecodeException when the API server returns a pod the decoder refuses */
+  /**
+   * @throws DecodeException when the API server returns a pod the decoder refuses
+   */
   public ControlPlaneView list(Instant now) throws DecodeException {
     PodList list = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list();
     Map<String, PodRecord> pods = new HashMap<>();

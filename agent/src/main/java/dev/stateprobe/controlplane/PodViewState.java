@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
  * thread and copies everything under one lock, so a view never mixes two moments.
  *
  * <p>List bookkeeping, from fabric8 8.0's {@code Reflector}: every list (the first one and each
- * re-list) is announced by {@code onBeforeList} and ended by {@code onList}, after the list's
- * adds, updates and deletes (objects gone from the list arrive as {@code onDelete(obj, true)}). A
- * re-list is a list after the first completed one: after a 410 Gone, after a watch that failed in
- * a way the watch manager would not retry, or after a failed list. A list that fails is retried
- * without a second {@code onBeforeList}, so one re-list is counted once, when it completes.
+ * re-list) is announced by {@code onBeforeList} and ended by {@code onList}, after the list's adds,
+ * updates and deletes (objects gone from the list arrive as {@code onDelete(obj, true)}). A re-list
+ * is a list after the first completed one: after a 410 Gone, after a watch that failed in a way the
+ * watch manager would not retry, or after a failed list. A list that fails is retried without a
+ * second {@code onBeforeList}, so one re-list is counted once, when it completes.
  */
 final class PodViewState implements ResourceEventHandler<Pod> {
   private static final Logger log = LoggerFactory.getLogger(PodViewState.class);

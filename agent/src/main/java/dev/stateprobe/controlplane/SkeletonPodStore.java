@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * carries the UID the agent keys its records by. Keys are UIDs, so a pod recreated under the same
  * name is a delete plus an add, never an update across two UIDs.
  *
- * <p>What does not: anything that reads objects from the store ({@code getStore().list()}, an
- * event handler added after start, whose initial adds replay the store) sees skeletons.
+ * <p>What does not: anything that reads objects from the store ({@code getStore().list()}, an event
+ * handler added after start, whose initial adds replay the store) sees skeletons.
  */
 final class SkeletonPodStore implements ItemStore<Pod> {
 
@@ -37,7 +37,8 @@ final class SkeletonPodStore implements ItemStore<Pod> {
   public Pod put(String key, Pod pod) {
     var m = pod.getMetadata();
     return restore(
-        items.put(key, new Skeleton(m.getNamespace(), m.getName(), m.getUid(), m.getResourceVersion())));
+        items.put(
+            key, new Skeleton(m.getNamespace(), m.getName(), m.getUid(), m.getResourceVersion())));
   }
 
   @Override

@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Why at the HTTP layer: fabric8 8.0 reconnects a broken watch inside its watch manager, from
  * the last resourceVersion, without telling the informer or any handler (only a 410 reaches the
- * informer, as a re-list). Every watch that opens, though, is one HTTP request (a WebSocket
- * upgrade answered 101, or a streaming GET answered 200), and fabric8 runs interceptors on both.
- * Failed attempts (refused, 503) are not counted: an outage of any length is one restart.
+ * informer, as a re-list). Every watch that opens, though, is one HTTP request (a WebSocket upgrade
+ * answered 101, or a streaming GET answered 200), and fabric8 runs interceptors on both. Failed
+ * attempts (refused, 503) are not counted: an outage of any length is one restart.
  */
 final class WatchCounter implements Interceptor {
   static final String NAME = "state-probe-watch-counter";
@@ -24,7 +24,9 @@ final class WatchCounter implements Interceptor {
 
   @Override
   public void after(
-      HttpRequest request, HttpResponse<?> response, AsyncBody.Consumer<List<ByteBuffer>> consumer) {
+      HttpRequest request,
+      HttpResponse<?> response,
+      AsyncBody.Consumer<List<ByteBuffer>> consumer) {
     String query = request.uri().getRawQuery();
     if (query != null
         && (query.startsWith("watch=true") || query.contains("&watch=true"))

@@ -4,13 +4,13 @@ import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 
 /**
- * An order-independent 64-bit digest of a JSON value, read from a parser positioned on the
- * value's first token; the parser ends on the value's last token.
+ * An order-independent 64-bit digest of a JSON value, read from a parser positioned on the value's
+ * first token; the parser ends on the value's last token.
  *
- * <p>Why order-independent: the kubelet writes Go struct order, {@code kubectl -o yaml} sorts
- * keys, and fabric8 writes its own order; the same object must digest the same. Why null, empty
- * strings, empty arrays and empty objects count as absent: Go's {@code omitempty} drops them and
- * fabric8's serializer does not always; neither difference is a difference of the pod.
+ * <p>Why order-independent: the kubelet writes Go struct order, {@code kubectl -o yaml} sorts keys,
+ * and fabric8 writes its own order; the same object must digest the same. Why null, empty strings,
+ * empty arrays and empty objects count as absent: Go's {@code omitempty} drops them and fabric8's
+ * serializer does not always; neither difference is a difference of the pod.
  */
 final class CanonicalHash {
   /** The digest of an absent value; containers skip members that digest to this. */
@@ -35,7 +35,9 @@ final class CanonicalHash {
       case START_ARRAY -> array(p);
       case VALUE_STRING -> {
         int len = p.getStringLength();
-        yield len == 0 ? ABSENT : mix(chars(p.getStringCharacters(), p.getStringOffset(), len) ^ STRING_TAG);
+        yield len == 0
+            ? ABSENT
+            : mix(chars(p.getStringCharacters(), p.getStringOffset(), len) ^ STRING_TAG);
       }
       case VALUE_NUMBER_INT ->
           p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
@@ -73,10 +75,9 @@ final class CanonicalHash {
    * The contribution of one member; the sum of these over members is order-independent.
    *
    * <p>The name enters through {@link String#hashCode()}: the parser hands out one canonical
-   * instance per name, which caches it, where hashing its characters again for every member
-   * took a twentieth of the decode. The price: two members whose names share a 32-bit {@code
-   * hashCode} and whose values are equal digest alike, so renaming a key into such a twin is
-   * not seen.
+   * instance per name, which caches it, where hashing its characters again for every member took a
+   * twentieth of the decode. The price: two members whose names share a 32-bit {@code hashCode} and
+   * whose values are equal digest alike, so renaming a key into such a twin is not seen.
    */
   static long member(String name, long valueHash) {
     return mix(name.hashCode() * NAME_MULTIPLIER + valueHash);
@@ -112,9 +113,9 @@ final class CanonicalHash {
 
   /**
    * Four characters at a time (xor, multiply, fold): one multiply per four characters instead of
-   * FNV's one per character, which was the decoder's largest single cost after the parser
-   * itself; {@link #mix} finishes it. Differs from {@link #string} on the same text, so the two
-   * must never digest the same field.
+   * FNV's one per character, which was the decoder's largest single cost after the parser itself;
+   * {@link #mix} finishes it. Differs from {@link #string} on the same text, so the two must never
+   * digest the same field.
    */
   private static long chars(char[] buf, int off, int len) {
     long h = 0xCBF29CE484222325L ^ len;

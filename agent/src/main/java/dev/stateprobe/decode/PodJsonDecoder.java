@@ -19,9 +19,9 @@ import tools.jackson.core.json.JsonFactory;
 
 /**
  * Decodes pod JSON into {@link PodRecord}s in one streaming pass: no tree, no fabric8 object, no
- * copy of the fields it does not keep. Used for the kubelet's {@code /pods}, for the API
- * server's objects (re-serialized by the informer) and for test captures alike, so both views
- * are made by the same code.
+ * copy of the fields it does not keep. Used for the kubelet's {@code /pods}, for the API server's
+ * objects (re-serialized by the informer) and for test captures alike, so both views are made by
+ * the same code.
  *
  * <p>Thread-safe and stateless apart from the (thread-safe) parser factory.
  */
@@ -216,7 +216,8 @@ public final class PodJsonDecoder {
         case "deletionTimestamp" -> f.deletionTimestamp = instant(p, t, name, index);
         case "deletionGracePeriodSeconds" ->
             f.deletionGracePeriodSeconds = t == JsonToken.VALUE_NULL ? null : p.getLongValue();
-        case "labels" -> f.labelsHash = t == JsonToken.START_OBJECT ? CanonicalHash.object(p, null) : skip(p);
+        case "labels" ->
+            f.labelsHash = t == JsonToken.START_OBJECT ? CanonicalHash.object(p, null) : skip(p);
         case "annotations" -> {
           if (t == JsonToken.START_OBJECT) {
             annotations(p, f);
@@ -309,9 +310,9 @@ public final class PodJsonDecoder {
   }
 
   /**
-   * Keeps phase and container states, and digests only the status that matters (phase,
-   * conditions' type and status, each container's name, state, ready, restartCount): IPs,
-   * timestamps and messages change without the kubelet having missed anything.
+   * Keeps phase and container states, and digests only the status that matters (phase, conditions'
+   * type and status, each container's name, state, ready, restartCount): IPs, timestamps and
+   * messages change without the kubelet having missed anything.
    */
   private static void status(JsonParser p, PodFields f, int index) throws DecodeException {
     long sum = 0;
@@ -372,7 +373,10 @@ public final class PodJsonDecoder {
           default -> p.skipChildren();
         }
       }
-      sum += CanonicalHash.mix(CanonicalHash.string(String.valueOf(type)) * 31 + CanonicalHash.string(String.valueOf(status)));
+      sum +=
+          CanonicalHash.mix(
+              CanonicalHash.string(String.valueOf(type)) * 31
+                  + CanonicalHash.string(String.valueOf(status)));
     }
     return CanonicalHash.mix(sum);
   }
@@ -501,7 +505,8 @@ public final class PodJsonDecoder {
       }
     }
     if (uid == null || uid.isEmpty() || podName == null) {
-      throw new DecodeException("running pod" + item(index) + " has no metadata.uid or metadata.name");
+      throw new DecodeException(
+          "running pod" + item(index) + " has no metadata.uid or metadata.name");
     }
     return new RuntimePod(uid, namespace, podName, Set.copyOf(containers));
   }
@@ -538,7 +543,8 @@ public final class PodJsonDecoder {
     try {
       return Instant.parse(s);
     } catch (DateTimeParseException e) {
-      throw new DecodeException("metadata." + field + item(index) + " '" + s + "' is not an RFC 3339 time");
+      throw new DecodeException(
+          "metadata." + field + item(index) + " '" + s + "' is not an RFC 3339 time");
     }
   }
 
@@ -564,8 +570,17 @@ public final class PodJsonDecoder {
     int hour = digits(s, 11, 2);
     int minute = digits(s, 14, 2);
     int second = digits(s, 17, 2);
-    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0
-        || minute > 59 || second < 0 || second > 59 || day > YearMonth.of(year, month).lengthOfMonth()) {
+    if (year < 0
+        || month < 1
+        || month > 12
+        || day < 1
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59
+        || day > YearMonth.of(year, month).lengthOfMonth()) {
       return null;
     }
     long epochDay = LocalDate.of(year, month, day).toEpochDay();

@@ -55,7 +55,13 @@ public final class DemoCommand {
   }
 
   /** The parsed flags. */
-  record Options(boolean list, List<String> scenarios, double speed, boolean keepRunning, boolean json, int httpPort) {}
+  record Options(
+      boolean list,
+      List<String> scenarios,
+      double speed,
+      boolean keepRunning,
+      boolean json,
+      int httpPort) {}
 
   /** Parses the flags; a bad one is an {@link IllegalArgumentException} naming it. */
   static Options parse(List<String> args) {
@@ -81,7 +87,10 @@ public final class DemoCommand {
           String name = value != null ? value : next(args, ++i, flag);
           if (TimelineScenarios.byName(name).isEmpty()) {
             throw new IllegalArgumentException(
-                "--scenario: unknown scenario '" + name + "'; known: " + String.join(", ", TimelineScenarios.names()));
+                "--scenario: unknown scenario '"
+                    + name
+                    + "'; known: "
+                    + String.join(", ", TimelineScenarios.names()));
           }
           scenarios.add(name);
         }
@@ -94,7 +103,12 @@ public final class DemoCommand {
           }
           if (!(speed >= Timing.MIN_SPEED && speed <= Timing.MAX_SPEED)) {
             throw new IllegalArgumentException(
-                "--speed must be between " + Timing.MIN_SPEED + " and " + Timing.MAX_SPEED + ", got " + v);
+                "--speed must be between "
+                    + Timing.MIN_SPEED
+                    + " and "
+                    + Timing.MAX_SPEED
+                    + ", got "
+                    + v);
           }
         }
         case "--output" -> {
@@ -103,7 +117,9 @@ public final class DemoCommand {
               switch (v) {
                 case "json" -> true;
                 case "table" -> false;
-                default -> throw new IllegalArgumentException("--output must be table or json, got '" + v + "'");
+                default ->
+                    throw new IllegalArgumentException(
+                        "--output must be table or json, got '" + v + "'");
               };
         }
         case "--http-port" -> {
@@ -114,7 +130,8 @@ public final class DemoCommand {
             port = -1;
           }
           if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("--http-port must be a port from 0 to 65535, got '" + v + "'");
+            throw new IllegalArgumentException(
+                "--http-port must be a port from 0 to 65535, got '" + v + "'");
           }
         }
         default -> throw new IllegalArgumentException("unknown flag '" + arg + "'");
@@ -146,14 +163,16 @@ public final class DemoCommand {
     if (o.list()) {
       for (String name : TimelineScenarios.names()) {
         Scenario s = TimelineScenarios.byName(name).orElseThrow();
-        out.printf(Locale.ROOT, "%-22s %s%n%-22s   expect: %s%n", name, s.title(), "", s.expectation());
+        out.printf(
+            Locale.ROOT, "%-22s %s%n%-22s   expect: %s%n", name, s.title(), "", s.expectation());
       }
       return 0;
     }
     List<String> missing = missingTools();
     if (!missing.isEmpty()) {
       err.println(
-          "state-probe demo: the demo's repair scripts need " + String.join(" and ", missing)
+          "state-probe demo: the demo's repair scripts need "
+              + String.join(" and ", missing)
               + ", which are not in /usr/local/bin, /usr/bin or /bin; install them and run again");
       return 2;
     }
@@ -222,12 +241,16 @@ public final class DemoCommand {
     AgentRuntime agent = node.agent();
     live.printf(
         Locale.ROOT,
-        "  node %s: %d pods from a real kubelet capture (Kubernetes 1.35, minikube, containerd), %d of them static%n",
+        "  node %s: %d pods from a real kubelet capture (Kubernetes 1.35, minikube, containerd), %d"
+            + " of them static%n",
         SimNode.NODE,
         node.capturePods(),
         node.staticPods());
     live.println("  API server  " + node.api().url() + "  (fabric8 mock server, CRUD mode)");
-    live.println("  kubelet     " + node.kubelet().url() + "  (fake: self-signed TLS, bearer token, control endpoint)");
+    live.println(
+        "  kubelet     "
+            + node.kubelet().url()
+            + "  (fake: self-signed TLS, bearer token, control endpoint)");
     live.printf(
         Locale.ROOT,
         "  agent       http://127.0.0.1:%d/  REPAIR_MODE=on, demo catalog %s%n",
@@ -245,7 +268,8 @@ public final class DemoCommand {
     live.println("  drifts      http://127.0.0.1:" + port + "/v1/drifts");
     live.println("  views       http://127.0.0.1:" + port + "/v1/views");
     live.println("  API server  " + server);
-    live.println("  kubectl     kubectl --kubeconfig /dev/null --server " + server + " get pods,crj -A");
+    live.println(
+        "  kubectl     kubectl --kubeconfig /dev/null --server " + server + " get pods,crj -A");
   }
 
   /** bash and curl, looked up where the scripts' fixed PATH looks. */
@@ -253,7 +277,8 @@ public final class DemoCommand {
     List<String> missing = new ArrayList<>();
     for (String tool : List.of("bash", "curl")) {
       boolean found =
-          List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin").stream()
+          List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+              .stream()
               .anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
       if (!found) {
         missing.add(tool);
@@ -264,8 +289,8 @@ public final class DemoCommand {
 
   /**
    * The agent's log goes to a file so that the step lines stay readable. slf4j-simple reads its
-   * settings once, from system properties, when the first logger is made: this runs before that,
-   * at the top of the demo mode, and a {@code -Dorg.slf4j.simpleLogger.logFile} given by the user
+   * settings once, from system properties, when the first logger is made: this runs before that, at
+   * the top of the demo mode, and a {@code -Dorg.slf4j.simpleLogger.logFile} given by the user
    * wins.
    */
   private Path logFile() {

@@ -19,12 +19,10 @@ public final class DemoResources {
   static final String CRD = "consistencyrepairjobs.stateprobe.dev.yaml";
   static final String DISCOVERY = "discovery.json";
   static final String CATALOG = "catalog.yaml";
+
   /** The catalog's scripts: a jar cannot be listed, so they are named here. */
   static final List<String> SCRIPTS =
-      List.of(
-          "stop-sandbox.sh",
-          "recreate-controlled-pod.sh",
-          "restart-kubelet.sh");
+      List.of("stop-sandbox.sh", "recreate-controlled-pod.sh", "restart-kubelet.sh");
 
   private DemoResources() {}
 

@@ -52,7 +52,10 @@ public final class DemoText {
     for (String[] row : rows) {
       StringBuilder line = new StringBuilder();
       for (int c = 0; c < row.length; c++) {
-        line.append(c == 0 ? String.format(Locale.ROOT, "%" + width[c] + "s", row[c]) : pad(row[c], width[c]));
+        line.append(
+            c == 0
+                ? String.format(Locale.ROOT, "%" + width[c] + "s", row[c])
+                : pad(row[c], width[c]));
         line.append("  ");
       }
       out.append(line.toString().stripTrailing()).append('\n');
@@ -98,7 +101,10 @@ public final class DemoText {
     }
     List<String> parts = new ArrayList<>();
     for (ScenarioResult.Repair rep : r.repairs()) {
-      String v = rep.verification() == null || rep.verification() == Verification.PENDING ? "" : ", " + rep.verification().wireName();
+      String v =
+          rep.verification() == null || rep.verification() == Verification.PENDING
+              ? ""
+              : ", " + rep.verification().wireName();
       String attempts = rep.attempts() == 1 ? "" : " ×" + rep.attempts();
       parts.add(rep.script() + attempts + ": " + rep.phase().wireName() + v);
     }

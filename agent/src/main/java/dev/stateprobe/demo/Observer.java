@@ -63,7 +63,8 @@ public final class Observer {
    * @param record the record's name, for repair events
    * @param detail what people read
    */
-  public record Event(Type type, Instant at, long cycle, DriftKey key, String record, String detail) {
+  public record Event(
+      Type type, Instant at, long cycle, DriftKey key, String record, String detail) {
     public Event {
       Objects.requireNonNull(type, "type");
       Objects.requireNonNull(at, "at");
@@ -166,14 +167,22 @@ public final class Observer {
               cycle,
               null,
               null,
-              "cycles are not trusted (" + String.join(", ", c.trust().reasons()) + "): no verdicts");
+              "cycles are not trusted ("
+                  + String.join(", ", c.trust().reasons())
+                  + "): no verdicts");
         }
         trusted = c.trusted();
       }
       long r = c.snapshot().controlPlane().relists();
       if (r > relistsSeen) {
         relists.addAndGet(r - relistsSeen);
-        emit(Type.RELISTED, now, cycle, null, null, "the pod informer listed the API server again (re-list " + relists.get() + ")");
+        emit(
+            Type.RELISTED,
+            now,
+            cycle,
+            null,
+            null,
+            "the pod informer listed the API server again (re-list " + relists.get() + ")");
         relistsSeen = r;
       }
       // Records first: they show writes made since the last cycle, before what this one found.
@@ -191,8 +200,13 @@ public final class Observer {
                   cycle,
                   d.key(),
                   null,
-                  "held " + seconds(t.latency()) + ", " + d.observations() + " trusted cycles in a row");
-          case DISMISSED -> emit(Type.DISMISSED, now, cycle, d.key(), null, "gone before its window ended");
+                  "held "
+                      + seconds(t.latency())
+                      + ", "
+                      + d.observations()
+                      + " trusted cycles in a row");
+          case DISMISSED ->
+              emit(Type.DISMISSED, now, cycle, d.key(), null, "gone before its window ended");
           case CLEARED -> emit(Type.CLEARED, now, cycle, d.key(), null, "no longer seen");
         }
       }
@@ -202,10 +216,13 @@ public final class Observer {
         circuitOpen = open;
         int pods =
             Math.max(
-                c.snapshot().controlPlane().size(), c.snapshot().kubelet().map(k -> k.size()).orElse(0));
+                c.snapshot().controlPlane().size(),
+                c.snapshot().kubelet().map(k -> k.size()).orElse(0));
         int threshold =
             CircuitBreaker.closed(
-                    config.repair().circuitMin(), config.repair().circuitPercent(), config.repair().circuitRecovery())
+                    config.repair().circuitMin(),
+                    config.repair().circuitPercent(),
+                    config.repair().circuitRecovery())
                 .threshold(pods);
         emit(
             open ? Type.CIRCUIT_OPENED : Type.CIRCUIT_CLOSED,
@@ -214,9 +231,15 @@ public final class Observer {
             null,
             null,
             open
-                ? c.confirmed().size() + " confirmed drifts > threshold " + threshold + " (of " + pods
+                ? c.confirmed().size()
+                    + " confirmed drifts > threshold "
+                    + threshold
+                    + " (of "
+                    + pods
                     + " pods): the views are more likely wrong than the pods; repairs held"
-                : "closed after " + seconds(config.repair().circuitRecovery()) + " under the threshold; repairs may run again");
+                : "closed after "
+                    + seconds(config.repair().circuitRecovery())
+                    + " under the threshold; repairs may run again");
       }
       // The detail of a cycle event is the trust gate's reasons: empty when trusted.
       emit(Type.CYCLE, now, cycle, null, null, String.join(",", c.trust().reasons()));
@@ -234,7 +257,13 @@ public final class Observer {
     int started = before.started();
     int finished = before.finished();
     if (before == Seen.NONE && s.phase() == Phase.PENDING && s.attempts() == 0) {
-      emit(Type.RECORDED, now, cycle, key, name, script + ": recorded, " + (s.reason() == null ? "pending" : s.reason()));
+      emit(
+          Type.RECORDED,
+          now,
+          cycle,
+          key,
+          name,
+          script + ": recorded, " + (s.reason() == null ? "pending" : s.reason()));
     }
     for (AttemptRecord a : history) {
       if (a.attempt() > started) {
@@ -245,7 +274,11 @@ public final class Observer {
             cycle,
             key,
             name,
-            script + " attempt " + a.attempt() + (Boolean.TRUE.equals(a.dryRun()) ? " (dry run)" : "") + " started");
+            script
+                + " attempt "
+                + a.attempt()
+                + (Boolean.TRUE.equals(a.dryRun()) ? " (dry run)" : "")
+                + " started");
       }
       if (a.finishedAt() != null && a.attempt() > finished) {
         finished = a.attempt();
@@ -261,7 +294,11 @@ public final class Observer {
             cycle,
             key,
             name,
-            script + " attempt " + a.attempt() + " " + a.phase().wireName()
+            script
+                + " attempt "
+                + a.attempt()
+                + " "
+                + a.phase().wireName()
                 + (reason.isEmpty() ? "" : ": " + reason)
                 + (output.isEmpty() ? "" : "\n" + output));
       }
@@ -277,8 +314,12 @@ public final class Observer {
           cycle,
           key,
           name,
-          script + ": " + v.wireName()
-              + (v == Verification.RESOLVED ? " (the drift stayed gone for 2 trusted cycles)" : " (the drift held on)"));
+          script
+              + ": "
+              + v.wireName()
+              + (v == Verification.RESOLVED
+                  ? " (the drift stayed gone for 2 trusted cycles)"
+                  : " (the drift held on)"));
     }
     seen.put(name, new Seen(started, finished, s.phase(), v));
   }

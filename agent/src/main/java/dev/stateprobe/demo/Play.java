@@ -22,8 +22,8 @@ public interface Play {
   Observer observer();
 
   /**
-   * Creates a pod from the node's template and waits until the agent sees it on both sides with
-   * no drift: the scenario's starting point.
+   * Creates a pod from the node's template and waits until the agent sees it on both sides with no
+   * drift: the scenario's starting point.
    */
   Pod createSettledPod(String namespace, String name, UnaryOperator<Pod> edit);
 
@@ -37,15 +37,14 @@ public interface Play {
   void note(String text);
 
   /**
-   * This drift must be confirmed, repaired by {@code script} in one attempt, and verified
-   * Resolved.
+   * This drift must be confirmed, repaired by {@code script} in one attempt, and verified Resolved.
    */
   void expect(DriftKey drift, String script);
 
   /**
    * This drift must be confirmed, and {@code script}'s record must end in {@code phase} after
-   * exactly {@code attempts} attempts (Succeeded ones verified Resolved). Call once per script
-   * for escalations.
+   * exactly {@code attempts} attempts (Succeeded ones verified Resolved). Call once per script for
+   * escalations.
    */
   void expectRepair(DriftKey drift, String script, Phase phase, int attempts);
 
@@ -56,8 +55,8 @@ public interface Play {
   void awaitConfirmed() throws Exception;
 
   /**
-   * Waits until every expected record reached its phase and attempts, and every success its
-   * verdict (Resolved or Unresolved).
+   * Waits until every expected record reached its phase and attempts, and every success its verdict
+   * (Resolved or Unresolved).
    */
   void awaitRepairs() throws Exception;
 

@@ -1,10 +1,10 @@
 package dev.stateprobe.demo;
 
 /**
- * One way to break the simulated node, with what the agent must do about it. A scenario says
- * which drifts must be confirmed and which repairs must run ({@link Play#expect}); the runner
- * judges the rest: nothing else confirmed, no other repair, every record in the API server, none
- * twice. Instances hold the state of one run (the pods they made): make a new one per run.
+ * One way to break the simulated node, with what the agent must do about it. A scenario says which
+ * drifts must be confirmed and which repairs must run ({@link Play#expect}); the runner judges the
+ * rest: nothing else confirmed, no other repair, every record in the API server, none twice.
+ * Instances hold the state of one run (the pods they made): make a new one per run.
  */
 public interface Scenario {
 
@@ -21,8 +21,8 @@ public interface Scenario {
   void play(Play play) throws Exception;
 
   /**
-   * Undoes what {@link #play} did, so that the next scenario starts on a clean node. Runs even
-   * when {@code play} failed half-way.
+   * Undoes what {@link #play} did, so that the next scenario starts on a clean node. Runs even when
+   * {@code play} failed half-way.
    */
   void cleanup(Play play) throws Exception;
 

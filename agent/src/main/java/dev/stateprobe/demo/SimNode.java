@@ -48,11 +48,11 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One simulated node with the real agent on it, all in this process: the simulated API server
- * (with the CRD, the Node and the node's pods), a fake kubelet over HTTPS built from a real kubelet
- * capture, the {@link SimulatedKubelet} that makes it follow the API server, and the agent wired
- * by {@link AgentRuntime} with {@code REPAIR_MODE=on} and the demo catalog. The demo and the
- * scenario tests build it the same way.
+ * One simulated node with the real agent on it, all in this process: the simulated API server (with
+ * the CRD, the Node and the node's pods), a fake kubelet over HTTPS built from a real kubelet
+ * capture, the {@link SimulatedKubelet} that makes it follow the API server, and the agent wired by
+ * {@link AgentRuntime} with {@code REPAIR_MODE=on} and the demo catalog. The demo and the scenario
+ * tests build it the same way.
  *
  * <p>The agent can be killed and started again ({@link #killAgent()}, {@link #startAgent()}): a
  * killed agent's Vert.x and API client are closed with it, as a process's would be, so nothing of
@@ -77,7 +77,11 @@ public final class SimNode implements AutoCloseable {
    * @param agentEnv agent settings that replace the demo's (variable name to value)
    */
   public record Settings(
-      Timing timing, int httpPort, Duration scriptKillGrace, Duration catalogCheck, Map<String, String> agentEnv) {
+      Timing timing,
+      int httpPort,
+      Duration scriptKillGrace,
+      Duration catalogCheck,
+      Map<String, String> agentEnv) {
     public Settings {
       agentEnv = Map.copyOf(agentEnv);
     }
@@ -206,15 +210,19 @@ public final class SimNode implements AutoCloseable {
   }
 
   /**
-   * The capture's pods: ordinary ones into the API server (the simulated kubelet then starts
-   * them), static ones into the kubelet (it then posts their mirror pods).
+   * The capture's pods: ordinary ones into the API server (the simulated kubelet then starts them),
+   * static ones into the kubelet (it then posts their mirror pods).
    */
   private void seed() {
     byte[] capture = DemoResources.read(DemoResources.CAPTURE);
     JsonNode items = json.readTree(capture).path("items");
     for (JsonNode item : items) {
       capturePods++;
-      String source = item.path("metadata").path("annotations").path(SimulatedKubelet.CONFIG_SOURCE).asString("");
+      String source =
+          item.path("metadata")
+              .path("annotations")
+              .path(SimulatedKubelet.CONFIG_SOURCE)
+              .asString("");
       if (source.equals("file")) {
         staticPodCount++;
         kubeletSim.addStaticPod((ObjectNode) item);
@@ -227,7 +235,8 @@ public final class SimNode implements AutoCloseable {
       createInApi(pod);
     }
     if (template == null) {
-      throw new IllegalStateException("the capture has no pod " + TEMPLATE + " to use as a template");
+      throw new IllegalStateException(
+          "the capture has no pod " + TEMPLATE + " to use as a template");
     }
   }
 
@@ -251,14 +260,16 @@ public final class SimNode implements AutoCloseable {
     try {
       config = ConfigLoader.load(agentEnv(), List.of());
     } catch (ConfigException e) {
-      throw new IllegalStateException("the simulated node's agent settings are invalid: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "the simulated node's agent settings are invalid: " + e.getMessage(), e);
     }
     agentVertx = AgentCommand.newVertx();
     agentClient = api.newClient();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Map<String, String> scriptEnv = new LinkedHashMap<>();
     String url = api.url();
-    scriptEnv.put("STATE_PROBE_API_URL", url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+    scriptEnv.put(
+        "STATE_PROBE_API_URL", url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
     scriptEnv.put("STATE_PROBE_API_TOKEN_FILE", apiToken.toString());
     scriptEnv.put("STATE_PROBE_KUBELET_URL", kubelet.url().toString());
     scriptEnv.put("STATE_PROBE_KUBELET_TOKEN_FILE", kubeletToken.toString());
@@ -266,7 +277,8 @@ public final class SimNode implements AutoCloseable {
     AgentRuntime.Options options =
         new AgentRuntime.Options(
             scriptEnv,
-            ScriptExecutor.Settings.defaults(workDir.resolve("runs")).withKillGrace(settings.scriptKillGrace()),
+            ScriptExecutor.Settings.defaults(workDir.resolve("runs"))
+                .withKillGrace(settings.scriptKillGrace()),
             settings.catalogCheck());
     try {
       runtime =
@@ -341,8 +353,8 @@ public final class SimNode implements AutoCloseable {
 
   /**
    * Creates a pod on the node from the template (a ReplicaSet's pod of the capture, Running with
-   * one container) and lets the kubelet take it at once. {@code edit} may change the copy before
-   * it is created (labels, owner, status).
+   * one container) and lets the kubelet take it at once. {@code edit} may change the copy before it
+   * is created (labels, owner, status).
    */
   public Pod createPod(String namespace, String name, UnaryOperator<Pod> edit) {
     Pod p = serialization.clone(template);
@@ -407,28 +419,41 @@ public final class SimNode implements AutoCloseable {
   /** Without the simulated kubelet's hold a deletion is immediate again. */
   private void releaseHold(String namespace, String name) {
     Pod p = pod(namespace, name);
-    if (p != null && p.getMetadata().getFinalizers() != null && p.getMetadata().getFinalizers().contains(SimulatedKubelet.AWAITS_KUBELET)) {
-      cluster.pods().inNamespace(namespace).withName(name).edit(x -> {
-        x.getMetadata().getFinalizers().remove(SimulatedKubelet.AWAITS_KUBELET);
-        return x;
-      });
+    if (p != null
+        && p.getMetadata().getFinalizers() != null
+        && p.getMetadata().getFinalizers().contains(SimulatedKubelet.AWAITS_KUBELET)) {
+      cluster
+          .pods()
+          .inNamespace(namespace)
+          .withName(name)
+          .edit(
+              x -> {
+                x.getMetadata().getFinalizers().remove(SimulatedKubelet.AWAITS_KUBELET);
+                return x;
+              });
     }
   }
 
   /**
    * A graceful deletion, as {@code kubectl delete} asks for: the pod stays, marked with {@code
-   * deletionTimestamp} (the request's time plus the grace period), until the kubelet has stopped
-   * it and confirms.
+   * deletionTimestamp} (the request's time plus the grace period), until the kubelet has stopped it
+   * and confirms.
    */
-  public Pod deleteGracefully(String namespace, String name, Duration gracePeriod, Instant deletionTimestamp) {
+  public Pod deleteGracefully(
+      String namespace, String name, Duration gracePeriod, Instant deletionTimestamp) {
     return editPod(
         namespace,
         name,
         p -> {
-          List<String> finalizers = new ArrayList<>(p.getMetadata().getFinalizers() == null ? List.of() : p.getMetadata().getFinalizers());
+          List<String> finalizers =
+              new ArrayList<>(
+                  p.getMetadata().getFinalizers() == null
+                      ? List.of()
+                      : p.getMetadata().getFinalizers());
           finalizers.add(SimulatedKubelet.AWAITS_KUBELET);
           p.getMetadata().setFinalizers(finalizers);
-          p.getMetadata().setDeletionTimestamp(deletionTimestamp.truncatedTo(ChronoUnit.SECONDS).toString());
+          p.getMetadata()
+              .setDeletionTimestamp(deletionTimestamp.truncatedTo(ChronoUnit.SECONDS).toString());
           p.getMetadata().setDeletionGracePeriodSeconds(gracePeriod.toSeconds());
           return p;
         });
@@ -442,7 +467,8 @@ public final class SimNode implements AutoCloseable {
   /** The mirror pod of a static pod (by the kubelet's UID for it), or null. */
   public Pod mirrorPodOf(String staticUid) {
     return apiPods().stream()
-        .filter(p -> staticUid.equals(SimulatedKubelet.annotation(p, SimulatedKubelet.CONFIG_MIRROR)))
+        .filter(
+            p -> staticUid.equals(SimulatedKubelet.annotation(p, SimulatedKubelet.CONFIG_MIRROR)))
         .findFirst()
         .orElse(null);
   }
@@ -563,7 +589,8 @@ public final class SimNode implements AutoCloseable {
           dir,
           new SimpleFileVisitor<>() {
             @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
               Files.deleteIfExists(file);
               return FileVisitResult.CONTINUE;
             }

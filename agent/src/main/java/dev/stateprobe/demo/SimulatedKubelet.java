@@ -49,6 +49,7 @@ public final class SimulatedKubelet implements AutoCloseable {
   static final String CONFIG_SOURCE = "kubernetes.io/config.source";
   static final String CONFIG_SEEN = "kubernetes.io/config.seen";
   static final String CONFIG_MIRROR = "kubernetes.io/config.mirror";
+
   /**
    * Holds a gracefully deleted pod in the simulated API server until its kubelet confirms. A real
    * API server keeps such a pod by itself; the mock server deletes any object that has a
@@ -63,6 +64,7 @@ public final class SimulatedKubelet implements AutoCloseable {
   private final Clock clock;
   private final KubernetesSerialization serialization;
   private final ObjectMapper json = JsonMapper.builder().build();
+
   /** Static pods by their kubelet UID (the config hash), as the node's manifests define them. */
   private final Map<String, ObjectNode> staticPods = new LinkedHashMap<>();
 
@@ -84,7 +86,11 @@ public final class SimulatedKubelet implements AutoCloseable {
    * @param nodeUid the Node's UID, the owner of mirror pods
    */
   public SimulatedKubelet(
-      KubernetesClient cluster, FakeKubelet fake, String nodeName, Supplier<String> nodeUid, Clock clock) {
+      KubernetesClient cluster,
+      FakeKubelet fake,
+      String nodeName,
+      Supplier<String> nodeUid,
+      Clock clock) {
     this.cluster = cluster;
     this.fake = fake;
     this.nodeName = nodeName;
@@ -109,7 +115,9 @@ public final class SimulatedKubelet implements AutoCloseable {
 
   // ---- faults ----
 
-  /** Every later event of this pod (update, delete) is lost: the kubelet keeps its copy as it is. */
+  /**
+   * Every later event of this pod (update, delete) is lost: the kubelet keeps its copy as it is.
+   */
   public synchronized void loseEventsOf(String uid) {
     losesEvents.add(uid);
   }
@@ -164,8 +172,14 @@ public final class SimulatedKubelet implements AutoCloseable {
   public record Pass(int started, int updated, int stopped, int mirrorsCreated) {
     @Override
     public String toString() {
-      return started + " pods started, " + updated + " updated, " + stopped + " stopped, "
-          + mirrorsCreated + " mirror pods created";
+      return started
+          + " pods started, "
+          + updated
+          + " updated, "
+          + stopped
+          + " stopped, "
+          + mirrorsCreated
+          + " mirror pods created";
     }
   }
 
@@ -229,7 +243,9 @@ public final class SimulatedKubelet implements AutoCloseable {
     }
     int mirrors = 0;
     for (Map.Entry<String, ObjectNode> e : staticPods.entrySet()) {
-      if (listed.contains(e.getKey()) && !mirrored.contains(e.getKey()) && !holdsMirror.contains(e.getKey())) {
+      if (listed.contains(e.getKey())
+          && !mirrored.contains(e.getKey())
+          && !holdsMirror.contains(e.getKey())) {
         createMirror(e.getKey(), e.getValue());
         mirrors++;
       }
@@ -322,10 +338,19 @@ public final class SimulatedKubelet implements AutoCloseable {
                   return x;
                 });
       } else {
-        cluster.pods().inNamespace(meta.getNamespace()).withName(meta.getName()).withGracePeriod(0).delete();
+        cluster
+            .pods()
+            .inNamespace(meta.getNamespace())
+            .withName(meta.getName())
+            .withGracePeriod(0)
+            .delete();
       }
     } catch (KubernetesClientException e) {
-      LOG.debug("confirming the deletion of {}/{} failed: {}", meta.getNamespace(), meta.getName(), e.toString());
+      LOG.debug(
+          "confirming the deletion of {}/{} failed: {}",
+          meta.getNamespace(),
+          meta.getName(),
+          e.toString());
     }
   }
 
@@ -337,7 +362,8 @@ public final class SimulatedKubelet implements AutoCloseable {
     meta.setResourceVersion(null);
     meta.setCreationTimestamp(null);
     meta.setManagedFields(null);
-    Map<String, String> annotations = new LinkedHashMap<>(meta.getAnnotations() == null ? Map.of() : meta.getAnnotations());
+    Map<String, String> annotations =
+        new LinkedHashMap<>(meta.getAnnotations() == null ? Map.of() : meta.getAnnotations());
     annotations.put(CONFIG_MIRROR, staticUid);
     meta.setAnnotations(annotations);
     meta.setOwnerReferences(

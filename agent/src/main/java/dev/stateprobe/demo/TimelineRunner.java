@@ -47,7 +47,9 @@ public final class TimelineRunner {
   private final PrintStream live;
   private final Clock clock;
 
-  /** @param live where the step lines go (the demo's stdout, or a test's log) */
+  /**
+   * @param live where the step lines go (the demo's stdout, or a test's log)
+   */
   public TimelineRunner(SimNode node, PrintStream live, Clock clock) {
     this.node = Objects.requireNonNull(node, "node");
     this.live = Objects.requireNonNull(live, "live");
@@ -134,11 +136,13 @@ public final class TimelineRunner {
     private final Set<String> touched = new LinkedHashSet<>();
     private final List<String> facts = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
+
     /**
-     * Lines not printed yet. A record's write lands a cycle after the drift it repaired cleared,
-     * so lines wait a little and go out in time order.
+     * Lines not printed yet. A record's write lands a cycle after the drift it repaired cleared, so
+     * lines wait a little and go out in time order.
      */
     private final List<Observer.Event> pending = new ArrayList<>();
+
     /** The pods of the last line about many pods: the next one about the same pods says so. */
     private Set<String> lastGroup = Set.of();
 
@@ -213,7 +217,9 @@ public final class TimelineRunner {
 
     @Override
     public void expectRepair(DriftKey drift, String script, Phase phase, int attempts) {
-      expected.computeIfAbsent(drift, k -> new ArrayList<>()).add(new ExpectedRepair(script, phase, attempts));
+      expected
+          .computeIfAbsent(drift, k -> new ArrayList<>())
+          .add(new ExpectedRepair(script, phase, attempts));
     }
 
     @Override
@@ -230,7 +236,9 @@ public final class TimelineRunner {
 
     @Override
     public void awaitRepairs() {
-      await("every expected repair to end as expected (" + expectedRepairs() + ")", this::repairsDone);
+      await(
+          "every expected repair to end as expected (" + expectedRepairs() + ")",
+          this::repairsDone);
     }
 
     @Override
@@ -268,7 +276,12 @@ public final class TimelineRunner {
           Duration left = Duration.between(clock.instant(), deadline);
           if (left.isNegative() || left.isZero()) {
             throw new ScenarioFailure(
-                "gave up after " + Observer.seconds(timeout) + " waiting for " + what + "; " + state());
+                "gave up after "
+                    + Observer.seconds(timeout)
+                    + " waiting for "
+                    + what
+                    + "; "
+                    + state());
           }
           Observer.Event e = node.observer().next(left.compareTo(TICK) < 0 ? left : TICK);
           if (e != null) {
@@ -329,8 +342,8 @@ public final class TimelineRunner {
     }
 
     /**
-     * Prints the waiting lines in time order: all of them, or those older than two polls. The
-     * same change to many pods at once (a breaker's worth of drifts) is one line.
+     * Prints the waiting lines in time order: all of them, or those older than two polls. The same
+     * change to many pods at once (a breaker's worth of drifts) is one line.
      */
     private void flush(boolean all) {
       Instant cut = clock.instant().minus(timing().poll().multipliedBy(2));
@@ -410,7 +423,8 @@ public final class TimelineRunner {
       String what;
       if (events.size() > 1) {
         Set<String> group = new LinkedHashSet<>();
-        events.forEach(x -> group.add(x.key().target().namespace() + "/" + x.key().target().name()));
+        events.forEach(
+            x -> group.add(x.key().target().namespace() + "/" + x.key().target().name()));
         StringBuilder pods = new StringBuilder();
         int width = 0;
         for (Observer.Event x : group.equals(lastGroup) ? List.<Observer.Event>of() : events) {
@@ -426,7 +440,11 @@ public final class TimelineRunner {
           width += pod.length();
         }
         what =
-            events.size() + "× " + e.key().kind().wireName() + ": " + e.detail()
+            events.size()
+                + "× "
+                + e.key().kind().wireName()
+                + ": "
+                + e.detail()
                 + (group.equals(lastGroup) ? " (the same pods)" : "\n" + pods);
         lastGroup = group;
       } else if (e.key() == null || e.record() != null) {
@@ -482,8 +500,15 @@ public final class TimelineRunner {
               rs.forEach(
                   r ->
                       out.add(
-                          r.script() + " " + r.phase().wireName() + " after " + r.attempts() + " attempt"
-                              + (r.attempts() == 1 ? "" : "s") + " for " + DemoText.drift(k))));
+                          r.script()
+                              + " "
+                              + r.phase().wireName()
+                              + " after "
+                              + r.attempts()
+                              + " attempt"
+                              + (r.attempts() == 1 ? "" : "s")
+                              + " for "
+                              + DemoText.drift(k))));
       return out.isEmpty() ? "none" : String.join("; ", out);
     }
 
@@ -501,14 +526,21 @@ public final class TimelineRunner {
       for (ConsistencyRepairJob j : node.observer().records().values()) {
         if (touched.contains(j.name())) {
           RepairJobStatus s = j.statusOrPending();
-          recs.add(j.getSpec().script() + " " + s.phase().wireName() + " attempts=" + s.attempts()
-              + (s.verification() == null ? "" : " " + s.verification().wireName()));
+          recs.add(
+              j.getSpec().script()
+                  + " "
+                  + s.phase().wireName()
+                  + " attempts="
+                  + s.attempts()
+                  + (s.verification() == null ? "" : " " + s.verification().wireName()));
         }
       }
       return "the agent's last cycle was "
           + (c.trusted() ? "trusted" : "untrusted (" + String.join(", ", c.trust().reasons()) + ")")
-          + ", drifts: " + (drifts.isEmpty() ? "none" : String.join(", ", drifts))
-          + ", this scenario's records: " + (recs.isEmpty() ? "none" : String.join(", ", recs));
+          + ", drifts: "
+          + (drifts.isEmpty() ? "none" : String.join(", ", drifts))
+          + ", this scenario's records: "
+          + (recs.isEmpty() ? "none" : String.join(", ", recs));
     }
 
     // ---- cleanliness ----
@@ -591,52 +623,92 @@ public final class TimelineRunner {
         DriftKey key = j.getSpec().driftKey();
         String script = j.getSpec().script();
         repairs.add(
-            new ScenarioResult.Repair(name, script, key, s.phase(), s.attempts(), s.exitCode(), s.verification()));
+            new ScenarioResult.Repair(
+                name, script, key, s.phase(), s.attempts(), s.exitCode(), s.verification()));
         ConsistencyRepairJob cached = seen.get(name);
         if (cached != null) {
           RepairJobStatus c = cached.statusOrPending();
           if (c.phase() != s.phase() || c.attempts() != s.attempts()) {
             problems.add(
-                "record " + name + ": the agent says " + c.phase().wireName() + "/" + c.attempts()
-                    + " attempts, the API server " + s.phase().wireName() + "/" + s.attempts());
+                "record "
+                    + name
+                    + ": the agent says "
+                    + c.phase().wireName()
+                    + "/"
+                    + c.attempts()
+                    + " attempts, the API server "
+                    + s.phase().wireName()
+                    + "/"
+                    + s.attempts());
           }
         }
         boolean wanted =
             expected.getOrDefault(key, List.of()).stream().anyMatch(r -> r.script().equals(script));
         if (!wanted) {
           problems.add(
-              "a repair no one expected: " + script + " for " + DemoText.drift(key) + " (" + s.phase().wireName()
-                  + ", " + s.attempts() + " attempts)");
+              "a repair no one expected: "
+                  + script
+                  + " for "
+                  + DemoText.drift(key)
+                  + " ("
+                  + s.phase().wireName()
+                  + ", "
+                  + s.attempts()
+                  + " attempts)");
         }
       }
       for (Map.Entry<DriftKey, List<ExpectedRepair>> e : expected.entrySet()) {
         for (ExpectedRepair r : e.getValue()) {
           List<ConsistencyRepairJob> jobs =
               stored.values().stream()
-                  .filter(j -> j.getSpec().driftKey().equals(e.getKey()) && j.getSpec().script().equals(r.script()))
+                  .filter(
+                      j ->
+                          j.getSpec().driftKey().equals(e.getKey())
+                              && j.getSpec().script().equals(r.script()))
                   .toList();
           if (jobs.isEmpty()) {
             problems.add("no " + r.script() + " record for " + DemoText.drift(e.getKey()));
             continue;
           }
           if (jobs.size() > 1) {
-            problems.add(jobs.size() + " " + r.script() + " records for " + DemoText.drift(e.getKey()) + "; one expected");
+            problems.add(
+                jobs.size()
+                    + " "
+                    + r.script()
+                    + " records for "
+                    + DemoText.drift(e.getKey())
+                    + "; one expected");
           }
           RepairJobStatus s = jobs.getFirst().statusOrPending();
           if (s.phase() != r.phase()) {
             problems.add(
-                r.script() + " for " + DemoText.drift(e.getKey()) + " ended " + s.phase().wireName() + ", expected "
-                    + r.phase().wireName() + (s.reason() == null ? "" : " (" + s.reason() + ")"));
+                r.script()
+                    + " for "
+                    + DemoText.drift(e.getKey())
+                    + " ended "
+                    + s.phase().wireName()
+                    + ", expected "
+                    + r.phase().wireName()
+                    + (s.reason() == null ? "" : " (" + s.reason() + ")"));
           }
           if (s.attempts() != r.attempts()) {
             problems.add(
-                r.script() + " for " + DemoText.drift(e.getKey()) + " ran " + s.attempts() + " attempts, expected "
+                r.script()
+                    + " for "
+                    + DemoText.drift(e.getKey())
+                    + " ran "
+                    + s.attempts()
+                    + " attempts, expected "
                     + r.attempts());
           }
           if (r.phase() == Phase.SUCCEEDED && s.verification() != Verification.RESOLVED) {
             problems.add(
-                r.script() + " for " + DemoText.drift(e.getKey()) + " was verified "
-                    + (s.verification() == null ? "never" : s.verification().wireName()) + ", expected Resolved");
+                r.script()
+                    + " for "
+                    + DemoText.drift(e.getKey())
+                    + " was verified "
+                    + (s.verification() == null ? "never" : s.verification().wireName())
+                    + ", expected Resolved");
           }
         }
       }

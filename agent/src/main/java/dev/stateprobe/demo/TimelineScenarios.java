@@ -23,9 +23,9 @@ import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
- * The demo's timeline: the ways a node and its control plane drift apart that the agent must
- * catch and repair, and the faults of its own inputs it must not mistake for drift. Each scenario
- * works on pods of its own (namespace {@value #NS}) or puts back what it changed.
+ * The demo's timeline: the ways a node and its control plane drift apart that the agent must catch
+ * and repair, and the faults of its own inputs it must not mistake for drift. Each scenario works
+ * on pods of its own (namespace {@value #NS}) or puts back what it changed.
  */
 public final class TimelineScenarios {
   /** Where the scenarios' own pods live. */
@@ -72,7 +72,11 @@ public final class TimelineScenarios {
 
   static DriftKey key(DriftKind kind, Pod pod) {
     return new DriftKey(
-        kind, new PodRef(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), pod.getMetadata().getUid()));
+        kind,
+        new PodRef(
+            pod.getMetadata().getNamespace(),
+            pod.getMetadata().getName(),
+            pod.getMetadata().getUid()));
   }
 
   /** Name, title and expectation, and the pods to delete afterwards. */
@@ -137,17 +141,20 @@ public final class TimelineScenarios {
       String uid = pod.getMetadata().getUid();
       p.expect(key(DriftKind.ORPHANED_POD, pod), "stop-sandbox");
       p.inject(
-          "shop/cart-7d9f8b6c5-hx2kq deleted in the API server; the kubelet's watch loses the event, and it keeps running the pod",
+          "shop/cart-7d9f8b6c5-hx2kq deleted in the API server; the kubelet's watch loses the"
+              + " event, and it keeps running the pod",
           () -> {
             p.node().kubeletSim().loseEventsOf(uid);
             p.node().deletePod(NS, "cart-7d9f8b6c5-hx2kq");
           });
       p.awaitConfirmed();
       p.awaitRepairs();
-      p.check(!p.node().kubelet().podUids().contains(uid), "the kubelet still lists the orphaned pod");
-      p.check(!p.node().kubelet().runningUids().contains(uid), "the runtime still runs the orphaned pod");
+      p.check(
+          !p.node().kubelet().podUids().contains(uid), "the kubelet still lists the orphaned pod");
+      p.check(
+          !p.node().kubelet().runningUids().contains(uid),
+          "the runtime still runs the orphaned pod");
     }
-
   }
 
   /** A pod bound to the node never reaches its kubelet. */
@@ -156,7 +163,8 @@ public final class TimelineScenarios {
       super(
           "pod-never-received",
           "a pod the kubelet never receives",
-          "UnknownToKubelet confirmed; restart-kubelet makes the kubelet list it again; verified Resolved");
+          "UnknownToKubelet confirmed; restart-kubelet makes the kubelet list it again; verified"
+              + " Resolved");
     }
 
     @Override
@@ -185,7 +193,8 @@ public final class TimelineScenarios {
       super(
           "label-change-missed",
           "a label change the kubelet missed",
-          "StaleKubeletView (metadata.labels) confirmed; restart-kubelet refreshes its copy; verified Resolved");
+          "StaleKubeletView (metadata.labels) confirmed; restart-kubelet refreshes its copy;"
+              + " verified Resolved");
     }
 
     @Override
@@ -195,13 +204,19 @@ public final class TimelineScenarios {
       DriftKey key = key(DriftKind.STALE_KUBELET_VIEW, pod);
       p.expect(key, "restart-kubelet");
       p.inject(
-          "label release=canary added to shop/" + name + " in the API server; the kubelet's watch loses the update",
+          "label release=canary added to shop/"
+              + name
+              + " in the API server; the kubelet's watch loses the update",
           () -> {
             p.node().kubeletSim().loseEventsOf(pod.getMetadata().getUid());
-            p.node().editPod(NS, name, x -> {
-              x.getMetadata().getLabels().put("release", "canary");
-              return x;
-            });
+            p.node()
+                .editPod(
+                    NS,
+                    name,
+                    x -> {
+                      x.getMetadata().getLabels().put("release", "canary");
+                      return x;
+                    });
           });
       p.awaitConfirmed();
       Optional<TrackedDrift> seen =
@@ -219,7 +234,8 @@ public final class TimelineScenarios {
       super(
           "pod-recreated",
           "a pod recreated with the same name",
-          "one UidMismatch confirmed (no orphan, no unknown pod); no script repairs it; cleared when the kubelet catches up");
+          "one UidMismatch confirmed (no orphan, no unknown pod); no script repairs it; cleared"
+              + " when the kubelet catches up");
     }
 
     @Override
@@ -228,25 +244,32 @@ public final class TimelineScenarios {
       Pod old = settled(p, name);
       Pod[] fresh = new Pod[1];
       p.inject(
-          "shop/payments-0 deleted and created again (new UID); the kubelet's watch loses both events",
+          "shop/payments-0 deleted and created again (new UID); the kubelet's watch loses both"
+              + " events",
           () -> {
             p.node().kubeletSim().loseEventsOf(old.getMetadata().getUid());
             p.node().kubeletSim().missNewPod(NS, name);
             p.node().deletePod(NS, name);
             fresh[0] =
-                p.node().createPod(NS, name, x -> {
-                  x.getMetadata()
-                      .setOwnerReferences(
-                          List.of(
-                              new OwnerReferenceBuilder()
-                                  .withApiVersion("apps/v1")
-                                  .withKind("StatefulSet")
-                                  .withName("payments")
-                                  .withUid(UUID.nameUUIDFromBytes("payments".getBytes()).toString())
-                                  .withController(true)
-                                  .build()));
-                  return x;
-                });
+                p.node()
+                    .createPod(
+                        NS,
+                        name,
+                        x -> {
+                          x.getMetadata()
+                              .setOwnerReferences(
+                                  List.of(
+                                      new OwnerReferenceBuilder()
+                                          .withApiVersion("apps/v1")
+                                          .withKind("StatefulSet")
+                                          .withName("payments")
+                                          .withUid(
+                                              UUID.nameUUIDFromBytes("payments".getBytes())
+                                                  .toString())
+                                          .withController(true)
+                                          .build()));
+                          return x;
+                        });
           });
       p.expectUnrepaired(key(DriftKind.UID_MISMATCH, fresh[0]));
       p.awaitConfirmed();
@@ -267,7 +290,8 @@ public final class TimelineScenarios {
       super(
           "stuck-terminating",
           "a pod stuck terminating",
-          "StuckTerminating confirmed; stop-sandbox stops its container, the kubelet completes the deletion; verified Resolved");
+          "StuckTerminating confirmed; stop-sandbox stops its container, the kubelet completes the"
+              + " deletion; verified Resolved");
     }
 
     @Override
@@ -277,10 +301,14 @@ public final class TimelineScenarios {
       String uid = pod.getMetadata().getUid();
       p.expect(key(DriftKind.STUCK_TERMINATING, pod), "stop-sandbox");
       p.inject(
-          "shop/" + name + " was deleted 31s ago with a 30s grace period; the kubelet cannot stop its container",
+          "shop/"
+              + name
+              + " was deleted 31s ago with a 30s grace period; the kubelet cannot stop its"
+              + " container",
           () -> {
             p.node().kubeletSim().cannotStop(uid);
-            p.node().deleteGracefully(NS, name, Duration.ofSeconds(30), Instant.now().minusSeconds(1));
+            p.node()
+                .deleteGracefully(NS, name, Duration.ofSeconds(30), Instant.now().minusSeconds(1));
           });
       p.awaitConfirmed();
       p.awaitRepairs();
@@ -297,7 +325,8 @@ public final class TimelineScenarios {
       super(
           "mirror-pod-deleted",
           "a static pod whose mirror pod was deleted",
-          "MissingMirrorPod confirmed; restart-kubelet makes the kubelet post the mirror pod again; verified Resolved");
+          "MissingMirrorPod confirmed; restart-kubelet makes the kubelet post the mirror pod again;"
+              + " verified Resolved");
     }
 
     @Override
@@ -308,9 +337,13 @@ public final class TimelineScenarios {
       if (mirror == null) {
         return;
       }
-      p.expect(new DriftKey(DriftKind.MISSING_MIRROR_POD, new PodRef("kube-system", STATIC, hash)), "restart-kubelet");
+      p.expect(
+          new DriftKey(DriftKind.MISSING_MIRROR_POD, new PodRef("kube-system", STATIC, hash)),
+          "restart-kubelet");
       p.inject(
-          "mirror pod kube-system/" + STATIC + " deleted in the API server; the kubelet does not post it again",
+          "mirror pod kube-system/"
+              + STATIC
+              + " deleted in the API server; the kubelet does not post it again",
           () -> {
             p.node().kubeletSim().holdMirror(hash);
             p.node().deletePod("kube-system", STATIC);
@@ -327,7 +360,8 @@ public final class TimelineScenarios {
       super(
           "container-died",
           "a container that died while the API says Running",
-          "ContainerNotRunning confirmed; recreate-controlled-pod deletes the pod for its ReplicaSet; verified Resolved");
+          "ContainerNotRunning confirmed; recreate-controlled-pod deletes the pod for its"
+              + " ReplicaSet; verified Resolved");
     }
 
     @Override
@@ -336,11 +370,14 @@ public final class TimelineScenarios {
       Pod pod = settled(p, name);
       p.expect(key(DriftKind.CONTAINER_NOT_RUNNING, pod), "recreate-controlled-pod");
       p.inject(
-          "the container of shop/" + name + " exits; the kubelet's status update is lost, the API server still says Running",
+          "the container of shop/"
+              + name
+              + " exits; the kubelet's status update is lost, the API server still says Running",
           () -> p.node().kubelet().stopSandbox(pod.getMetadata().getUid()));
       p.awaitConfirmed();
       p.awaitRepairs();
-      p.check(p.node().pod(NS, name) == null, "the pod was not deleted for its controller to recreate");
+      p.check(
+          p.node().pod(NS, name) == null, "the pod was not deleted for its controller to recreate");
     }
   }
 
@@ -350,7 +387,8 @@ public final class TimelineScenarios {
       super(
           "terminal-but-running",
           "a terminal pod whose containers still run",
-          "TerminalButRunning confirmed; stop-sandbox stops the leftover container; verified Resolved");
+          "TerminalButRunning confirmed; stop-sandbox stops the leftover container; verified"
+              + " Resolved");
     }
 
     @Override
@@ -360,30 +398,40 @@ public final class TimelineScenarios {
       String uid = pod.getMetadata().getUid();
       p.expect(key(DriftKind.TERMINAL_BUT_RUNNING, pod), "stop-sandbox");
       p.inject(
-          "shop/" + name + " is marked Failed in the API server and dropped by the kubelet, but its container keeps running",
+          "shop/"
+              + name
+              + " is marked Failed in the API server and dropped by the kubelet, but its container"
+              + " keeps running",
           () -> {
             p.node().kubeletSim().loseEventsOf(uid);
             p.node().kubelet().forgetPod(uid);
-            p.node().editPodStatus(NS, name, x -> {
-              x.getStatus().setPhase("Failed");
-              for (ContainerStatus c : x.getStatus().getContainerStatuses()) {
-                c.setReady(false);
-                c.setStarted(false);
-                c.setState(
-                    new ContainerStateBuilder()
-                        .withNewTerminated()
-                        .withExitCode(1)
-                        .withReason("Error")
-                        .withFinishedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString())
-                        .endTerminated()
-                        .build());
-              }
-              return x;
-            });
+            p.node()
+                .editPodStatus(
+                    NS,
+                    name,
+                    x -> {
+                      x.getStatus().setPhase("Failed");
+                      for (ContainerStatus c : x.getStatus().getContainerStatuses()) {
+                        c.setReady(false);
+                        c.setStarted(false);
+                        c.setState(
+                            new ContainerStateBuilder()
+                                .withNewTerminated()
+                                .withExitCode(1)
+                                .withReason("Error")
+                                .withFinishedAt(
+                                    Instant.now().truncatedTo(ChronoUnit.SECONDS).toString())
+                                .endTerminated()
+                                .build());
+                      }
+                      return x;
+                    });
           });
       p.awaitConfirmed();
       p.awaitRepairs();
-      p.check(!p.node().kubelet().runningUids().contains(uid), "the runtime still runs the failed pod's container");
+      p.check(
+          !p.node().kubelet().runningUids().contains(uid),
+          "the runtime still runs the failed pod's container");
     }
   }
 
@@ -404,14 +452,16 @@ public final class TimelineScenarios {
           "the API server closes the agent's pod watch and refuses new ones for a while",
           () -> p.node().api().refuseWatches());
       p.act(
-          "meanwhile shop/ledger-0 is deleted and shop/inventory-0 created; the kubelet follows both",
+          "meanwhile shop/ledger-0 is deleted and shop/inventory-0 created; the kubelet follows"
+              + " both",
           () -> {
             p.node().deletePod(NS, "ledger-0");
             pods.add("inventory-0");
             p.node().createPod(NS, "inventory-0", x -> x);
           });
       p.act(
-          "watches are accepted again, but the agent's resourceVersion is gone: the API server answers 410",
+          "watches are accepted again, but the agent's resourceVersion is gone: the API server"
+              + " answers 410",
           () -> {
             p.node().api().failNextPodWatch();
             p.node().api().acceptWatches();
@@ -421,7 +471,9 @@ public final class TimelineScenarios {
       p.awaitTrustedCycles(p.timing().cyclesPastWindow());
       Set<String> inApi =
           Set.copyOf(p.observer().last().snapshot().controlPlane().podsByUid().keySet());
-      p.check(!inApi.contains(ledger.getMetadata().getUid()), "the agent's view still has the deleted pod");
+      p.check(
+          !inApi.contains(ledger.getMetadata().getUid()),
+          "the agent's view still has the deleted pod");
       p.check(
           p.node().pod(NS, "inventory-0") != null
               && inApi.contains(p.node().pod(NS, "inventory-0").getMetadata().getUid()),
@@ -464,7 +516,8 @@ public final class TimelineScenarios {
       p.awaitTrustedCycles(p.timing().cyclesPastWindow());
       p.check(
           p.untrustedReasons().contains("kubelet_poll_failed"),
-          "no cycle was untrusted for kubelet_poll_failed while the kubelet was down: " + p.untrustedReasons());
+          "no cycle was untrusted for kubelet_poll_failed while the kubelet was down: "
+              + p.untrustedReasons());
       p.check(p.suspected().isEmpty(), "drifts were suspected: " + p.suspected());
     }
 
@@ -481,7 +534,8 @@ public final class TimelineScenarios {
       super(
           "half-pods-vanish",
           "half the pods vanishing from the kubelet at once",
-          "every vanished pod confirmed as UnknownToKubelet; the circuit breaker opens; no repair; it closes after the pods return");
+          "every vanished pod confirmed as UnknownToKubelet; the circuit breaker opens; no repair;"
+              + " it closes after the pods return");
     }
 
     @Override
@@ -493,15 +547,23 @@ public final class TimelineScenarios {
               .filter(x -> SimulatedKubelet.annotation(x, SimulatedKubelet.CONFIG_MIRROR) == null)
               .filter(x -> "Running".equals(x.getStatus().getPhase()))
               .filter(x -> x.getMetadata().getDeletionTimestamp() == null)
-              .sorted(Comparator.comparing((Pod x) -> x.getMetadata().getNamespace()).thenComparing(x -> x.getMetadata().getName()))
+              .sorted(
+                  Comparator.comparing((Pod x) -> x.getMetadata().getNamespace())
+                      .thenComparing(x -> x.getMetadata().getName()))
               .limit(listed / 2)
               .toList();
       for (Pod v : victims) {
         p.expectUnrepaired(key(DriftKind.UNKNOWN_TO_KUBELET, v));
       }
       p.inject(
-          "the kubelet restarts and its /pods lists only " + (listed - victims.size()) + " of its " + listed + " pods",
-          () -> node.kubeletSim().dropFromList(victims.stream().map(v -> v.getMetadata().getUid()).toList()));
+          "the kubelet restarts and its /pods lists only "
+              + (listed - victims.size())
+              + " of its "
+              + listed
+              + " pods",
+          () ->
+              node.kubeletSim()
+                  .dropFromList(victims.stream().map(v -> v.getMetadata().getUid()).toList()));
       p.awaitConfirmed();
       p.await("the circuit breaker to open", () -> p.observer().circuitOpen());
       p.awaitTrustedCycles(4);

@@ -3,10 +3,10 @@ package dev.stateprobe.demo;
 import java.time.Duration;
 
 /**
- * The demo's time scale: the agent's poll interval and confirmation windows, the circuit
- * breaker's recovery and the simulated kubelet's reaction time, all scaled by {@code --speed}. At
- * speed 1 the agent polls every 250 ms and confirms a drift after 2 s (a real node: 5 s and 30 to
- * 60 s), so the whole timeline runs in about a minute.
+ * The demo's time scale: the agent's poll interval and confirmation windows, the circuit breaker's
+ * recovery and the simulated kubelet's reaction time, all scaled by {@code --speed}. At speed 1 the
+ * agent polls every 250 ms and confirms a drift after 2 s (a real node: 5 s and 30 to 60 s), so the
+ * whole timeline runs in about a minute.
  *
  * @param speed the factor: 2 runs twice as fast, 0.5 half as fast
  * @param poll {@code POLL_INTERVAL}; never under 100 ms (the agent's minimum)

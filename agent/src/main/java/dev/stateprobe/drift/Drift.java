@@ -5,8 +5,8 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * One disagreement between views, as seen in one cycle. A sealed family: code that handles
- * drifts switches over it exhaustively, so a new kind cannot be forgotten.
+ * One disagreement between views, as seen in one cycle. A sealed family: code that handles drifts
+ * switches over it exhaustively, so a new kind cannot be forgotten.
  */
 public sealed interface Drift
     permits Drift.OrphanedPod,

@@ -241,8 +241,8 @@ public final class DriftDetector {
   }
 
   /**
-   * A real API server has one object per name; should a view ever hold two, the first by UID
-   * stands for the name, so the answer does not depend on map order.
+   * A real API server has one object per name; should a view ever hold two, the first by UID stands
+   * for the name, so the answer does not depend on map order.
    */
   private static Map<Name, PodRecord> byName(List<PodRecord> apiPods) {
     Map<Name, PodRecord> out = new HashMap<>();

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The eight kinds of drift. {@link #wireName()} is the stable name used in JSON, metric tags,
- * the catalog and the CRD; never rename one.
+ * The eight kinds of drift. {@link #wireName()} is the stable name used in JSON, metric tags, the
+ * catalog and the CRD; never rename one.
  */
 public enum DriftKind {
   ORPHANED_POD("OrphanedPod", "WINDOW_ORPHANED_POD", "60s"),

@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param confirmedAt when it was confirmed; {@code null} while suspected
  * @param observations trusted cycles in a row that showed it
  */
-public record TrackedDrift(Drift drift, Instant firstObservedAt, Instant confirmedAt, int observations) {
+public record TrackedDrift(
+    Drift drift, Instant firstObservedAt, Instant confirmedAt, int observations) {
 
   /** The drift's lifecycle as {@code /v1/drifts} shows it. */
   public enum State {

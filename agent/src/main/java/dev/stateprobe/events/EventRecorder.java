@@ -26,18 +26,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes events.k8s.io/v1 Events, aggregating repeats of the same (object, reason) within a
- * series window into one Event whose {@code series.count} grows, as client-go's recorder does:
- * a flapping drift must not flood etcd.
+ * Writes events.k8s.io/v1 Events, aggregating repeats of the same (object, reason) within a series
+ * window into one Event whose {@code series.count} grows, as client-go's recorder does: a flapping
+ * drift must not flood etcd.
  */
 public final class EventRecorder {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
+
   /** Repeats within this window join the first event's series. */
   static final Duration SERIES_WINDOW = Duration.ofMinutes(10);
+
   private static final int MAX_TRACKED = 1024;
   static final String CONTROLLER = "stateprobe.dev/agent";
   private static final DateTimeFormatter MICRO =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX").withZone(java.time.ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX")
+          .withZone(java.time.ZoneOffset.UTC);
 
   /** Normal or Warning, as Kubernetes spells them. */
   public enum Type {
@@ -69,7 +72,11 @@ public final class EventRecorder {
       };
 
   public EventRecorder(
-      KubernetesClient client, WorkerExecutor worker, String nodeName, Metrics metrics, Clock clock) {
+      KubernetesClient client,
+      WorkerExecutor worker,
+      String nodeName,
+      Metrics metrics,
+      Clock clock) {
     this.client = client;
     this.worker = worker;
     this.nodeName = nodeName;
@@ -87,13 +94,23 @@ public final class EventRecorder {
             .withName(pod.name())
             .withUid(pod.uid())
             .build();
-    return emit(new Key(pod.namespace(), "Pod", pod.name(), pod.uid(), reason), ref, type, reason, action, note);
+    return emit(
+        new Key(pod.namespace(), "Pod", pod.name(), pod.uid(), reason),
+        ref,
+        type,
+        reason,
+        action,
+        note);
   }
 
   /** An event about this node (in namespace {@code default}, where Kubernetes puts them). */
   public Future<Void> node(Type type, String reason, String action, String note) {
     ObjectReference ref =
-        new ObjectReferenceBuilder().withApiVersion("v1").withKind("Node").withName(nodeName).build();
+        new ObjectReferenceBuilder()
+            .withApiVersion("v1")
+            .withKind("Node")
+            .withName(nodeName)
+            .build();
     return emit(new Key("default", "Node", nodeName, "", reason), ref, type, reason, action, note);
   }
 
@@ -213,7 +230,10 @@ public final class EventRecorder {
    * second would otherwise be refused as AlreadyExists and lost.
    */
   static String eventName(String objectName, String reason, Instant now) {
-    String suffix = Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now)) + "." + reason.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    String suffix =
+        Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now))
+            + "."
+            + reason.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     String base = objectName.length() > 200 ? objectName.substring(0, 200) : objectName;
     return base + "." + suffix;
   }

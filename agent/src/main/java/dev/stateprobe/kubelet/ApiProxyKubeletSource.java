@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * with the credentials of a fabric8 client: what {@code check} uses from a laptop, and the agent
  * with {@code KUBELET_VIA_API_PROXY=true}. Needs {@code nodes/proxy} get: the API server checks
  * that verb itself before it proxies, whatever the kubelet would allow ({@code nodes/pods} covers
- * only direct kubelet reads). RbacIT proves it; the opt-in {@code components/nodes-proxy} grants it.
+ * only direct kubelet reads). RbacIT proves it; the opt-in {@code components/nodes-proxy} grants
+ * it.
  *
  * <p>Starting a request runs fabric8's interceptors on the calling thread, and those may block (an
  * exec credential plugin, a token file): it is started on the worker. The reply then arrives on the

@@ -135,13 +135,13 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
    * The JVM's default cipher suites, in its order, except that the ChaCha20-Poly1305 ones come
    * first.
    *
-   * <p>Why: the DaemonSet runs the JVM with C1 only, which has no intrinsics for AES-GCM. A
-   * profile of the agent on a 1000-pod node (4.3 MB {@code /pods} every 5 s) had 90 % of its
-   * steady CPU in AES-GCM decryption ({@code GHASH.blockMult}, {@code AESCrypt}); decrypting
-   * 4.3 MB took ~130 ms of CPU with AES-GCM and ~28 ms with ChaCha20-Poly1305 in C1 code on the
-   * same machine. The kubelet's TLS server (Go's crypto/tls) chooses ChaCha20-Poly1305 when the
-   * client names it before AES-GCM, and AES-GCM otherwise; a kubelet that cannot use ChaCha20
-   * (a FIPS build) still finds AES-GCM in the list. Nothing is added or removed: only the order.
+   * <p>Why: the DaemonSet runs the JVM with C1 only, which has no intrinsics for AES-GCM. A profile
+   * of the agent on a 1000-pod node (4.3 MB {@code /pods} every 5 s) had 90 % of its steady CPU in
+   * AES-GCM decryption ({@code GHASH.blockMult}, {@code AESCrypt}); decrypting 4.3 MB took ~130 ms
+   * of CPU with AES-GCM and ~28 ms with ChaCha20-Poly1305 in C1 code on the same machine. The
+   * kubelet's TLS server (Go's crypto/tls) chooses ChaCha20-Poly1305 when the client names it
+   * before AES-GCM, and AES-GCM otherwise; a kubelet that cannot use ChaCha20 (a FIPS build) still
+   * finds AES-GCM in the list. Nothing is added or removed: only the order.
    */
   static List<String> cipherSuitePreference() {
     String[] defaults;

@@ -15,8 +15,8 @@ public interface KubeletSource extends AutoCloseable {
   Future<KubeletView> pollPods();
 
   /**
-   * {@code GET /runningpods/}; empty when the kubelet does not serve it (403/404), in which case
-   * it is asked again only after the re-probe interval. Fails with a {@link KubeletException} for
+   * {@code GET /runningpods/}; empty when the kubelet does not serve it (403/404), in which case it
+   * is asked again only after the re-probe interval. Fails with a {@link KubeletException} for
    * other errors.
    */
   Future<Optional<RuntimeView>> pollRunningPods();

@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The agent's meters. Names carry the {@code stateprobe_} prefix in Prometheus; Micrometer's
- * naming convention adds {@code _total}, {@code _seconds} and the like. README lists them.
+ * The agent's meters. Names carry the {@code stateprobe_} prefix in Prometheus; Micrometer's naming
+ * convention adds {@code _total}, {@code _seconds} and the like. README lists them.
  *
  * <p>Thread-safe: meters are updated from the event loop and from worker threads.
  */
@@ -87,7 +87,8 @@ public final class Metrics implements AutoCloseable {
   /**
    * @param clockMillis source of "now" for view ages (the agent's injected clock)
    */
-  public Metrics(MeterRegistry registry, String version, java.util.function.LongSupplier clockMillis) {
+  public Metrics(
+      MeterRegistry registry, String version, java.util.function.LongSupplier clockMillis) {
     this.registry = registry;
     for (Endpoint e : Endpoint.values()) {
       pollDuration.put(
@@ -129,7 +130,8 @@ public final class Metrics implements AutoCloseable {
     gauge(PREFIX + "trusted", trusted, "1 when the last cycle passed the trust gate");
     // A zero is a fact an alert can rely on; an absent series is not.
     TrustGate.REASONS.forEach(this::untrustedCycles);
-    cycles = Counter.builder(PREFIX + "cycles").description("Detection cycles run").register(registry);
+    cycles =
+        Counter.builder(PREFIX + "cycles").description("Detection cycles run").register(registry);
     for (DriftKind k : DriftKind.values()) {
       AtomicLong active = new AtomicLong();
       AtomicLong suspected = new AtomicLong();
@@ -161,8 +163,12 @@ public final class Metrics implements AutoCloseable {
               .description("From first observation to confirmation")
               .tag("kind", k.wireName())
               .serviceLevelObjectives(
-                  Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                  Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(300),
+                  Duration.ofSeconds(5),
+                  Duration.ofSeconds(15),
+                  Duration.ofSeconds(30),
+                  Duration.ofSeconds(60),
+                  Duration.ofSeconds(120),
+                  Duration.ofSeconds(300),
                   Duration.ofSeconds(900))
               .register(registry));
     }
@@ -174,7 +180,9 @@ public final class Metrics implements AutoCloseable {
             .description("Catalog reloads refused; the last good catalog stays")
             .register(registry);
     catalogReloads =
-        Counter.builder(PREFIX + "catalog.reloads").description("Catalogs loaded").register(registry);
+        Counter.builder(PREFIX + "catalog.reloads")
+            .description("Catalogs loaded")
+            .register(registry);
     repairStartLatency =
         Timer.builder(PREFIX + "repair.start.latency")
             .description("From drift confirmation to script start")
@@ -246,7 +254,9 @@ public final class Metrics implements AutoCloseable {
     viewObservedMillis.get(view).set(observedAtMillis);
   }
 
-  /** Counts a cycle; {@code untrustedReason} is null for a trusted one (a bounded word otherwise). */
+  /**
+   * Counts a cycle; {@code untrustedReason} is null for a trusted one (a bounded word otherwise).
+   */
   public void cycle(boolean isTrusted, String untrustedReason) {
     cycles.increment();
     trusted.set(isTrusted ? 1 : 0);
@@ -266,7 +276,8 @@ public final class Metrics implements AutoCloseable {
   }
 
   /** Binds informer counters that the informer owns. */
-  public <T> void informer(T source, ToDoubleFunction<T> relists, ToDoubleFunction<T> watchRestarts) {
+  public <T> void informer(
+      T source, ToDoubleFunction<T> relists, ToDoubleFunction<T> watchRestarts) {
     FunctionCounter.builder(PREFIX + "informer.relists", source, relists)
         .description("Full re-lists of the pod informer (410 Gone, broken watch)")
         .register(registry);
@@ -327,7 +338,10 @@ public final class Metrics implements AutoCloseable {
     repairStartLatency.record(sinceConfirmed);
   }
 
-  /** {@code reason}: concurrency, hourly, cooldown, backoff, max_attempts, circuit_open, paused, target_busy. */
+  /**
+   * {@code reason}: concurrency, hourly, cooldown, backoff, max_attempts, circuit_open, paused,
+   * target_busy.
+   */
   public void throttled(String reason) {
     throttled
         .computeIfAbsent(

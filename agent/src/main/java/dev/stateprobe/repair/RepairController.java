@@ -46,14 +46,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,20 +63,20 @@ import org.slf4j.LoggerFactory;
  * planner, record, pause check, revalidation, script, outcome, verification.
  *
  * <p>Threading: {@link #onCycle} and every continuation that touches the fields below run on the
- * agent's Vert.x context (futures from the worker pool, and script results, complete back on
- * it), so the state needs no locks. Blocking API calls run on the worker pool, scripts on their
- * own threads (below).
+ * agent's Vert.x context (futures from the worker pool, and script results, complete back on it),
+ * so the state needs no locks. Blocking API calls run on the worker pool, scripts on their own
+ * threads (below).
  *
  * <p>Verification (settled here): after a script exits 0, each trusted cycle is looked at; the
  * drift absent from two trusted cycles in a row is {@code Resolved}; six trusted cycles without
- * that is {@code Unresolved}, which the planner treats as a failed attempt (back-off, then the
- * next matching entry once {@code maxAttempts} is used). Untrusted cycles do not count either
- * way. A dry run changed nothing on purpose: its verification stays {@code Pending} and it never
- * escalates. While a repair runs or waits for its verdict, its drift is not planned again.
+ * that is {@code Unresolved}, which the planner treats as a failed attempt (back-off, then the next
+ * matching entry once {@code maxAttempts} is used). Untrusted cycles do not count either way. A dry
+ * run changed nothing on purpose: its verification stays {@code Pending} and it never escalates.
+ * While a repair runs or waits for its verdict, its drift is not planned again.
  *
- * <p>Memory: this node's records, cached after each write. They are the only history: a
- * restarted agent reads them back and plans from the same facts ({@link PlannerFacts}), and picks
- * up the verification of a success that was still Pending.
+ * <p>Memory: this node's records, cached after each write. They are the only history: a restarted
+ * agent reads them back and plans from the same facts ({@link PlannerFacts}), and picks up the
+ * verification of a success that was still Pending.
  *
  * <p>Scripts run on threads of their own ({@code state-probe-script-N}), never on the worker pool:
  * a script may hold its thread for its whole timeout, and the worker pool (two threads) carries
@@ -85,17 +85,21 @@ import org.slf4j.LoggerFactory;
  * {@code MAX_CONCURRENT_REPAIRS} says. The planner bounds how many run at once.
  *
  * <p>Shutdown ({@link #close}): running scripts are interrupted (the executor ends their process
- * trees) and nothing is written afterwards; a record left Running is marked interrupted by the
- * next agent's {@link #start}, as after a crash.
+ * trees) and nothing is written afterwards; a record left Running is marked interrupted by the next
+ * agent's {@link #start}, as after a crash.
  */
 public final class RepairController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
   public static final String PAUSE_ANNOTATION = "stateprobe.dev/paused";
+
   /** Trusted cycles in a row without the drift that make a success Resolved. */
   static final int VERIFY_CYCLES = 2;
+
   /** After this many trusted cycles without two clean ones in a row, a success is Unresolved. */
   static final int VERIFY_MAX_CYCLES = 6;
+
   private static final Duration GC_EVERY = Duration.ofHours(1);
+
   /** The longest wait before a person's approval or lifted pause is noticed. */
   static final Duration MAX_REFRESH = Duration.ofSeconds(30);
 
@@ -118,11 +122,14 @@ public final class RepairController implements AutoCloseable {
 
   /** Written on the agent's context; concurrent only so that tests and HTTP may read it. */
   private final Map<String, ConsistencyRepairJob> records = new ConcurrentHashMap<>();
+
   /** Targets (pod UIDs) with a repair between decision and outcome: one script at a time each. */
   private final Map<String, ScriptKey> inFlight = new HashMap<>();
+
   private final Map<String, Verifying> verifying = new HashMap<>();
   private final Map<DriftKey, Throttle> lastThrottle = new HashMap<>();
   private final Set<String> creatingPending = new HashSet<>();
+
   /**
    * Outcomes and verdicts that the API server has not taken yet, by record: written again on each
    * trusted cycle until it does. The cache already holds them, so the planner plans from what
@@ -130,6 +137,7 @@ public final class RepairController implements AutoCloseable {
    * one concurrent repair the whole node, until a restart).
    */
   private final Map<String, RepairJobStatus> unwritten = new HashMap<>();
+
   private final Set<String> persisting = new HashSet<>();
   private CircuitBreaker breaker;
   private boolean started;
@@ -141,8 +149,8 @@ public final class RepairController implements AutoCloseable {
 
   /**
    * A success waiting for its verdict. {@code writing}: the verdict is drawn and being written;
-   * until the write is done the drift stays out of planning, so that the cached Pending record
-   * is not mistaken for a fresh success (cooldown) or the verdict for a new one.
+   * until the write is done the drift stays out of planning, so that the cached Pending record is
+   * not mistaken for a fresh success (cooldown) or the verdict for a new one.
    */
   private record Verifying(ScriptKey key, int clean, int seen, boolean writing) {}
 
@@ -177,9 +185,9 @@ public final class RepairController implements AutoCloseable {
   }
 
   /**
-   * Restart safety first: records left Running by a previous process become Failed
-   * ("interrupted", counted), then this node's records are read back. Until this completes no
-   * repair starts. Must be called on the agent's context.
+   * Restart safety first: records left Running by a previous process become Failed ("interrupted",
+   * counted), then this node's records are read back. Until this completes no repair starts. Must
+   * be called on the agent's context.
    */
   public Future<Void> start() {
     return store
@@ -194,7 +202,10 @@ public final class RepairController implements AutoCloseable {
               list.forEach(this::remember);
               list.forEach(this::resumeVerification);
               started = !closed;
-              LOG.info("event=repair_ready records={} mode={}", records.size(), config.repair().mode().value());
+              LOG.info(
+                  "event=repair_ready records={} mode={}",
+                  records.size(),
+                  config.repair().mode().value());
               return (Void) null;
             })
         .onFailure(e -> LOG.error("event=repair_start_failed error=\"{}\"", e.toString()));
@@ -208,13 +219,17 @@ public final class RepairController implements AutoCloseable {
         EventRecorder.Type.WARNING,
         "RepairFailed",
         "Repair",
-        spec.script() + " attempt " + job.statusOrPending().attempts() + ": " + RepairJobStatus.INTERRUPTED
+        spec.script()
+            + " attempt "
+            + job.statusOrPending().attempts()
+            + ": "
+            + RepairJobStatus.INTERRUPTED
             + " (the agent stopped while it ran); counted, not resumed");
   }
 
   /**
-   * How often a person's change is read back while the agent waits for it (an approval, the end
-   * of a pause): six poll intervals, at most {@link #MAX_REFRESH}, at least one poll interval.
+   * How often a person's change is read back while the agent waits for it (an approval, the end of
+   * a pause): six poll intervals, at most {@link #MAX_REFRESH}, at least one poll interval.
    */
   static Duration refreshEvery(Duration pollInterval) {
     Duration six = pollInterval.multipliedBy(6);
@@ -224,8 +239,8 @@ public final class RepairController implements AutoCloseable {
 
   /**
    * A success whose verdict a previous agent did not write is verified again from here: two clean
-   * trusted cycles or six without, as if it had just finished. A dry run changed nothing and
-   * stays Pending.
+   * trusted cycles or six without, as if it had just finished. A dry run changed nothing and stays
+   * Pending.
    */
   private void resumeVerification(ConsistencyRepairJob job) {
     RepairJobStatus s = job.getStatus();
@@ -233,7 +248,10 @@ public final class RepairController implements AutoCloseable {
         && s.phase() == Phase.SUCCEEDED
         && s.verification() == Verification.PENDING
         && !job.getSpec().dryRun()) {
-      verifying.put(job.name(), new Verifying(new ScriptKey(job.getSpec().driftKey(), job.getSpec().script()), 0, 0, false));
+      verifying.put(
+          job.name(),
+          new Verifying(
+              new ScriptKey(job.getSpec().driftKey(), job.getSpec().script()), 0, 0, false));
       LOG.info("event=verification_resumed record={}", job.name());
     }
   }
@@ -245,7 +263,11 @@ public final class RepairController implements AutoCloseable {
       if (t.type() == Transition.Type.CONFIRMED && !closed) {
         TrackedDrift d = t.drift();
         events.pod(
-            d.drift().target(), EventRecorder.Type.WARNING, "DriftConfirmed", "Detect", d.drift().kind().wireName() + ": " + d.drift().detail());
+            d.drift().target(),
+            EventRecorder.Type.WARNING,
+            "DriftConfirmed",
+            "Detect",
+            d.drift().kind().wireName() + ": " + d.drift().detail());
       }
     }
     if (closed || !started || !cycle.trusted()) {
@@ -268,9 +290,9 @@ public final class RepairController implements AutoCloseable {
   /**
    * The breaker counts every drift the tracker holds, suspected ones too, not only confirmed ones
    * as ARCHITECTURE.md first said: a kubelet whose list shrinks over a few polls confirms its first
-   * drifts a cycle before the rest are even suspected, and those first few would be repaired
-   * before a confirmed-only count ever crossed the threshold (seen in the demo's half-the-pods
-   * scenario). A flood of suspicions is already evidence that the views are wrong.
+   * drifts a cycle before the rest are even suspected, and those first few would be repaired before
+   * a confirmed-only count ever crossed the threshold (seen in the demo's half-the-pods scenario).
+   * A flood of suspicions is already evidence that the views are wrong.
    */
   private void stepBreaker(CycleResult cycle, Instant now) {
     int drifts = cycle.drifts().size();
@@ -285,21 +307,33 @@ public final class RepairController implements AutoCloseable {
       case OPENED -> {
         LOG.warn(
             "event=circuit_open cycle={} drifts={} confirmed={} threshold={} nodePods={}",
-            cycle.cycle(), drifts, cycle.confirmed().size(), step.threshold(), pods);
+            cycle.cycle(),
+            drifts,
+            cycle.confirmed().size(),
+            step.threshold(),
+            pods);
         events.node(
             EventRecorder.Type.WARNING,
             "CircuitOpen",
             "Repair",
-            drifts + " drifts (" + cycle.confirmed().size() + " confirmed) exceed the threshold of "
+            drifts
+                + " drifts ("
+                + cycle.confirmed().size()
+                + " confirmed) exceed the threshold of "
                 + step.threshold()
-                + ": the views are more likely wrong than the pods; no repairs until it stays under it for "
+                + ": the views are more likely wrong than the pods; no repairs until it stays under"
+                + " it for "
                 + config.repair().circuitRecovery());
       }
-      case CLOSED -> LOG.info("event=circuit_closed cycle={} drifts={} threshold={}", cycle.cycle(), drifts, step.threshold());
+      case CLOSED ->
+          LOG.info(
+              "event=circuit_closed cycle={} drifts={} threshold={}",
+              cycle.cycle(),
+              drifts,
+              step.threshold());
       case NONE -> {}
     }
   }
-
 
   private void verify(CycleResult cycle, Instant now) {
     Set<DriftKey> present = new HashSet<>();
@@ -331,10 +365,17 @@ public final class RepairController implements AutoCloseable {
       metrics.repair(script, verdict == Verification.RESOLVED ? "resolved" : "unresolved");
       LOG.info(
           "event=repair_verified cycle={} record={} verification={} kind={} uid={}",
-          cycle.cycle(), e.getKey(), verdict.wireName(), v.key().drift().kind().wireName(), v.key().drift().target().uid());
+          cycle.cycle(),
+          e.getKey(),
+          verdict.wireName(),
+          v.key().drift().kind().wireName(),
+          v.key().drift().target().uid());
       if (verdict == Verification.UNRESOLVED) {
         events.pod(
-            v.key().drift().target(), EventRecorder.Type.WARNING, "RepairFailed", "Verify",
+            v.key().drift().target(),
+            EventRecorder.Type.WARNING,
+            "RepairFailed",
+            "Verify",
             script + " succeeded but the drift still held afterwards: escalating");
       }
     }
@@ -382,7 +423,8 @@ public final class RepairController implements AutoCloseable {
 
   /** The target's resourceVersion in the API view the drift was confirmed from, if it has one. */
   private static Optional<String> apiResourceVersion(CycleResult cycle, Decision d) {
-    return Optional.ofNullable(cycle.snapshot().controlPlane().podsByUid().get(d.key().target().uid()))
+    return Optional.ofNullable(
+            cycle.snapshot().controlPlane().podsByUid().get(d.key().target().uid()))
         .map(p -> p.resourceVersion());
   }
 
@@ -422,13 +464,17 @@ public final class RepairController implements AutoCloseable {
       metrics.throttled(t.tag());
       LOG.info(
           "event=repair_held kind={} uid={} reason={} detail=\"{}\"",
-          d.key().kind().wireName(), d.key().target().uid(), t.tag(), d.reason());
+          d.key().kind().wireName(),
+          d.key().target().uid(),
+          t.tag(),
+          d.reason());
     }
   }
 
   private void createPendingApproval(Decision d) {
     String script = d.script().orElseThrow();
-    RepairJobSpec spec = RepairJobSpec.of(config.nodeName(), d.drift(), Optional.empty(), script, d.dryRun());
+    RepairJobSpec spec =
+        RepairJobSpec.of(config.nodeName(), d.drift(), Optional.empty(), script, d.dryRun());
     String name = spec.jobName();
     if (records.containsKey(name) || !creatingPending.add(name)) {
       return;
@@ -441,7 +487,8 @@ public final class RepairController implements AutoCloseable {
               if (job.getStatus() != null) {
                 return Future.succeededFuture(job);
               }
-              return store.updateStatus(job, RepairJobStatus.pending("awaiting approval", clock.instant()));
+              return store.updateStatus(
+                  job, RepairJobStatus.pending("awaiting approval", clock.instant()));
             })
         .onComplete(
             ar -> {
@@ -451,9 +498,16 @@ public final class RepairController implements AutoCloseable {
               }
               if (ar.succeeded()) {
                 remember(ar.result());
-                LOG.info("event=repair_awaiting_approval record={} script={} uid={}", name, script, d.key().target().uid());
+                LOG.info(
+                    "event=repair_awaiting_approval record={} script={} uid={}",
+                    name,
+                    script,
+                    d.key().target().uid());
               } else {
-                LOG.warn("event=record_write_failed record={} error=\"{}\"", name, ar.cause().toString());
+                LOG.warn(
+                    "event=record_write_failed record={} error=\"{}\"",
+                    name,
+                    ar.cause().toString());
               }
             });
   }
@@ -547,10 +601,10 @@ public final class RepairController implements AutoCloseable {
   /**
    * START: pause check, record, revalidation, script, outcome, in the order of ARCHITECTURE.md
    * ("Order of a repair"). The record is created (or adopted) before the fresh reads, so that the
-   * fresh reads are the last thing between the decision and the script: the gap in which the
-   * drift could go away by itself is two API writes shorter than the other way round. Each step is
-   * a future completing on the agent's context; any failure ends the attempt where it is and
-   * leaves the record as last written (a Running one is marked interrupted at the next start).
+   * fresh reads are the last thing between the decision and the script: the gap in which the drift
+   * could go away by itself is two API writes shorter than the other way round. Each step is a
+   * future completing on the agent's context; any failure ends the attempt where it is and leaves
+   * the record as last written (a Running one is marked interrupted at the next start).
    */
   private void launch(Decision d, Catalog cat, Optional<String> apiResourceVersion) {
     String script = d.script().orElseThrow();
@@ -574,16 +628,24 @@ public final class RepairController implements AutoCloseable {
                 return Future.succeededFuture();
               }
               return record(drift, script, d, apiResourceVersion)
-                  .compose(rec -> rec == null ? Future.succeededFuture() : revalidate(rec, entry, d));
+                  .compose(
+                      rec -> rec == null ? Future.succeededFuture() : revalidate(rec, entry, d));
             })
         .onComplete(
             ar -> {
               inFlight.remove(uid);
               if (ar.failed()) {
                 if (closed) {
-                  LOG.info("event=repair_abandoned uid={} script={} reason=\"agent stopping\"", uid, script);
+                  LOG.info(
+                      "event=repair_abandoned uid={} script={} reason=\"agent stopping\"",
+                      uid,
+                      script);
                 } else {
-                  LOG.warn("event=repair_aborted uid={} script={} error=\"{}\"", uid, script, ar.cause().toString());
+                  LOG.warn(
+                      "event=repair_aborted uid={} script={} error=\"{}\"",
+                      uid,
+                      script,
+                      ar.cause().toString());
                 }
               }
             });
@@ -591,18 +653,20 @@ public final class RepairController implements AutoCloseable {
 
   /** Fails the chain once the controller is closed: nothing is written after {@link #close}. */
   private <T> Future<T> live(T value) {
-    return closed ? Future.failedFuture(new IllegalStateException("repair controller closed")) : Future.succeededFuture(value);
+    return closed
+        ? Future.failedFuture(new IllegalStateException("repair controller closed"))
+        : Future.succeededFuture(value);
   }
 
   /**
-   * The record, created or adopted. Null when the adopted record shows that this decision was
-   * made from stale facts (its script runs, or more attempts were made than the planner knew, as
-   * when another process of this agent wrote it): it is cached now and the next cycle plans
-   * from it.
+   * The record, created or adopted. Null when the adopted record shows that this decision was made
+   * from stale facts (its script runs, or more attempts were made than the planner knew, as when
+   * another process of this agent wrote it): it is cached now and the next cycle plans from it.
    */
   private Future<ConsistencyRepairJob> record(
       TrackedDrift drift, String script, Decision d, Optional<String> apiResourceVersion) {
-    RepairJobSpec spec = RepairJobSpec.of(config.nodeName(), drift, apiResourceVersion, script, d.dryRun());
+    RepairJobSpec spec =
+        RepairJobSpec.of(config.nodeName(), drift, apiResourceVersion, script, d.dryRun());
     return store
         .createOrAdopt(spec)
         .compose(this::live)
@@ -611,10 +675,14 @@ public final class RepairController implements AutoCloseable {
               ConsistencyRepairJob job = created.job();
               remember(job);
               RepairJobStatus s = job.statusOrPending();
-              if (created.adopted() && (s.phase() == Phase.RUNNING || s.attempts() >= d.attempt())) {
+              if (created.adopted()
+                  && (s.phase() == Phase.RUNNING || s.attempts() >= d.attempt())) {
                 LOG.info(
                     "event=repair_replanned record={} phase={} attempts={} plannedAttempt={}",
-                    job.name(), s.phase().wireName(), s.attempts(), d.attempt());
+                    job.name(),
+                    s.phase().wireName(),
+                    s.attempts(),
+                    d.attempt());
                 return null;
               }
               return job;
@@ -634,13 +702,19 @@ public final class RepairController implements AutoCloseable {
                 return run(job, entry, d);
               }
               metrics.repair(script, "skipped");
-              events.pod(drift.drift().target(), EventRecorder.Type.NORMAL, "RepairSkipped", "Repair", script + ": " + verdict.why());
+              events.pod(
+                  drift.drift().target(),
+                  EventRecorder.Type.NORMAL,
+                  "RepairSkipped",
+                  "Repair",
+                  script + ": " + verdict.why());
               LOG.info("event=repair_skipped record={} reason=\"{}\"", job.name(), verdict.why());
               RepairJobStatus s = job.statusOrPending();
               if (s.phase() != Phase.PENDING) {
                 return Future.succeededFuture(); // an earlier attempt's outcome stays as it is
               }
-              return persist(job, s.finish(Phase.SKIPPED, null, "", verdict.why(), clock.instant())).mapEmpty();
+              return persist(job, s.finish(Phase.SKIPPED, null, "", verdict.why(), clock.instant()))
+                  .mapEmpty();
             });
   }
 
@@ -658,11 +732,19 @@ public final class RepairController implements AutoCloseable {
                 metrics.repairStartLatency(Duration.between(drift.confirmedAt(), startAt));
               }
               events.pod(
-                  drift.drift().target(), EventRecorder.Type.NORMAL, "RepairStarted", "Repair",
+                  drift.drift().target(),
+                  EventRecorder.Type.NORMAL,
+                  "RepairStarted",
+                  "Repair",
                   entry.name() + " attempt " + d.attempt() + (d.dryRun() ? " (dry run)" : ""));
               LOG.info(
                   "event=repair_started record={} script={} attempt={} dryRun={} kind={} uid={}",
-                  started.name(), entry.name(), d.attempt(), d.dryRun(), drift.drift().kind().wireName(), drift.drift().target().uid());
+                  started.name(),
+                  entry.name(),
+                  d.attempt(),
+                  d.dryRun(),
+                  drift.drift().kind().wireName(),
+                  drift.drift().target().uid());
               ScriptInvocation inv =
                   new ScriptInvocation(
                       entry.name(),
@@ -678,7 +760,9 @@ public final class RepairController implements AutoCloseable {
                       d.dryRun(),
                       reports.scriptDrift(config.nodeName(), started.name(), drift),
                       scriptEnv);
-              return runScript(inv).compose(this::live).compose(result -> finish(started, entry, d, result));
+              return runScript(inv)
+                  .compose(this::live)
+                  .compose(result -> finish(started, entry, d, result));
             });
   }
 
@@ -701,13 +785,14 @@ public final class RepairController implements AutoCloseable {
             }
             ScriptResult r = result;
             Throwable f = failure;
-            Runnable complete = () -> {
-              if (f == null) {
-                done.complete(r);
-              } else {
-                done.fail(f);
-              }
-            };
+            Runnable complete =
+                () -> {
+                  if (f == null) {
+                    done.complete(r);
+                  } else {
+                    done.fail(f);
+                  }
+                };
             if (ctx == null) {
               complete.run();
             } else {
@@ -720,15 +805,18 @@ public final class RepairController implements AutoCloseable {
     return done.future();
   }
 
-  private Future<Void> finish(ConsistencyRepairJob job, CatalogEntry entry, Decision d, ScriptResult r) {
+  private Future<Void> finish(
+      ConsistencyRepairJob job, CatalogEntry entry, Decision d, ScriptResult r) {
     Phase phase =
         switch (r.outcome()) {
           case SUCCEEDED -> Phase.SUCCEEDED;
           case NOT_APPLICABLE -> Phase.SKIPPED;
           case TIMED_OUT -> Phase.TIMED_OUT;
-          case RETRYABLE_FAILURE, PERMANENT_FAILURE, FAILED, NOT_EXECUTABLE, MISSING -> Phase.FAILED;
+          case RETRYABLE_FAILURE, PERMANENT_FAILURE, FAILED, NOT_EXECUTABLE, MISSING ->
+              Phase.FAILED;
         };
-    RepairJobStatus s = job.statusOrPending().finish(phase, r.exitCode(), r.output(), r.reason(), r.finishedAt());
+    RepairJobStatus s =
+        job.statusOrPending().finish(phase, r.exitCode(), r.output(), r.reason(), r.finishedAt());
     metrics.repair(entry.name(), outcomeTag(r.outcome()));
     metrics.repairDuration(entry.name(), r.duration());
     TrackedDrift drift = d.drift();
@@ -740,19 +828,28 @@ public final class RepairController implements AutoCloseable {
         };
     events.pod(
         drift.drift().target(),
-        phase == Phase.SUCCEEDED || phase == Phase.SKIPPED ? EventRecorder.Type.NORMAL : EventRecorder.Type.WARNING,
+        phase == Phase.SUCCEEDED || phase == Phase.SKIPPED
+            ? EventRecorder.Type.NORMAL
+            : EventRecorder.Type.WARNING,
         reason,
         "Repair",
         entry.name() + " attempt " + d.attempt() + ": " + r.reason());
     LOG.info(
         "event=repair_finished record={} script={} attempt={} outcome={} exitCode={} seconds={}",
-        job.name(), entry.name(), d.attempt(), r.outcome().tag(), r.exitCode(), r.duration().toMillis() / 1000.0);
+        job.name(),
+        entry.name(),
+        d.attempt(),
+        r.outcome().tag(),
+        r.exitCode(),
+        r.duration().toMillis() / 1000.0);
     return persist(job, s)
         .map(
             updated -> {
               if (phase == Phase.SUCCEEDED && !d.dryRun()) {
                 // A dry run changed nothing: its verification stays Pending, never Unresolved.
-                verifying.put(updated.name(), new Verifying(new ScriptKey(d.key(), entry.name()), 0, 0, false));
+                verifying.put(
+                    updated.name(),
+                    new Verifying(new ScriptKey(d.key(), entry.name()), 0, 0, false));
               }
               return (Void) null;
             });
@@ -783,8 +880,11 @@ public final class RepairController implements AutoCloseable {
                 return Future.failedFuture(err);
               }
               LOG.warn(
-                  "event=record_write_failed record={} phase={} retry=\"next trusted cycle\" error=\"{}\"",
-                  name, status.phase().wireName(), err.toString());
+                  "event=record_write_failed record={} phase={} retry=\"next trusted cycle\""
+                      + " error=\"{}\"",
+                  name,
+                  status.phase().wireName(),
+                  err.toString());
               ConsistencyRepairJob cached = job.withStatus(status);
               remember(cached);
               return Future.succeededFuture(cached);
@@ -827,7 +927,8 @@ public final class RepairController implements AutoCloseable {
         .map(
             p -> {
               if (p != paused) {
-                LOG.info("event=repairs_{} annotation={}", p ? "paused" : "resumed", PAUSE_ANNOTATION);
+                LOG.info(
+                    "event=repairs_{} annotation={}", p ? "paused" : "resumed", PAUSE_ANNOTATION);
               }
               paused = p;
               metrics.paused(p);

@@ -50,8 +50,8 @@ public final class Revalidator {
   }
 
   /**
-   * What the fresh reads say. (The record is written before them, so the target's
-   * resourceVersion in {@code spec.drift} is the one the drift was confirmed from.)
+   * What the fresh reads say. (The record is written before them, so the target's resourceVersion
+   * in {@code spec.drift} is the one the drift was confirmed from.)
    */
   public record Verdict(boolean stillHolds, String why) {}
 
@@ -80,13 +80,20 @@ public final class Revalidator {
               fresh.ifPresent(p -> api.put(p.uid(), p));
               ControlPlaneView view =
                   new ControlPlaneView(
-                      api, now, cached.synced(), cached.relisting(), cached.lastRelistAt(),
-                      cached.resourceVersion(), cached.relists(), cached.watchRestarts());
+                      api,
+                      now,
+                      cached.synced(),
+                      cached.relisting(),
+                      cached.lastRelistAt(),
+                      cached.resourceVersion(),
+                      cached.relists(),
+                      cached.watchRestarts());
               boolean holds =
                   detector.detect(view, pods.result(), runtime.result(), now).stream()
                       .map(Drift::key)
                       .anyMatch(key::equals);
-              return new Verdict(holds, holds ? "drift still holds on fresh reads" : "drift gone before repair");
+              return new Verdict(
+                  holds, holds ? "drift still holds on fresh reads" : "drift gone before repair");
             });
   }
 }

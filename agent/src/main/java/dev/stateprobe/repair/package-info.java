@@ -1,7 +1,7 @@
 /**
- * The acting half: turns confirmed drifts into ConsistencyRepairJobs and runs their scripts.
- * Rule: a record is written before anything acts, a fresh read re-confirms the drift right
- * before a script starts, and the outcome is written back before the next decision; the pure
- * choices live in {@code planner}, the I/O here and in {@code job} and {@code exec}.
+ * The acting half: turns confirmed drifts into ConsistencyRepairJobs and runs their scripts. Rule:
+ * a record is written before anything acts, a fresh read re-confirms the drift right before a
+ * script starts, and the outcome is written back before the next decision; the pure choices live in
+ * {@code planner}, the I/O here and in {@code job} and {@code exec}.
  */
 package dev.stateprobe.repair;

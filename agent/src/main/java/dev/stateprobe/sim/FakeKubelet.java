@@ -750,8 +750,8 @@ public final class FakeKubelet implements AutoCloseable {
 
   /**
    * A body over 2 KB goes in chunks without a Content-Length, as a kubelet's does: Go's net/http
-   * declares the length only of a reply that fits its first 2 KB buffer when the handler sets
-   * none, and the kubelet's handlers set none.
+   * declares the length only of a reply that fits its first 2 KB buffer when the handler sets none,
+   * and the kubelet's handlers set none.
    */
   private static void json(HttpServerResponse resp, Buffer body) {
     resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");

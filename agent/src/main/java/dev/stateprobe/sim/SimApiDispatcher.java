@@ -28,10 +28,9 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Sits in front of fabric8's CRUD mock: logs every request, injects the faults {@link
- * SimApiServer} asks for, and applies {@code spec.nodeName} field selectors to pod lists and
- * watches (see {@link SimApiNodeSelector}). Runs on the mock server's Vert.x event loop: nothing
- * here blocks.
+ * Sits in front of fabric8's CRUD mock: logs every request, injects the faults {@link SimApiServer}
+ * asks for, and applies {@code spec.nodeName} field selectors to pod lists and watches (see {@link
+ * SimApiNodeSelector}). Runs on the mock server's Vert.x event loop: nothing here blocks.
  */
 final class SimApiDispatcher extends Dispatcher {
   static final String BACKSTAGE_HEADER = "X-State-Probe-Sim";
@@ -230,7 +229,8 @@ final class SimApiDispatcher extends Dispatcher {
       return crud.dispatch(request);
     }
     String query = nodes.rewriteQuery(info.query());
-    MockResponse response = crud.handleGet(query.isEmpty() ? info.path() : info.path() + "?" + query);
+    MockResponse response =
+        crud.handleGet(query.isEmpty() ? info.path() : info.path() + "?" + query);
     if (response.getWebSocketListener() != null) {
       return response.withWebSocketUpgrade(
           new SimApiWatchListener(
@@ -300,9 +300,7 @@ final class SimApiDispatcher extends Dispatcher {
     event.set(
         "object",
         statusObject(
-            410,
-            "Expired",
-            "too old resource version: " + requestedRv + " (" + oldest + ")"));
+            410, "Expired", "too old resource version: " + requestedRv + " (" + oldest + ")"));
     String text = json.writeValueAsString(event);
     return new MockResponse()
         .withWebSocketUpgrade(

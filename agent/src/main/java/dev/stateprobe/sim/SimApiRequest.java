@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * One request the simulated API server received, with the attributes Kubernetes authorization
- * sees (verb, API group, resource, subresource, namespace, name), resolved from the path the way
+ * One request the simulated API server received, with the attributes Kubernetes authorization sees
+ * (verb, API group, resource, subresource, namespace, name), resolved from the path the way
  * kube-apiserver's request-info resolver does.
  *
  * @param method HTTP method, upper case
@@ -55,8 +55,7 @@ public record SimApiRequest(
     int q = uri.indexOf('?');
     String path = q < 0 ? uri : uri.substring(0, q);
     String query = q < 0 ? "" : uri.substring(q + 1);
-    List<String> parts =
-        Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
+    List<String> parts = Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
 
     String group;
     List<String> rest;
@@ -68,14 +67,32 @@ public record SimApiRequest(
       rest = parts.subList(3, parts.size());
     } else {
       return new SimApiRequest(
-          upper, path, query, upper.toLowerCase(Locale.ROOT), null, null, null, null, null,
-          backstage, code);
+          upper,
+          path,
+          query,
+          upper.toLowerCase(Locale.ROOT),
+          null,
+          null,
+          null,
+          null,
+          null,
+          backstage,
+          code);
     }
     if (rest.isEmpty()) {
       // Discovery of a group version (/api/v1, /apis/g/v): not a resource request.
       return new SimApiRequest(
-          upper, path, query, upper.toLowerCase(Locale.ROOT), null, null, null, null, null,
-          backstage, code);
+          upper,
+          path,
+          query,
+          upper.toLowerCase(Locale.ROOT),
+          null,
+          null,
+          null,
+          null,
+          null,
+          backstage,
+          code);
     }
     String namespace = null;
     if (rest.get(0).equals("namespaces") && rest.size() > 1) {
@@ -112,7 +129,10 @@ public record SimApiRequest(
 
   /** A LIST or WATCH of pods (any namespace). */
   public boolean isPodCollection(String wantedVerb) {
-    return wantedVerb.equals(verb) && "".equals(apiGroup) && "pods".equals(resource) && name == null;
+    return wantedVerb.equals(verb)
+        && "".equals(apiGroup)
+        && "pods".equals(resource)
+        && name == null;
   }
 
   static String queryParameter(String query, String key) {

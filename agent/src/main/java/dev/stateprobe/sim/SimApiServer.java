@@ -29,25 +29,25 @@ import java.util.logging.Logger;
  * <p>What it adds to the stock CRUD mock:
  *
  * <ul>
- *   <li>{@code spec.nodeName=X} (also {@code ==}, {@code !=}) field selectors on pod LIST and
- *       WATCH work; the stock mock matches nothing and says nothing. A field-selected watch sends
+ *   <li>{@code spec.nodeName=X} (also {@code ==}, {@code !=}) field selectors on pod LIST and WATCH
+ *       work; the stock mock matches nothing and says nothing. A field-selected watch sends
  *       ADDED/MODIFIED/DELETED only for matching pods, as kube-apiserver does.
  *   <li>Faults, which touch only the clients made by {@link #newClient()}: {@link
  *       #failNextPodWatch()} (410 Gone), {@link #dropWatches()} (connection lost), {@link
  *       #refuseWatches()} (watch endpoint failing), {@link #down()} / {@link #up()} (unreachable,
- *       then restarted). The {@link #client()} is the
- *       cluster's other users, kubectl and controllers: it always gets through, so a test or the
- *       demo can change pods while the agent cannot see them.
+ *       then restarted). The {@link #client()} is the cluster's other users, kubectl and
+ *       controllers: it always gets through, so a test or the demo can change pods while the agent
+ *       cannot see them.
  *   <li>A request log with the attributes authorization sees ({@link SimApiRequest}).
  * </ul>
  *
- * <p>Known limits of the underlying mock: a watch ignores its resourceVersion and starts by
- * sending every current object as ADDED; it cannot replay a DELETED that happened while the
- * client was not watching. A real API server would replay it (or answer 410); here only {@link
- * #up()} and {@link #failNextPodWatch()} produce the 410, so a test that deletes pods while an
- * agent's watch is down must use one of them. resourceVersion is one global counter, a DELETED
- * event carries the object's last resourceVersion, there are no bookmarks, and only WebSocket
- * watches are served (a client that falls back to an HTTP watch gets no events).
+ * <p>Known limits of the underlying mock: a watch ignores its resourceVersion and starts by sending
+ * every current object as ADDED; it cannot replay a DELETED that happened while the client was not
+ * watching. A real API server would replay it (or answer 410); here only {@link #up()} and {@link
+ * #failNextPodWatch()} produce the 410, so a test that deletes pods while an agent's watch is down
+ * must use one of them. resourceVersion is one global counter, a DELETED event carries the object's
+ * last resourceVersion, there are no bookmarks, and only WebSocket watches are served (a client
+ * that falls back to an HTTP watch gets no events).
  *
  * <p>Not thread-confined; every method may be called from any thread.
  */
@@ -91,8 +91,8 @@ public final class SimApiServer implements AutoCloseable {
   }
 
   /**
-   * The client of the cluster's other users (tests, the demo's own writes). Faults never touch
-   * it. Owned by this server: closed by {@link #close()}.
+   * The client of the cluster's other users (tests, the demo's own writes). Faults never touch it.
+   * Owned by this server: closed by {@link #close()}.
    */
   public synchronized KubernetesClient client() {
     requireStarted();
@@ -126,7 +126,8 @@ public final class SimApiServer implements AutoCloseable {
             .withConnectionTimeout(2_000)
             .withRequestTimeout(5_000);
     if (isBackstage) {
-      config.addToCustomHeaders(SimApiDispatcher.BACKSTAGE_HEADER, SimApiDispatcher.BACKSTAGE_VALUE);
+      config.addToCustomHeaders(
+          SimApiDispatcher.BACKSTAGE_HEADER, SimApiDispatcher.BACKSTAGE_VALUE);
     }
     return new KubernetesClientBuilder().withConfig(config.build()).build();
   }
@@ -153,11 +154,11 @@ public final class SimApiServer implements AutoCloseable {
   }
 
   /**
-   * From now on {@code GET path} (with any query) answers this JSON, ahead of the CRUD store,
-   * and like everything else fails while {@link #down()}. The stock mock answers the discovery
-   * paths ({@code /api}, {@code /apis}, {@code /api/v1}, ...) with a list of every object, so
-   * {@code kubectl} finds no resource types; serving the real discovery documents there lets it
-   * work against this server.
+   * From now on {@code GET path} (with any query) answers this JSON, ahead of the CRUD store, and
+   * like everything else fails while {@link #down()}. The stock mock answers the discovery paths
+   * ({@code /api}, {@code /apis}, {@code /api/v1}, ...) with a list of every object, so {@code
+   * kubectl} finds no resource types; serving the real discovery documents there lets it work
+   * against this server.
    */
   public void serveDocument(String path, String json) {
     if (path == null || !path.startsWith("/") || path.contains("?")) {
@@ -169,8 +170,8 @@ public final class SimApiServer implements AutoCloseable {
   /**
    * The next pod WATCH from a {@link #newClient()} client gets what kube-apiserver sends for a
    * compacted resourceVersion: an ERROR event with a 410 Expired Status, then the end of the
-   * stream. An informer must re-list. An informer that is already watching makes no new watch
-   * until its current one ends: follow with {@link #dropWatches()}.
+   * stream. An informer must re-list. An informer that is already watching makes no new watch until
+   * its current one ends: follow with {@link #dropWatches()}.
    */
   public void failNextPodWatch() {
     dispatcher.failNextPodWatches(1);
@@ -195,8 +196,8 @@ public final class SimApiServer implements AutoCloseable {
   }
 
   /**
-   * Back up, as a restarted API server: its watch cache starts at the current resourceVersion, so
-   * a watch that resumes from before the restart gets 410 Gone and the informer re-lists.
+   * Back up, as a restarted API server: its watch cache starts at the current resourceVersion, so a
+   * watch that resumes from before the restart gets 410 Gone and the informer re-lists.
    */
   public void up() {
     dispatcher.up();
@@ -204,8 +205,8 @@ public final class SimApiServer implements AutoCloseable {
 
   /**
    * Watches of {@link #newClient()} clients end and new ones are answered 503 until {@link
-   * #acceptWatches()}; lists still work. A watch endpoint that fails while the rest answers, and
-   * a way to hold an informer's watch closed while the cluster changes.
+   * #acceptWatches()}; lists still work. A watch endpoint that fails while the rest answers, and a
+   * way to hold an informer's watch closed while the cluster changes.
    */
   public void refuseWatches() {
     dispatcher.refuseWatches(true);

@@ -15,10 +15,10 @@ import tools.jackson.databind.node.ObjectNode;
  * Wraps the CRUD mock's watch listener: registers the open watch so the server can drop it, and
  * applies a {@code spec.nodeName} selector to the events the mock sends.
  *
- * <p>The filter does what kube-apiserver does for a field-selected watch: an object that starts
- * to match is sent as ADDED, one that stops matching as DELETED, others not at all. The mock
- * watches all pods (the selector was stripped) and replays every existing pod as ADDED when the
- * watch opens; the filter tracks the UIDs it let through to turn MODIFIED into ADDED/DELETED.
+ * <p>The filter does what kube-apiserver does for a field-selected watch: an object that starts to
+ * match is sent as ADDED, one that stops matching as DELETED, others not at all. The mock watches
+ * all pods (the selector was stripped) and replays every existing pod as ADDED when the watch
+ * opens; the filter tracks the UIDs it let through to turn MODIFIED into ADDED/DELETED.
  */
 final class SimApiWatchListener extends WebSocketListener {
   private final WebSocketListener inner;

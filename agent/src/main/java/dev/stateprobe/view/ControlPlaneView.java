@@ -9,8 +9,8 @@ import java.util.Objects;
  *
  * @param synced the informer completed its initial list
  * @param relisting a re-list (after a 410 Gone or a broken watch) is in progress
- * @param lastRelistAt when the last re-list completed, or {@code null} if there was none after
- *     the initial sync
+ * @param lastRelistAt when the last re-list completed, or {@code null} if there was none after the
+ *     initial sync
  * @param resourceVersion the last resourceVersion the informer saw (opaque)
  */
 public record ControlPlaneView(

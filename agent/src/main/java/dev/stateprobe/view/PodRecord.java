@@ -5,14 +5,14 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A compact, immutable copy of the parts of a pod that drift detection needs; ~1 KB where a
- * decoded fabric8 {@code Pod} holds ~45 KB. Both the kubelet and the control-plane view are made
- * of these, by the same decoder, so a difference between two records is a difference between
- * the two objects and never between two mappings.
+ * A compact, immutable copy of the parts of a pod that drift detection needs; ~1 KB where a decoded
+ * fabric8 {@code Pod} holds ~45 KB. Both the kubelet and the control-plane view are made of these,
+ * by the same decoder, so a difference between two records is a difference between the two objects
+ * and never between two mappings.
  *
- * <p>Hashes are order-independent digests of a JSON subtree in which null values, empty arrays
- * and empty objects count as absent (Go's {@code omitempty} and fabric8's serializer disagree on
- * those, the objects do not).
+ * <p>Hashes are order-independent digests of a JSON subtree in which null values, empty arrays and
+ * empty objects count as absent (Go's {@code omitempty} and fabric8's serializer disagree on those,
+ * the objects do not).
  *
  * @param phase {@code status.phase}, {@code ""} when absent
  * @param resourceVersion opaque; compare for equality only. {@code null} for static pods
@@ -22,15 +22,15 @@ import java.util.Objects;
  * @param configSource annotation {@code kubernetes.io/config.source} ({@code file}, {@code http},
  *     {@code api}) or {@code null}
  * @param configHash annotation {@code kubernetes.io/config.hash} or {@code null}
- * @param configMirror annotation {@code kubernetes.io/config.mirror} (set on mirror pods) or
- *     {@code null}
+ * @param configMirror annotation {@code kubernetes.io/config.mirror} (set on mirror pods) or {@code
+ *     null}
  * @param controllerKind kind of the owner reference with {@code controller: true}, or {@code null}
  * @param labelsHash digest of {@code metadata.labels}
  * @param annotationsHash digest of {@code metadata.annotations} without the kubelet's own keys
  *     ({@code kubernetes.io/config.seen}, {@code kubernetes.io/config.source})
  * @param specHash digest of {@code spec}
- * @param statusHash digest of the status that matters: phase, conditions (type, status), and
- *     per container name, state, ready and restartCount (init containers included)
+ * @param statusHash digest of the status that matters: phase, conditions (type, status), and per
+ *     container name, state, ready and restartCount (init containers included)
  * @param containers {@code status.containerStatuses} in order
  */
 public record PodRecord(
@@ -71,9 +71,9 @@ public record PodRecord(
   }
 
   /**
-   * A pod the kubelet read from a file or URL rather than from the API server. A mirror pod
-   * carries the same {@code config.source} annotation but is the API server's copy, not the
-   * static pod itself.
+   * A pod the kubelet read from a file or URL rather than from the API server. A mirror pod carries
+   * the same {@code config.source} annotation but is the API server's copy, not the static pod
+   * itself.
    */
   public boolean isStatic() {
     return configMirror == null && ("file".equals(configSource) || "http".equals(configSource));

@@ -44,11 +44,15 @@ class ConfigLoaderTest {
 
   @Test
   void quietPeriodFollowsThePollIntervalUnlessSet() throws Exception {
-    assertThat(load(Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4", "POLL_INTERVAL", "500ms"))
-            .detection().quietPeriod())
+    assertThat(
+            load(Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4", "POLL_INTERVAL", "500ms"))
+                .detection()
+                .quietPeriod())
         .isEqualTo(Duration.ofSeconds(1));
-    assertThat(load(Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4", "QUIET_PERIOD", "1m"))
-            .detection().quietPeriod())
+    assertThat(
+            load(Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4", "QUIET_PERIOD", "1m"))
+                .detection()
+                .quietPeriod())
         .isEqualTo(Duration.ofMinutes(1));
   }
 
@@ -111,7 +115,8 @@ class ConfigLoaderTest {
                         "KUBELET_URL", "https://127.0.0.1:10250",
                         "KUBELET_CA_FILE", "/ca.crt",
                         "KUBELET_INSECURE_SKIP_TLS_VERIFY", "true")))
-        .hasMessageContaining("KUBELET_CA_FILE and KUBELET_INSECURE_SKIP_TLS_VERIFY=true exclude each other");
+        .hasMessageContaining(
+            "KUBELET_CA_FILE and KUBELET_INSECURE_SKIP_TLS_VERIFY=true exclude each other");
   }
 
   @Test

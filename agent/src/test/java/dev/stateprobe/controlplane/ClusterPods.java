@@ -15,8 +15,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Real pods in the simulated API server: the API server's own capture of node {@link #NODE}
- * (24 pods bound to it, one pending), and three pods of another node from an older capture.
+ * Real pods in the simulated API server: the API server's own capture of node {@link #NODE} (24
+ * pods bound to it, one pending), and three pods of another node from an older capture.
  */
 final class ClusterPods {
   static final String NODE = "datagen-1-35";

@@ -1,6 +1,5 @@
 package dev.stateprobe.controlplane;
 
-import dev.stateprobe.testing.TestClock;
 import static dev.stateprobe.controlplane.ClusterPods.NODE;
 import static dev.stateprobe.controlplane.ClusterPods.OTHER_NODE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.sim.SimApiServer;
 import dev.stateprobe.testing.Fixtures;
+import dev.stateprobe.testing.TestClock;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.PodRecord;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -105,7 +105,9 @@ class PodInformerSourceIT {
     assertThat(v.size()).isEqualTo(24);
     assertThat(v.podsByUid()).isEqualTo(expected);
     assertThat(v.podsByUid().values()).extracting(PodRecord::nodeName).containsOnly(NODE);
-    assertThat(pods.expectedOn(OTHER_NODE)).hasSize(3).doesNotContainKeys(v.podsByUid().keySet().toArray(String[]::new));
+    assertThat(pods.expectedOn(OTHER_NODE))
+        .hasSize(3)
+        .doesNotContainKeys(v.podsByUid().keySet().toArray(String[]::new));
     assertThat(v.observedAt()).isEqualTo(T0);
     assertThat(v.relists()).isZero();
     assertThat(v.lastRelistAt()).isNull();
@@ -134,14 +136,22 @@ class PodInformerSourceIT {
     PodRecord before = view().podsByUid().get(uid);
     assertThat(before).isEqualTo(pods.decode(pods.rawJson("scraper", "e2e-added")));
 
-    cluster.pods().inNamespace("scraper").withName("e2e-added")
-        .edit(p -> { p.getMetadata().getLabels().put("tier", "gold"); return p; });
+    cluster
+        .pods()
+        .inNamespace("scraper")
+        .withName("e2e-added")
+        .edit(
+            p -> {
+              p.getMetadata().getLabels().put("tier", "gold");
+              return p;
+            });
     await().until(() -> view().podsByUid().get(uid).labelsHash() != before.labelsHash());
     assertThat(view().podsByUid().get(uid))
         .isEqualTo(pods.decode(pods.rawJson("scraper", "e2e-added")));
 
     // Created before the delete that is awaited below: it would have shown up by then.
-    Pod elsewhere = pods.create(pods.copyOnNode(template("e2e-statefulset-1"), "e2e-elsewhere", OTHER_NODE));
+    Pod elsewhere =
+        pods.create(pods.copyOnNode(template("e2e-statefulset-1"), "e2e-elsewhere", OTHER_NODE));
     cluster.pods().inNamespace("scraper").withName("e2e-added").delete();
     await().until(() -> !view().podsByUid().containsKey(uid));
 
@@ -165,9 +175,17 @@ class PodInformerSourceIT {
     cluster.pods().inNamespace("scraper").withName("e2e-failjob-28dqq").delete();
     String addedUid =
         pods.create(pods.copyOnNode(template("e2e-statefulset-0"), "e2e-added", NODE))
-            .getMetadata().getUid();
-    cluster.pods().inNamespace("kube-system").withName("coredns-7d764666f9-qdcxt")
-        .edit(p -> { p.getMetadata().getLabels().put("tier", "gold"); return p; });
+            .getMetadata()
+            .getUid();
+    cluster
+        .pods()
+        .inNamespace("kube-system")
+        .withName("coredns-7d764666f9-qdcxt")
+        .edit(
+            p -> {
+              p.getMetadata().getLabels().put("tier", "gold");
+              return p;
+            });
     pods.create(pods.copyOnNode(template("e2e-statefulset-1"), "e2e-elsewhere", OTHER_NODE));
     clock.advance(Duration.ofSeconds(7));
 
@@ -175,7 +193,9 @@ class PodInformerSourceIT {
     api.failNextPodWatch();
     api.acceptWatches();
 
-    await().atMost(Duration.ofSeconds(15)).until(() -> view().relists() == 1 && !view().relisting());
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> view().relists() == 1 && !view().relisting());
     ControlPlaneView v = view();
     assertThat(v.lastRelistAt()).isEqualTo(T0.plusSeconds(7));
     assertThat(v.podsByUid()).doesNotContainKey(deletedUid).containsKey(addedUid);
@@ -199,7 +219,8 @@ class PodInformerSourceIT {
     cluster.pods().inNamespace("kube-system").withName("kindnet-zkpn8").delete();
     String addedUid =
         pods.create(pods.copyOnNode(template("e2e-statefulset-0"), "e2e-added", NODE))
-            .getMetadata().getUid();
+            .getMetadata()
+            .getUid();
     pods.create(pods.copyOnNode(template("e2e-statefulset-1"), "e2e-elsewhere", OTHER_NODE));
     ControlPlaneView whileDown = view();
     assertThat(whileDown.synced()).isTrue();
@@ -222,7 +243,12 @@ class PodInformerSourceIT {
   @Test
   void resourceVersionIsTheListsThenTheLastEventsAsAnOpaqueString() {
     String listed =
-        agent.pods().inAnyNamespace().withField("spec.nodeName", NODE).list().getMetadata()
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", NODE)
+            .list()
+            .getMetadata()
             .getResourceVersion();
     source.start();
     awaitConverged();

@@ -1,10 +1,10 @@
 package dev.stateprobe.controlplane;
 
-import dev.stateprobe.testing.TestClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.testing.TestClock;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.PodRecord;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -47,7 +47,8 @@ class PodViewStateTest {
   }
 
   private PodRecord decoded(Pod p) throws Exception {
-    return decoder.decodePod(serialization.asJson(p).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return decoder.decodePod(
+        serialization.asJson(p).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private void initialList(Pod... pods) {
@@ -103,8 +104,14 @@ class PodViewStateTest {
     ControlPlaneView during = state.snapshot(T0, true, 0);
     state.onUpdate(pod("a", "uid-a", "5", "one"), pod("a", "uid-a", "15", "two"));
     // What fabric8 sends for a key the re-list no longer has: the stored skeleton.
-    state.onDelete(new PodBuilder().withNewMetadata().withUid("uid-b").withResourceVersion("6")
-        .endMetadata().build(), true);
+    state.onDelete(
+        new PodBuilder()
+            .withNewMetadata()
+            .withUid("uid-b")
+            .withResourceVersion("6")
+            .endMetadata()
+            .build(),
+        true);
     state.onList("20", false);
     ControlPlaneView after = state.snapshot(T0, true, 3);
 

@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class PodJsonDecoderTest {
   private final PodJsonDecoder decoder = new PodJsonDecoder();
@@ -72,7 +72,8 @@ class PodJsonDecoderTest {
 
   @Test
   void mirrorPodsInTheApiDumpPointAtTheKubeletsStaticUids() throws Exception {
-    Map<String, PodRecord> kubelet = byUid(decoder.decodePodList(Fixtures.kubelet(Fixtures.K8S_1_35)));
+    Map<String, PodRecord> kubelet =
+        byUid(decoder.decodePodList(Fixtures.kubelet(Fixtures.K8S_1_35)));
     List<PodRecord> mirrors =
         decoder.decodePodList(Fixtures.kubelet(Fixtures.API_1_35)).stream()
             .filter(PodRecord::isMirror)
@@ -90,7 +91,8 @@ class PodJsonDecoderTest {
 
   @Test
   void theSamePodFromTheKubeletAndFromKubectlYamlHasEqualDigestsDespiteKeyOrder() throws Exception {
-    Map<String, PodRecord> kubelet = byUid(decoder.decodePodList(Fixtures.kubelet(Fixtures.K8S_1_35)));
+    Map<String, PodRecord> kubelet =
+        byUid(decoder.decodePodList(Fixtures.kubelet(Fixtures.K8S_1_35)));
     List<PodRecord> api = decoder.decodePodList(Fixtures.kubelet(Fixtures.API_1_35));
     int shared = 0;
     for (PodRecord a : api) {
@@ -101,7 +103,9 @@ class PodJsonDecoderTest {
       shared++;
       assertThat(a.specHash()).as("spec of %s", a.name()).isEqualTo(k.specHash());
       assertThat(a.labelsHash()).as("labels of %s", a.name()).isEqualTo(k.labelsHash());
-      assertThat(a.annotationsHash()).as("annotations of %s", a.name()).isEqualTo(k.annotationsHash());
+      assertThat(a.annotationsHash())
+          .as("annotations of %s", a.name())
+          .isEqualTo(k.annotationsHash());
       assertThat(a.statusHash()).as("status of %s", a.name()).isEqualTo(k.statusHash());
       // The dump was taken minutes later: resourceVersions moved on, as SOURCES.md says.
       assertThat(a.resourceVersion()).isNotEqualTo(k.resourceVersion());
@@ -119,7 +123,9 @@ class PodJsonDecoderTest {
     assertThat(list.getItems()).hasSize(25);
     for (Pod pod : list.getItems()) {
       PodRecord viaFabric8 = decoder.decodePod(utf8(serialization.asJson(pod)));
-      assertThat(viaFabric8).as(pod.getMetadata().getName()).isEqualTo(direct.get(viaFabric8.uid()));
+      assertThat(viaFabric8)
+          .as(pod.getMetadata().getName())
+          .isEqualTo(direct.get(viaFabric8.uid()));
     }
   }
 
@@ -127,22 +133,33 @@ class PodJsonDecoderTest {
   void keepsTheFieldsTheDetectorNeeds() throws Exception {
     Map<String, PodRecord> pods = byUid(decoder.decodePodList(Fixtures.kubelet(Fixtures.K8S_1_35)));
     PodRecord failed =
-        pods.values().stream().filter(p -> p.name().equals("e2e-failjob-28dqq")).findFirst().orElseThrow();
+        pods.values().stream()
+            .filter(p -> p.name().equals("e2e-failjob-28dqq"))
+            .findFirst()
+            .orElseThrow();
     assertThat(failed.phase()).isEqualTo("Failed");
     assertThat(failed.terminal()).isTrue();
     assertThat(failed.controllerKind()).isEqualTo("Job");
     assertThat(failed.nodeName()).isEqualTo("datagen-1-35");
-    assertThat(failed.containers()).extracting(c -> c.state()).containsOnly(ContainerState.TERMINATED);
+    assertThat(failed.containers())
+        .extracting(c -> c.state())
+        .containsOnly(ContainerState.TERMINATED);
 
     PodRecord coredns =
-        pods.values().stream().filter(p -> p.name().startsWith("coredns-")).findFirst().orElseThrow();
+        pods.values().stream()
+            .filter(p -> p.name().startsWith("coredns-"))
+            .findFirst()
+            .orElseThrow();
     assertThat(coredns.namespace()).isEqualTo("kube-system");
     assertThat(coredns.controllerKind()).isEqualTo("ReplicaSet");
-    assertThat(coredns.containers()).singleElement().satisfies(c -> {
-      assertThat(c.name()).isEqualTo("coredns");
-      assertThat(c.state()).isEqualTo(ContainerState.RUNNING);
-      assertThat(c.ready()).isTrue();
-    });
+    assertThat(coredns.containers())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.name()).isEqualTo("coredns");
+              assertThat(c.state()).isEqualTo(ContainerState.RUNNING);
+              assertThat(c.ready()).isTrue();
+            });
     assertThat(coredns.creationTimestamp()).isNotNull();
   }
 
@@ -169,7 +186,8 @@ class PodJsonDecoderTest {
         """
         {"metadata":{"name":"a","namespace":"ns","uid":"u1",
           "deletionTimestamp":"2026-11-26T10:00:30Z","deletionGracePeriodSeconds":30},
-         "spec":{"nodeName":"n1"},"status":{"phase":"Running"}}""";
+         "spec":{"nodeName":"n1"},"status":{"phase":"Running"}}\
+        """;
     PodRecord r = decoder.decodePod(utf8(pod));
     assertThat(r.deletionTimestamp()).isEqualTo(Instant.parse("2026-11-26T10:00:30Z"));
     assertThat(r.deletionGracePeriodSeconds()).isEqualTo(30L);
@@ -180,11 +198,13 @@ class PodJsonDecoderTest {
   void kubeletOwnAnnotationsAreNoDifference() throws Exception {
     String api =
         """
-        {"metadata":{"name":"a","uid":"u1","annotations":{"team":"x"}}}""";
+        {"metadata":{"name":"a","uid":"u1","annotations":{"team":"x"}}}\
+        """;
     String kubelet =
         """
         {"metadata":{"name":"a","uid":"u1","annotations":{"kubernetes.io/config.seen":"2026-01-01T00:00:00Z",
-         "team":"x","kubernetes.io/config.source":"api"}}}""";
+         "team":"x","kubernetes.io/config.source":"api"}}}\
+        """;
     PodRecord a = decoder.decodePod(utf8(api));
     PodRecord k = decoder.decodePod(utf8(kubelet));
     assertThat(k.annotationsHash()).isEqualTo(a.annotationsHash());
@@ -194,9 +214,18 @@ class PodJsonDecoderTest {
 
   @Test
   void aChangedLabelChangesTheLabelDigestOnly() throws Exception {
-    PodRecord a = decoder.decodePod(utf8("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"labels\":{\"app\":\"web\",\"tier\":\"1\"}},\"spec\":{\"x\":1}}"));
-    PodRecord b = decoder.decodePod(utf8("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"labels\":{\"tier\":\"1\",\"app\":\"web2\"}},\"spec\":{\"x\":1}}"));
-    PodRecord c = decoder.decodePod(utf8("{\"spec\":{\"x\":1},\"metadata\":{\"labels\":{\"tier\":\"1\",\"app\":\"web\"},\"uid\":\"u\",\"name\":\"a\"}}"));
+    PodRecord a =
+        decoder.decodePod(
+            utf8(
+                "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"labels\":{\"app\":\"web\",\"tier\":\"1\"}},\"spec\":{\"x\":1}}"));
+    PodRecord b =
+        decoder.decodePod(
+            utf8(
+                "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"labels\":{\"tier\":\"1\",\"app\":\"web2\"}},\"spec\":{\"x\":1}}"));
+    PodRecord c =
+        decoder.decodePod(
+            utf8(
+                "{\"spec\":{\"x\":1},\"metadata\":{\"labels\":{\"tier\":\"1\",\"app\":\"web\"},\"uid\":\"u\",\"name\":\"a\"}}"));
     assertThat(b.labelsHash()).isNotEqualTo(a.labelsHash());
     assertThat(b.specHash()).isEqualTo(a.specHash());
     assertThat(c).isEqualTo(a);
@@ -204,19 +233,30 @@ class PodJsonDecoderTest {
 
   @Test
   void nullsAndEmptiesAreAbsentButArrayOrderMatters() throws Exception {
-    PodRecord plain = decoder.decodePod(utf8("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"spec\":{\"c\":[1,2]}}"));
-    PodRecord padded = decoder.decodePod(utf8("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"labels\":{}},\"spec\":{\"c\":[1,2],\"v\":[],\"o\":{},\"n\":null,\"s\":\"\"}}"));
-    PodRecord swapped = decoder.decodePod(utf8("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"spec\":{\"c\":[2,1]}}"));
+    PodRecord plain =
+        decoder.decodePod(
+            utf8("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"spec\":{\"c\":[1,2]}}"));
+    PodRecord padded =
+        decoder.decodePod(
+            utf8(
+                "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"labels\":{}},\"spec\":{\"c\":[1,2],\"v\":[],\"o\":{},\"n\":null,\"s\":\"\"}}"));
+    PodRecord swapped =
+        decoder.decodePod(
+            utf8("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"spec\":{\"c\":[2,1]}}"));
     assertThat(padded).isEqualTo(plain);
     assertThat(swapped.specHash()).isNotEqualTo(plain.specHash());
   }
 
   @Test
   void aStatusChangeThatMattersChangesTheStatusDigest() throws Exception {
-    String base = "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"%s\",\"containerStatuses\":[{\"name\":\"c\",\"ready\":%s,\"restartCount\":0,\"state\":{\"running\":{\"startedAt\":\"%s\"}}}]}}";
-    PodRecord a = decoder.decodePod(utf8(base.formatted("10.0.0.1", "true", "2026-01-01T00:00:00Z")));
-    PodRecord ipAndTimes = decoder.decodePod(utf8(base.formatted("10.0.0.2", "true", "2026-01-02T00:00:00Z")));
-    PodRecord notReady = decoder.decodePod(utf8(base.formatted("10.0.0.1", "false", "2026-01-01T00:00:00Z")));
+    String base =
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"%s\",\"containerStatuses\":[{\"name\":\"c\",\"ready\":%s,\"restartCount\":0,\"state\":{\"running\":{\"startedAt\":\"%s\"}}}]}}";
+    PodRecord a =
+        decoder.decodePod(utf8(base.formatted("10.0.0.1", "true", "2026-01-01T00:00:00Z")));
+    PodRecord ipAndTimes =
+        decoder.decodePod(utf8(base.formatted("10.0.0.2", "true", "2026-01-02T00:00:00Z")));
+    PodRecord notReady =
+        decoder.decodePod(utf8(base.formatted("10.0.0.1", "false", "2026-01-01T00:00:00Z")));
     assertThat(ipAndTimes.statusHash()).isEqualTo(a.statusHash());
     assertThat(notReady.statusHash()).isNotEqualTo(a.statusHash());
   }
@@ -230,11 +270,13 @@ class PodJsonDecoderTest {
            "spec":{"containers":[{"name":"app","image":"nginx","resources":{}},{"name":"sidecar","image":"x","resources":{}}]},
            "status":{}},
           {"metadata":{"name":"etcd-n1","namespace":"kube-system","uid":"hash1","creationTimestamp":null},
-           "spec":{"containers":[]},"status":{}}]}""";
+           "spec":{"containers":[]},"status":{}}]}\
+        """;
     List<RuntimePod> pods = decoder.decodeRunningPods(utf8(json));
-    assertThat(pods).containsExactly(
-        new RuntimePod("u1", "default", "web-1", java.util.Set.of("app", "sidecar")),
-        new RuntimePod("hash1", "kube-system", "etcd-n1", java.util.Set.of()));
+    assertThat(pods)
+        .containsExactly(
+            new RuntimePod("u1", "default", "web-1", java.util.Set.of("app", "sidecar")),
+            new RuntimePod("hash1", "kube-system", "etcd-n1", java.util.Set.of()));
   }
 
   @Test
@@ -247,12 +289,17 @@ class PodJsonDecoderTest {
       delimiter = '|',
       value = {
         "garbage | <html>bad gateway</html> | malformed JSON at line 1",
-        "truncated | {\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"a\" | malformed JSON",
+        "truncated | {\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"a\" | malformed"
+            + " JSON",
         "not an object | [1,2] | expected a PodList object",
         "wrong kind | {\"kind\":\"Status\",\"items\":[]} | kind is Status, expected PodList",
         "no items | {\"kind\":\"PodList\"} | no items field",
-        "item without uid | {\"items\":[{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"}},{\"metadata\":{\"name\":\"b\"}}]} | pod (item 1) has no metadata.uid",
-        "bad timestamp | {\"items\":[{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"creationTimestamp\":\"yesterday\"}}]} | metadata.creationTimestamp (item 0) 'yesterday' is not an RFC 3339 time",
+        "item without uid |"
+            + " {\"items\":[{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"}},{\"metadata\":{\"name\":\"b\"}}]}"
+            + " | pod (item 1) has no metadata.uid",
+        "bad timestamp |"
+            + " {\"items\":[{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"creationTimestamp\":\"yesterday\"}}]}"
+            + " | metadata.creationTimestamp (item 0) 'yesterday' is not an RFC 3339 time",
         "trailing content | {\"items\":[]} {} | trailing content",
         "empty body | '' | expected a PodList object"
       })
@@ -322,7 +369,8 @@ class PodJsonDecoderTest {
     assertThat(decoder.decodePod(utf8(pod.formatted("8"))).specHash()).isNotEqualTo(seven);
     assertThat(decoder.decodePod(utf8(pod.formatted("\"7\""))).specHash()).isNotEqualTo(seven);
     assertThat(decoder.decodePod(utf8(pod.formatted("123456789012345678901234567890"))).specHash())
-        .isNotEqualTo(decoder.decodePod(utf8(pod.formatted("123456789012345678901234567891"))).specHash());
+        .isNotEqualTo(
+            decoder.decodePod(utf8(pod.formatted("123456789012345678901234567891"))).specHash());
   }
 
   @Test

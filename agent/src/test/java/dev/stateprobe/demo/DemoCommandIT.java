@@ -26,7 +26,14 @@ class DemoCommandIT {
                 Map.of(),
                 new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8))
-            .run(List.of("--scenario", "delete-lost", "--output", "json", "--speed", Double.toString(Suite.SPEED)));
+            .run(
+                List.of(
+                    "--scenario",
+                    "delete-lost",
+                    "--output",
+                    "json",
+                    "--speed",
+                    Double.toString(Suite.SPEED)));
 
     String live = err.toString(StandardCharsets.UTF_8);
     System.out.print(live);
@@ -36,9 +43,11 @@ class DemoCommandIT {
     assertThat(summary.path("node").asString()).isEqualTo("datagen-1-35");
     JsonNode scenario = summary.path("scenarios").get(0);
     assertThat(scenario.path("name").asString()).isEqualTo("delete-lost");
-    assertThat(scenario.path("confirmedDrifts").get(0).path("kind").asString()).isEqualTo("OrphanedPod");
+    assertThat(scenario.path("confirmedDrifts").get(0).path("kind").asString())
+        .isEqualTo("OrphanedPod");
     assertThat(scenario.path("repairs").get(0).path("script").asString()).isEqualTo("stop-sandbox");
-    assertThat(scenario.path("repairs").get(0).path("verification").asString()).isEqualTo("Resolved");
+    assertThat(scenario.path("repairs").get(0).path("verification").asString())
+        .isEqualTo("Resolved");
     assertThat(scenario.path("problems").size()).isZero();
     assertThat(live)
         .contains("[1/1] delete-lost: a delete that never reaches the kubelet")

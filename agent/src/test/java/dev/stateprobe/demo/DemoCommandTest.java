@@ -25,7 +25,12 @@ class DemoCommandTest {
   void scenariosRepeatInTheGivenOrderOnceEach() {
     DemoCommand.Options o =
         DemoCommand.parse(
-            List.of("--scenario", "kubelet-down", "--scenario=delete-lost", "--scenario", "kubelet-down"));
+            List.of(
+                "--scenario",
+                "kubelet-down",
+                "--scenario=delete-lost",
+                "--scenario",
+                "kubelet-down"));
 
     assertThat(o.scenarios()).containsExactly("kubelet-down", "delete-lost");
   }
@@ -33,7 +38,15 @@ class DemoCommandTest {
   @Test
   void everyFlagIsRead() {
     DemoCommand.Options o =
-        DemoCommand.parse(List.of("--speed", "2.5", "--keep-running", "--output=json", "--http-port", "9809", "--list"));
+        DemoCommand.parse(
+            List.of(
+                "--speed",
+                "2.5",
+                "--keep-running",
+                "--output=json",
+                "--http-port",
+                "9809",
+                "--list"));
 
     assertThat(o).isEqualTo(new DemoCommand.Options(true, List.of(), 2.5, true, true, 9809));
   }
@@ -43,15 +56,18 @@ class DemoCommandTest {
     assertThatThrownBy(() -> DemoCommand.parse(List.of("--scenario", "no-such")))
         .hasMessageContaining("unknown scenario 'no-such'")
         .hasMessageContaining("delete-lost");
-    assertThatThrownBy(() -> DemoCommand.parse(List.of("--speed", "fast"))).hasMessage("--speed: 'fast' is not a number");
+    assertThatThrownBy(() -> DemoCommand.parse(List.of("--speed", "fast")))
+        .hasMessage("--speed: 'fast' is not a number");
     assertThatThrownBy(() -> DemoCommand.parse(List.of("--speed", "20")))
         .hasMessage("--speed must be between 0.1 and 10.0, got 20");
     assertThatThrownBy(() -> DemoCommand.parse(List.of("--output", "yaml")))
         .hasMessage("--output must be table or json, got 'yaml'");
     assertThatThrownBy(() -> DemoCommand.parse(List.of("--http-port", "70000")))
         .hasMessage("--http-port must be a port from 0 to 65535, got '70000'");
-    assertThatThrownBy(() -> DemoCommand.parse(List.of("--scenario"))).hasMessage("--scenario needs a value");
-    assertThatThrownBy(() -> DemoCommand.parse(List.of("--fast"))).hasMessage("unknown flag '--fast'");
+    assertThatThrownBy(() -> DemoCommand.parse(List.of("--scenario")))
+        .hasMessage("--scenario needs a value");
+    assertThatThrownBy(() -> DemoCommand.parse(List.of("--fast")))
+        .hasMessage("unknown flag '--fast'");
   }
 
   @Test
@@ -63,7 +79,11 @@ class DemoCommandTest {
 
     assertThat(code).isZero();
     List<String> names =
-        out.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.startsWith(" ")).map(l -> l.split(" ")[0]).toList();
+        out.toString(StandardCharsets.UTF_8)
+            .lines()
+            .filter(l -> !l.startsWith(" "))
+            .map(l -> l.split(" ")[0])
+            .toList();
     assertThat(names).containsExactlyElementsOf(TimelineScenarios.names());
     assertThat(names)
         .containsExactly(

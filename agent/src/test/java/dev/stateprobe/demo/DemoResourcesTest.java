@@ -31,7 +31,8 @@ class DemoResourcesTest {
 
   @Test
   void theCaptureIsTheTestFixtureByteForByte() {
-    assertThat(DemoResources.read(DemoResources.CAPTURE)).isEqualTo(Fixtures.kubelet(Fixtures.K8S_1_35));
+    assertThat(DemoResources.read(DemoResources.CAPTURE))
+        .isEqualTo(Fixtures.kubelet(Fixtures.K8S_1_35));
   }
 
   @Test
@@ -47,7 +48,9 @@ class DemoResourcesTest {
         .allSatisfy(e -> assertThat(e.mode()).isEqualTo(CatalogEntry.Mode.AUTO))
         .allSatisfy(e -> assertThat(Files.isExecutable(e.script())).isTrue());
     Set<String> scripts =
-        catalog.entries().stream().map(e -> e.script().getFileName().toString()).collect(Collectors.toSet());
+        catalog.entries().stream()
+            .map(e -> e.script().getFileName().toString())
+            .collect(Collectors.toSet());
     assertThat(scripts).containsExactlyInAnyOrderElementsOf(DemoResources.SCRIPTS);
   }
 
@@ -58,12 +61,14 @@ class DemoResourcesTest {
     Set<DriftKind> covered = EnumSet.noneOf(DriftKind.class);
     catalog.entries().forEach(e -> covered.addAll(e.drifts()));
 
-    assertThat(EnumSet.complementOf(EnumSet.copyOf(covered))).containsExactly(DriftKind.UID_MISMATCH);
+    assertThat(EnumSet.complementOf(EnumSet.copyOf(covered)))
+        .containsExactly(DriftKind.UID_MISMATCH);
   }
 
   @Test
   void discoveryNamesTheResourcesTheSimulatedClusterHolds() {
-    JsonNode docs = JsonMapper.builder().build().readTree(DemoResources.read(DemoResources.DISCOVERY));
+    JsonNode docs =
+        JsonMapper.builder().build().readTree(DemoResources.read(DemoResources.DISCOVERY));
 
     assertThat(docs.propertyNames())
         .containsExactlyInAnyOrder(
@@ -81,6 +86,10 @@ class DemoResourcesTest {
   }
 
   private static List<String> names(JsonNode resourceList) {
-    return resourceList.path("resources").valueStream().map(r -> r.path("name").asString()).toList();
+    return resourceList
+        .path("resources")
+        .valueStream()
+        .map(r -> r.path("name").asString())
+        .toList();
   }
 }

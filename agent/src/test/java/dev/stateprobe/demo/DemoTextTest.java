@@ -16,7 +16,9 @@ import tools.jackson.databind.json.JsonMapper;
 /** The summary as people and tools read it. */
 class DemoTextTest {
   private static final DriftKey ORPHAN =
-      new DriftKey(DriftKind.ORPHANED_POD, new PodRef("shop", "cart-1", "00000000-0000-0000-0000-000000000001"));
+      new DriftKey(
+          DriftKind.ORPHANED_POD,
+          new PodRef("shop", "cart-1", "00000000-0000-0000-0000-000000000001"));
   private static final ScenarioResult REPAIRED =
       new ScenarioResult(
           "delete-lost",
@@ -25,7 +27,9 @@ class DemoTextTest {
           Duration.ofMillis(4200),
           List.of(ORPHAN),
           List.of(ORPHAN),
-          List.of(new ScenarioResult.Repair("rec-1", "stop-sandbox", ORPHAN, Phase.SUCCEEDED, 1, 0, Verification.RESOLVED)),
+          List.of(
+              new ScenarioResult.Repair(
+                  "rec-1", "stop-sandbox", ORPHAN, Phase.SUCCEEDED, 1, 0, Verification.RESOLVED)),
           List.of(),
           List.of());
   private static final ScenarioResult FAILED =
@@ -46,9 +50,12 @@ class DemoTextTest {
 
     assertThat(table.lines().toList())
         .containsExactly(
-            "#  scenario      confirmed                   repair                             result  time",
-            "1  delete-lost   OrphanedPod                 stop-sandbox: Succeeded, Resolved  PASS    4.2s",
-            "2  kubelet-down  OrphanedPod (re-listed 1×)  none                               FAIL    7.8s",
+            "#  scenario      confirmed                   repair                             result"
+                + "  time",
+            "1  delete-lost   OrphanedPod                 stop-sandbox: Succeeded, Resolved  PASS  "
+                + "  4.2s",
+            "2  kubelet-down  OrphanedPod (re-listed 1×)  none                               FAIL  "
+                + "  7.8s",
             "",
             "1 of 2 scenarios behaved as expected in 12.0s.",
             "  kubelet-down: confirmed a drift no one expected: OrphanedPod shop/cart-1");
@@ -59,9 +66,17 @@ class DemoTextTest {
     DriftKey other = new DriftKey(DriftKind.ORPHANED_POD, new PodRef("shop", "cart-2", "u2"));
     ScenarioResult r =
         new ScenarioResult(
-            "x", "t", "e", Duration.ZERO, List.of(ORPHAN, other), List.of(ORPHAN, other),
-            List.of(new ScenarioResult.Repair("rec", "slow", ORPHAN, Phase.SUCCEEDED, 2, 0, Verification.RESOLVED)),
-            List.of(), List.of());
+            "x",
+            "t",
+            "e",
+            Duration.ZERO,
+            List.of(ORPHAN, other),
+            List.of(ORPHAN, other),
+            List.of(
+                new ScenarioResult.Repair(
+                    "rec", "slow", ORPHAN, Phase.SUCCEEDED, 2, 0, Verification.RESOLVED)),
+            List.of(),
+            List.of());
 
     assertThat(DemoText.confirmed(r)).isEqualTo("2× OrphanedPod");
     assertThat(DemoText.repairs(r)).isEqualTo("slow ×2: Succeeded, Resolved");
@@ -70,14 +85,17 @@ class DemoTextTest {
   @Test
   void theJsonSummaryCarriesDriftsRepairsAndProblems() {
     JsonNode json =
-        JsonMapper.builder().build().readTree(DemoText.json(List.of(REPAIRED, FAILED), Duration.ofSeconds(12), "node-a"));
+        JsonMapper.builder()
+            .build()
+            .readTree(DemoText.json(List.of(REPAIRED, FAILED), Duration.ofSeconds(12), "node-a"));
 
     assertThat(json.path("node").asString()).isEqualTo("node-a");
     assertThat(json.path("passed").asBoolean()).isFalse();
     assertThat(json.path("seconds").asDouble()).isEqualTo(12.0);
     JsonNode first = json.path("scenarios").get(0);
     assertThat(first.path("passed").asBoolean()).isTrue();
-    assertThat(first.path("expectedDrifts").get(0).path("uid").asString()).isEqualTo(ORPHAN.target().uid());
+    assertThat(first.path("expectedDrifts").get(0).path("uid").asString())
+        .isEqualTo(ORPHAN.target().uid());
     JsonNode repair = first.path("repairs").get(0);
     assertThat(repair.path("script").asString()).isEqualTo("stop-sandbox");
     assertThat(repair.path("kind").asString()).isEqualTo("OrphanedPod");
@@ -88,6 +106,7 @@ class DemoTextTest {
     JsonNode second = json.path("scenarios").get(1);
     assertThat(second.path("passed").asBoolean()).isFalse();
     assertThat(second.path("facts").get(0).asString()).isEqualTo("re-listed 1×");
-    assertThat(second.path("problems").get(0).asString()).startsWith("confirmed a drift no one expected");
+    assertThat(second.path("problems").get(0).asString())
+        .startsWith("confirmed a drift no one expected");
   }
 }

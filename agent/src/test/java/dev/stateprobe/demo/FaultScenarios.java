@@ -34,13 +34,21 @@ final class FaultScenarios {
   // ---- helpers ----
 
   static double pollFailures(SimNode node, String reason) {
-    return node.agent().metrics().registry().find("stateprobe.kubelet.poll.failures").tag("reason", reason).counters().stream()
+    return node
+        .agent()
+        .metrics()
+        .registry()
+        .find("stateprobe.kubelet.poll.failures")
+        .tag("reason", reason)
+        .counters()
+        .stream()
         .mapToDouble(Counter::count)
         .sum();
   }
 
   static double catalogReloadFailures(SimNode node) {
-    Counter c = node.agent().metrics().registry().find("stateprobe.catalog.reload.failures").counter();
+    Counter c =
+        node.agent().metrics().registry().find("stateprobe.catalog.reload.failures").counter();
     return c == null ? 0 : c.count();
   }
 
@@ -61,7 +69,9 @@ final class FaultScenarios {
     }
   }
 
-  /** Replaces the agent's catalog file (as a ConfigMap update would) and waits until it is in force. */
+  /**
+   * Replaces the agent's catalog file (as a ConfigMap update would) and waits until it is in force.
+   */
   static void replaceCatalog(Play p, String yaml, String mustHave) throws Exception {
     DemoResources.writeAtomically(p.node().catalogFile(), yaml.getBytes(StandardCharsets.UTF_8));
     p.await(
@@ -74,8 +84,11 @@ final class FaultScenarios {
     DemoResources.extractCatalog(p.node().catalogFile().getParent());
     p.await(
         "the agent to load the demo catalog again",
-        () -> p.node().agent().catalog().current().entries().stream().map(e -> e.name()).toList()
-            .equals(List.of("stop-sandbox", "recreate-controlled-pod", "restart-kubelet")));
+        () ->
+            p.node().agent().catalog().current().entries().stream()
+                .map(e -> e.name())
+                .toList()
+                .equals(List.of("stop-sandbox", "recreate-controlled-pod", "restart-kubelet")));
   }
 
   static Optional<ConsistencyRepairJob> storedRecord(SimNode node, DriftKey key, String script) {
@@ -95,7 +108,9 @@ final class FaultScenarios {
     String uid = pod.getMetadata().getUid();
     DriftKey key = TimelineScenarios.key(DriftKind.ORPHANED_POD, pod);
     p.inject(
-        "shop/" + name + " deleted in the API server; the kubelet loses the event and keeps running it",
+        "shop/"
+            + name
+            + " deleted in the API server; the kubelet loses the event and keeps running it",
         () -> {
           p.node().kubeletSim().loseEventsOf(uid);
           p.node().deletePod(NS, name);
@@ -108,7 +123,12 @@ final class FaultScenarios {
     private final String reason;
 
     KubeletMisbehaves(String name, String title, String reason) {
-      super(name, title, "cycles untrusted (kubelet_poll_failed, counted as " + reason + "); no drift suspected; no repair");
+      super(
+          name,
+          title,
+          "cycles untrusted (kubelet_poll_failed, counted as "
+              + reason
+              + "); no drift suspected; no repair");
       this.reason = reason;
     }
 
@@ -143,15 +163,20 @@ final class FaultScenarios {
 
   static final class KubeletTokenRotated extends KubeletMisbehaves {
     KubeletTokenRotated() {
-      super("kubelet-401-then-rotation", "the kubelet answers 401, then the new token arrives", "http_401");
+      super(
+          "kubelet-401-then-rotation",
+          "the kubelet answers 401, then the new token arrives",
+          "http_401");
     }
 
     @Override
     void misbehave(Play p) throws Exception {
       p.inject(
-          "the kubelet's credentials rotate: it accepts only the new token; the agent's file still holds the old one",
+          "the kubelet's credentials rotate: it accepts only the new token; the agent's file still"
+              + " holds the old one",
           () -> p.node().kubelet().acceptToken("demo-kubelet-token-2"));
-      p.hold("a window and a half of refused polls", p.timing().window().multipliedBy(3).dividedBy(2));
+      p.hold(
+          "a window and a half of refused polls", p.timing().window().multipliedBy(3).dividedBy(2));
     }
 
     @Override
@@ -160,7 +185,8 @@ final class FaultScenarios {
           "the new token lands in the agent's token file (a new file swapped in)",
           () ->
               DemoResources.writeAtomically(
-                  p.node().kubeletTokenFile(), "demo-kubelet-token-2\n".getBytes(StandardCharsets.UTF_8)));
+                  p.node().kubeletTokenFile(),
+                  "demo-kubelet-token-2\n".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Override
@@ -203,16 +229,24 @@ final class FaultScenarios {
       int before = p.node().kubelet().requests("/pods").size();
       long start = System.nanoTime();
       p.inject(
-          "the kubelet waits " + Observer.seconds(delay) + " before it answers, longer than the agent's timeout",
+          "the kubelet waits "
+              + Observer.seconds(delay)
+              + " before it answers, longer than the agent's timeout",
           () -> p.node().kubelet().inject(null, KubeletFault.delay(delay), 1_000_000));
-      p.hold("a window and a half of slow replies", p.timing().window().multipliedBy(3).dividedBy(2));
+      p.hold(
+          "a window and a half of slow replies", p.timing().window().multipliedBy(3).dividedBy(2));
       requestsWhileSlow = p.node().kubelet().requests("/pods").size() - before;
       slowMillis = (System.nanoTime() - start) / 1_000_000;
       // One poll at a time: a new one only after the last timed out, not one per tick.
       long most = slowMillis / p.timing().kubeletTimeout().toMillis() + 2;
       p.check(
           requestsWhileSlow <= most,
-          requestsWhileSlow + " /pods requests in " + slowMillis + "ms of a slow kubelet: they pile up (at most " + most + ")");
+          requestsWhileSlow
+              + " /pods requests in "
+              + slowMillis
+              + "ms of a slow kubelet: they pile up (at most "
+              + most
+              + ")");
     }
 
     @Override
@@ -230,14 +264,24 @@ final class FaultScenarios {
     void misbehave(Play p) throws Exception {
       double before = pollFailures(p.node(), "too_large");
       p.inject(
-          "the kubelet's next 6 replies to /pods are 64 MiB, chunked (the agent reads at most 4 MiB)",
+          "the kubelet's next 6 replies to /pods are 64 MiB, chunked (the agent reads at most 4"
+              + " MiB)",
           () -> p.node().kubelet().inject("/pods", KubeletFault.oversize(64L << 20, false), 6));
-      p.await("the 6 over-size replies to be refused", () -> pollFailures(p.node(), "too_large") >= before + 6);
+      p.await(
+          "the 6 over-size replies to be refused",
+          () -> pollFailures(p.node(), "too_large") >= before + 6);
       // Written as fast as the agent reads: had it read to the end, all 64 MiB would have gone
       // out; loopback socket buffers take a few MiB past the point where it hung up.
-      p.await("the last over-size reply to end", Duration.ofSeconds(10), () -> p.node().kubelet().lastOversize().isPresent());
+      p.await(
+          "the last over-size reply to end",
+          Duration.ofSeconds(10),
+          () -> p.node().kubelet().lastOversize().isPresent());
       p.check(
-          p.node().kubelet().lastOversize().map(o -> !o.completed() && o.bytesWritten() < (32L << 20)).orElse(false),
+          p.node()
+              .kubelet()
+              .lastOversize()
+              .map(o -> !o.completed() && o.bytesWritten() < (32L << 20))
+              .orElse(false),
           "the agent read an over-size reply to its end: " + p.node().kubelet().lastOversize());
     }
 
@@ -250,24 +294,34 @@ final class FaultScenarios {
       super(
           "api-outage-and-return",
           "the API server goes away and comes back",
-          "cycles untrusted while the informer cannot watch; it re-lists on return; no drift suspected; no repair");
+          "cycles untrusted while the informer cannot watch; it re-lists on return; no drift"
+              + " suspected; no repair");
     }
 
     @Override
     public void play(Play p) throws Exception {
       Pod ledger = settled(p, "ledger-1");
       long relists = p.observer().relists();
-      p.inject("the API server becomes unreachable for the agent (503)", () -> p.node().api().down());
+      p.inject(
+          "the API server becomes unreachable for the agent (503)", () -> p.node().api().down());
       p.act(
-          "meanwhile shop/ledger-1 is deleted by a client that still gets through; the kubelet stops it",
+          "meanwhile shop/ledger-1 is deleted by a client that still gets through; the kubelet"
+              + " stops it",
           () -> p.node().deletePod(NS, "ledger-1"));
       p.hold("the outage to last two windows", p.timing().window().multipliedBy(2));
-      p.act("the API server is back; the agent's old resourceVersion is gone (410)", () -> p.node().api().up());
+      p.act(
+          "the API server is back; the agent's old resourceVersion is gone (410)",
+          () -> p.node().api().up());
       p.await("the informer to re-list", () -> p.observer().relists() > relists);
       p.await("trusted cycles again", () -> p.observer().last().trusted());
       p.awaitTrustedCycles(p.timing().cyclesPastWindow());
       p.check(
-          !p.observer().last().snapshot().controlPlane().podsByUid().containsKey(ledger.getMetadata().getUid()),
+          !p.observer()
+              .last()
+              .snapshot()
+              .controlPlane()
+              .podsByUid()
+              .containsKey(ledger.getMetadata().getUid()),
           "the agent's view still has the pod deleted during the outage");
       p.check(
           p.untrustedReasons().contains("informer_relisting"),
@@ -303,7 +357,8 @@ final class FaultScenarios {
       super(
           "agent-killed-mid-repair",
           "the agent is killed while a repair script runs, and starts again",
-          "the record of attempt 1 ends Failed (interrupted); the new agent runs attempt 2 on the same record; Resolved");
+          "the record of attempt 1 ends Failed (interrupted); the new agent runs attempt 2 on the"
+              + " same record; Resolved");
     }
 
     @Override
@@ -314,21 +369,30 @@ final class FaultScenarios {
       p.expectRepair(key, "slow-stop-sandbox", Phase.SUCCEEDED, 2);
       p.await(
           "attempt 1 to run",
-          () -> p.observer().records().values().stream()
-              .anyMatch(j -> j.getSpec().driftKey().equals(key) && j.statusOrPending().phase() == Phase.RUNNING));
+          () ->
+              p.observer().records().values().stream()
+                  .anyMatch(
+                      j ->
+                          j.getSpec().driftKey().equals(key)
+                              && j.statusOrPending().phase() == Phase.RUNNING));
       p.act("the agent's process is killed", () -> p.node().killAgent());
       p.check(
-          storedRecord(p.node(), key, "slow-stop-sandbox").map(j -> j.statusOrPending().phase()).orElse(null) == Phase.RUNNING,
+          storedRecord(p.node(), key, "slow-stop-sandbox")
+                  .map(j -> j.statusOrPending().phase())
+                  .orElse(null)
+              == Phase.RUNNING,
           "the record of the killed attempt is not left Running");
       p.act("a new agent process starts on the node", () -> p.node().startAgent());
       p.awaitConfirmed();
       p.awaitRepairs();
-      RepairJobStatus s = storedRecord(p.node(), key, "slow-stop-sandbox").orElseThrow().statusOrPending();
+      RepairJobStatus s =
+          storedRecord(p.node(), key, "slow-stop-sandbox").orElseThrow().statusOrPending();
       List<AttemptRecord> h = s.history();
       p.check(h.size() == 2, "the record's history has " + h.size() + " attempts, not 2: " + h);
       if (h.size() == 2) {
         p.check(
-            h.get(0).phase() == Phase.FAILED && RepairJobStatus.INTERRUPTED.equals(h.get(0).reason()),
+            h.get(0).phase() == Phase.FAILED
+                && RepairJobStatus.INTERRUPTED.equals(h.get(0).reason()),
             "attempt 1 did not end Failed (interrupted): " + h.get(0));
         p.check(h.get(1).phase() == Phase.SUCCEEDED, "attempt 2 did not succeed: " + h.get(1));
       }
@@ -363,7 +427,8 @@ final class FaultScenarios {
       super(
           "script-hangs",
           "a repair script that hangs and ignores SIGTERM",
-          "hang-forever ends TimedOut (SIGKILL after the grace), nothing of it left running; the catalog escalates to stop-sandbox; Resolved");
+          "hang-forever ends TimedOut (SIGKILL after the grace), nothing of it left running; the"
+              + " catalog escalates to stop-sandbox; Resolved");
     }
 
     @Override
@@ -375,7 +440,10 @@ final class FaultScenarios {
       p.expectRepair(key, "stop-sandbox", Phase.SUCCEEDED, 1);
       p.awaitConfirmed();
       p.awaitRepairs();
-      p.await("no process of hang-forever.sh to be left", Duration.ofSeconds(10), () -> !processRuns("hang-forever.sh"));
+      p.await(
+          "no process of hang-forever.sh to be left",
+          Duration.ofSeconds(10),
+          () -> !processRuns("hang-forever.sh"));
     }
 
     @Override
@@ -399,7 +467,8 @@ final class FaultScenarios {
       super(
           "script-floods-output",
           "a repair script that floods its output",
-          "flood-output succeeds; its record keeps only the last 16 KiB, ending with its last line; Resolved");
+          "flood-output succeeds; its record keeps only the last 16 KiB, ending with its last line;"
+              + " Resolved");
     }
 
     @Override
@@ -410,9 +479,11 @@ final class FaultScenarios {
       p.expect(key, "flood-output");
       p.awaitConfirmed();
       p.awaitRepairs();
-      String output = storedRecord(p.node(), key, "flood-output").orElseThrow().statusOrPending().output();
+      String output =
+          storedRecord(p.node(), key, "flood-output").orElseThrow().statusOrPending().output();
       int bytes = output.getBytes(StandardCharsets.UTF_8).length;
-      p.check(bytes <= 16 * 1024, "the record keeps " + bytes + " bytes of output, more than 16 KiB");
+      p.check(
+          bytes <= 16 * 1024, "the record keeps " + bytes + " bytes of output, more than 16 KiB");
       p.check(bytes > 8 * 1024, "the record keeps only " + bytes + " bytes of output");
       p.check(
           output.strip().endsWith("gone from /pods: yes)"),
@@ -452,7 +523,8 @@ final class FaultScenarios {
       super(
           "catalog-invalid-then-valid",
           "the catalog is replaced by an invalid one, then by a valid one",
-          "the invalid catalog is refused and the last good one repairs; the valid one is taken and its script repairs");
+          "the invalid catalog is refused and the last good one repairs; the valid one is taken and"
+              + " its script repairs");
     }
 
     @Override
@@ -460,10 +532,18 @@ final class FaultScenarios {
       double failures = catalogReloadFailures(p.node());
       p.act(
           "the catalog is replaced by one with an unknown drift kind and a missing script",
-          () -> DemoResources.writeAtomically(p.node().catalogFile(), BROKEN.getBytes(StandardCharsets.UTF_8)));
+          () ->
+              DemoResources.writeAtomically(
+                  p.node().catalogFile(), BROKEN.getBytes(StandardCharsets.UTF_8)));
       p.await("the agent to refuse it", () -> catalogReloadFailures(p.node()) > failures);
       p.check(
-          p.node().agent().catalog().current().entry("stop-sandbox").map(e -> e.drifts().contains(DriftKind.ORPHANED_POD)).orElse(false),
+          p.node()
+              .agent()
+              .catalog()
+              .current()
+              .entry("stop-sandbox")
+              .map(e -> e.drifts().contains(DriftKind.ORPHANED_POD))
+              .orElse(false),
           "the last good catalog is not in force after a refused reload");
       DriftKey first = orphan(this, p, "ads-5d6e7f8a9-b1c2d");
       p.expect(first, "stop-sandbox");
@@ -477,7 +557,9 @@ final class FaultScenarios {
       p.expect(second, "stop-sandbox-v2");
       p.awaitConfirmed();
       p.awaitRepairs();
-      p.check(catalogReloadFailures(p.node()) == failures + 1, "the broken catalog was counted more than once");
+      p.check(
+          catalogReloadFailures(p.node()) == failures + 1,
+          "the broken catalog was counted more than once");
     }
 
     @Override

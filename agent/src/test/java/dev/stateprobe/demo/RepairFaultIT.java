@@ -38,19 +38,26 @@ class RepairFaultIT {
     ScenarioResult r = runner.run(new FaultScenarios.AgentKilledMidRepair());
     passed(r);
     assertThat(Suite.kinds(r.confirmed())).containsExactly(DriftKind.ORPHANED_POD);
-    assertThat(r.repairs()).singleElement().satisfies(rep -> {
-      assertThat(rep.script()).isEqualTo("slow-stop-sandbox");
-      assertThat(rep.phase()).isEqualTo(Phase.SUCCEEDED);
-      assertThat(rep.attempts()).isEqualTo(2);
-      assertThat(rep.verification()).isEqualTo(Verification.RESOLVED);
-    });
+    assertThat(r.repairs())
+        .singleElement()
+        .satisfies(
+            rep -> {
+              assertThat(rep.script()).isEqualTo("slow-stop-sandbox");
+              assertThat(rep.phase()).isEqualTo(Phase.SUCCEEDED);
+              assertThat(rep.attempts()).isEqualTo(2);
+              assertThat(rep.verification()).isEqualTo(Verification.RESOLVED);
+            });
   }
 
   @Test
   void aHangingScriptIsKilledAndTheCatalogEscalates() {
     ScenarioResult r = runner.run(new FaultScenarios.ScriptHangs());
     passed(r);
-    assertThat(r.repairs()).extracting(ScenarioResult.Repair::script, ScenarioResult.Repair::phase, ScenarioResult.Repair::attempts)
+    assertThat(r.repairs())
+        .extracting(
+            ScenarioResult.Repair::script,
+            ScenarioResult.Repair::phase,
+            ScenarioResult.Repair::attempts)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("hang-forever", Phase.TIMED_OUT, 1),
             org.assertj.core.groups.Tuple.tuple("stop-sandbox", Phase.SUCCEEDED, 1));
@@ -60,18 +67,24 @@ class RepairFaultIT {
   void aFloodingScriptKeepsOnlyTheTailOfItsOutput() {
     ScenarioResult r = runner.run(new FaultScenarios.ScriptFloods());
     passed(r);
-    assertThat(r.repairs()).singleElement().satisfies(rep -> {
-      assertThat(rep.phase()).isEqualTo(Phase.SUCCEEDED);
-      assertThat(rep.verification()).isEqualTo(Verification.RESOLVED);
-    });
+    assertThat(r.repairs())
+        .singleElement()
+        .satisfies(
+            rep -> {
+              assertThat(rep.phase()).isEqualTo(Phase.SUCCEEDED);
+              assertThat(rep.verification()).isEqualTo(Verification.RESOLVED);
+            });
   }
 
   @Test
   void anInvalidCatalogIsRefusedAndTheNextValidOneTakesOver() {
     ScenarioResult r = runner.run(new FaultScenarios.CatalogBrokenThenFixed());
     passed(r);
-    assertThat(r.repairs()).extracting(ScenarioResult.Repair::script).containsExactly("stop-sandbox", "stop-sandbox-v2");
-    assertThat(r.repairs()).allSatisfy(rep -> assertThat(rep.verification()).isEqualTo(Verification.RESOLVED));
+    assertThat(r.repairs())
+        .extracting(ScenarioResult.Repair::script)
+        .containsExactly("stop-sandbox", "stop-sandbox-v2");
+    assertThat(r.repairs())
+        .allSatisfy(rep -> assertThat(rep.verification()).isEqualTo(Verification.RESOLVED));
     assertThat(List.copyOf(r.confirmed())).hasSize(2);
   }
 }

@@ -18,8 +18,8 @@ import java.util.Map;
  */
 final class Suite {
   /**
-   * The suite runs faster than the demo: windows of 1 s. {@code -Dstateprobe.it.speed=1} runs it
-   * at the demo's pace (a loaded machine that misses polls).
+   * The suite runs faster than the demo: windows of 1 s. {@code -Dstateprobe.it.speed=1} runs it at
+   * the demo's pace (a loaded machine that misses polls).
    */
   static final double SPEED = Double.parseDouble(System.getProperty("stateprobe.it.speed", "2"));
 
@@ -30,7 +30,8 @@ final class Suite {
   }
 
   static SimNode.Settings settings(Map<String, String> agentEnv) {
-    return new SimNode.Settings(Timing.of(SPEED), 0, Duration.ofSeconds(1), Duration.ofMillis(200), agentEnv);
+    return new SimNode.Settings(
+        Timing.of(SPEED), 0, Duration.ofSeconds(1), Duration.ofMillis(200), agentEnv);
   }
 
   static TimelineRunner runner(SimNode node) {
@@ -40,7 +41,9 @@ final class Suite {
   /** The scenario passed the runner's judgement; its problems are the failure message. */
   static void passed(ScenarioResult r) {
     assertThat(r.problems()).as("problems of %s", r.name()).isEmpty();
-    assertThat(r.confirmed()).as("confirmed drifts of %s", r.name()).containsExactlyElementsOf(r.expected());
+    assertThat(r.confirmed())
+        .as("confirmed drifts of %s", r.name())
+        .containsExactlyElementsOf(r.expected());
   }
 
   static List<DriftKind> kinds(List<DriftKey> keys) {

@@ -60,13 +60,22 @@ class EventRecorderIT {
   @BeforeEach
   void setUp() {
     cluster = api.client();
-    cluster.events().v1().events().inAnyNamespace().list().getItems().forEach(e -> cluster.resource(e).delete());
+    cluster
+        .events()
+        .v1()
+        .events()
+        .inAnyNamespace()
+        .list()
+        .getItems()
+        .forEach(e -> cluster.resource(e).delete());
     api.up();
     api.clearRequests();
     worker = vertx.createSharedWorkerExecutor("state-probe-worker", 2);
     registry = new SimpleMeterRegistry();
     clock = new TestClock(T0);
-    recorder = new EventRecorder(api.newClient(), worker, "node-1", new Metrics(registry, "test", clock::millis), clock);
+    recorder =
+        new EventRecorder(
+            api.newClient(), worker, "node-1", new Metrics(registry, "test", clock::millis), clock);
     context = vertx.getOrCreateContext();
   }
 
@@ -97,7 +106,9 @@ class EventRecorderIT {
 
   private List<Event> events() {
     return cluster.events().v1().events().inAnyNamespace().list().getItems().stream()
-        .sorted(Comparator.comparing((Event e) -> e.getRegarding().getName()).thenComparing(Event::getReason))
+        .sorted(
+            Comparator.comparing((Event e) -> e.getRegarding().getName())
+                .thenComparing(Event::getReason))
         .toList();
   }
 
@@ -112,8 +123,10 @@ class EventRecorderIT {
 
     Event e = events().getFirst();
     assertThat(e.getMetadata().getNamespace()).isEqualTo("shop");
-    assertThat(e.getMetadata().getName()).isEqualTo(EventRecorder.eventName("cart-1", "RepairStarted", T0));
-    assertThat(e.getMetadata().getName()).isEqualTo("cart-1." + Long.toHexString(T0.toEpochMilli() * 1000) + ".repairstarted");
+    assertThat(e.getMetadata().getName())
+        .isEqualTo(EventRecorder.eventName("cart-1", "RepairStarted", T0));
+    assertThat(e.getMetadata().getName())
+        .isEqualTo("cart-1." + Long.toHexString(T0.toEpochMilli() * 1000) + ".repairstarted");
     assertThat(e.getRegarding().getKind()).isEqualTo("Pod");
     assertThat(e.getRegarding().getUid()).isEqualTo("uid-cart-1");
     assertThat(e.getReason()).isEqualTo("RepairStarted");
@@ -130,7 +143,13 @@ class EventRecorderIT {
   @Test
   void repeatsEmittedBackToBackJoinOneEventWhoseSeriesCounts() throws Exception {
     // All five are handed over before the first is written: the repeats must wait for the create.
-    emit(List.of(started(CART, "a 1"), started(CART, "a 2"), started(CART, "a 3"), started(CART, "a 4"), started(CART, "a 5")));
+    emit(
+        List.of(
+            started(CART, "a 1"),
+            started(CART, "a 2"),
+            started(CART, "a 3"),
+            started(CART, "a 4"),
+            started(CART, "a 5")));
 
     assertThat(events()).hasSize(1);
     Event e = events().getFirst();
@@ -138,9 +157,11 @@ class EventRecorderIT {
     assertThat(e.getNote()).isEqualTo("a 5");
     assertThat(written("RepairStarted")).isEqualTo(5);
     // One create, four patches, and no read: the agent's role grants no events get.
-    assertThat(api.count(r -> "events".equals(r.resource()) && !r.backstage()))
-        .isEqualTo(5);
-    assertThat(api.count(r -> "events".equals(r.resource()) && r.verb().equals("get") && !r.backstage())).isZero();
+    assertThat(api.count(r -> "events".equals(r.resource()) && !r.backstage())).isEqualTo(5);
+    assertThat(
+            api.count(
+                r -> "events".equals(r.resource()) && r.verb().equals("get") && !r.backstage()))
+        .isZero();
   }
 
   @Test
@@ -151,8 +172,12 @@ class EventRecorderIT {
             started(WEB, "y"),
             () -> recorder.pod(CART, EventRecorder.Type.WARNING, "RepairFailed", "Repair", "z")));
 
-    assertThat(events()).extracting(e -> e.getRegarding().getName() + "/" + e.getReason() + "/" + e.getType())
-        .containsExactly("cart-1/RepairFailed/Warning", "cart-1/RepairStarted/Normal", "web-1/RepairStarted/Normal");
+    assertThat(events())
+        .extracting(e -> e.getRegarding().getName() + "/" + e.getReason() + "/" + e.getType())
+        .containsExactly(
+            "cart-1/RepairFailed/Warning",
+            "cart-1/RepairStarted/Normal",
+            "web-1/RepairStarted/Normal");
   }
 
   @Test
@@ -195,7 +220,10 @@ class EventRecorderIT {
 
   @Test
   void nodeEventsAreInTheDefaultNamespace() throws Exception {
-    emit(() -> recorder.node(EventRecorder.Type.WARNING, "CircuitOpen", "Repair", "4 confirmed drifts"));
+    emit(
+        () ->
+            recorder.node(
+                EventRecorder.Type.WARNING, "CircuitOpen", "Repair", "4 confirmed drifts"));
 
     Event e = events().getFirst();
     assertThat(e.getMetadata().getNamespace()).isEqualTo("default");

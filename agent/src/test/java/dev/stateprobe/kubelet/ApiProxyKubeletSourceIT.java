@@ -1,6 +1,5 @@
 package dev.stateprobe.kubelet;
 
-import dev.stateprobe.testing.TestClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -9,6 +8,7 @@ import dev.stateprobe.config.AgentConfig.KubeletSettings;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.testing.Fixtures;
+import dev.stateprobe.testing.TestClock;
 import dev.stateprobe.view.KubeletView;
 import dev.stateprobe.view.RuntimeView;
 import io.fabric8.kubernetes.client.Config;

@@ -45,8 +45,8 @@ import org.junit.jupiter.api.Test;
  * The direct source offers ChaCha20-Poly1305 first, so that a kubelet that follows the client's
  * order (Go's crypto/tls does) decrypts nothing with AES-GCM, which C1 code runs without
  * intrinsics; and it still reaches a kubelet that speaks only AES-GCM. The server here is a plain
- * JDK TLS socket told to follow the client's order, the way Go's server does, and it records
- * what was negotiated.
+ * JDK TLS socket told to follow the client's order, the way Go's server does, and it records what
+ * was negotiated.
  */
 class CipherPreferenceIT {
   private static final String CHACHA = "TLS_CHACHA20_POLY1305_SHA256";

@@ -1,6 +1,5 @@
 package dev.stateprobe.kubelet;
 
-import dev.stateprobe.testing.TestClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -13,6 +12,7 @@ import dev.stateprobe.sim.FakeKubelet;
 import dev.stateprobe.sim.FakeKubelet.RecordedRequest;
 import dev.stateprobe.sim.KubeletFault;
 import dev.stateprobe.testing.Fixtures;
+import dev.stateprobe.testing.TestClock;
 import dev.stateprobe.view.KubeletView;
 import dev.stateprobe.view.RuntimePod;
 import dev.stateprobe.view.RuntimeView;

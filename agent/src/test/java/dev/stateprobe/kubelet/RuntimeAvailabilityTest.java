@@ -1,9 +1,9 @@
 package dev.stateprobe.kubelet;
 
-import dev.stateprobe.testing.TestClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.testing.TestClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;

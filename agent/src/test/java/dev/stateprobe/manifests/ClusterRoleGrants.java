@@ -6,9 +6,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A ClusterRole flattened into single grants {@code group/resource:verb} (the core group is
- * empty: {@code /pods:get}), the form in which the RBAC-recording test compares the role with
- * the requests the agent really makes.
+ * A ClusterRole flattened into single grants {@code group/resource:verb} (the core group is empty:
+ * {@code /pods:get}), the form in which the RBAC-recording test compares the role with the requests
+ * the agent really makes.
  */
 public final class ClusterRoleGrants {
   private ClusterRoleGrants() {}

@@ -28,7 +28,8 @@ class ClusterRoleTest {
           "/pods:get",
           "/pods:list",
           "/pods:watch",
-          "/pods:delete", // force-delete-stuck-pod.sh, recreate-controlled-pod.sh (UID preconditions)
+          "/pods:delete", // force-delete-stuck-pod.sh, recreate-controlled-pod.sh (UID
+          // preconditions)
           "/nodes:get",
           "/nodes/pods:get",
           "events.k8s.io/events:create",

@@ -39,8 +39,8 @@ class DaemonSetTest {
   private final Container agent = onlyContainer();
 
   /**
-   * The JVM flags, in order. The footprint harness must use exactly these; DockerfileTest holds
-   * the image's ENV to the same string.
+   * The JVM flags, in order. The footprint harness must use exactly these; DockerfileTest holds the
+   * image's ENV to the same string.
    */
   static final List<String> JVM_FLAGS =
       List.of(
@@ -178,7 +178,8 @@ class DaemonSetTest {
   @Test
   void rollsOutToAtMostTenPercentOfNodesAtOnce() {
     assertEquals("RollingUpdate", ds.getSpec().getUpdateStrategy().getType());
-    assertEquals("10%", ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getStrVal());
+    assertEquals(
+        "10%", ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getStrVal());
     assertEquals(0, ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxSurge().getIntVal());
   }
 
@@ -201,15 +202,23 @@ class DaemonSetTest {
   void theSelectorMatchesThePodLabels() {
     Map<String, String> selector = ds.getSpec().getSelector().getMatchLabels();
     assertEquals(
-        Map.of("app.kubernetes.io/name", "state-probe", "app.kubernetes.io/component", "agent"), selector);
-    assertTrue(ds.getSpec().getTemplate().getMetadata().getLabels().entrySet().containsAll(selector.entrySet()));
+        Map.of("app.kubernetes.io/name", "state-probe", "app.kubernetes.io/component", "agent"),
+        selector);
+    assertTrue(
+        ds.getSpec()
+            .getTemplate()
+            .getMetadata()
+            .getLabels()
+            .entrySet()
+            .containsAll(selector.entrySet()));
   }
 
   // ---- environment ----
 
   @Test
   void nodeNameAndNodeIpComeFromTheDownwardApi() {
-    assertEquals("spec.nodeName", env().get("NODE_NAME").getValueFrom().getFieldRef().getFieldPath());
+    assertEquals(
+        "spec.nodeName", env().get("NODE_NAME").getValueFrom().getFieldRef().getFieldPath());
     assertEquals("status.hostIP", env().get("NODE_IP").getValueFrom().getFieldRef().getFieldPath());
   }
 
@@ -249,7 +258,8 @@ class DaemonSetTest {
     Volume scripts = volume(mount.getName());
     assertEquals("state-probe-repair-scripts", scripts.getConfigMap().getName());
     assertEquals(Integer.parseInt("555", 8), scripts.getConfigMap().getDefaultMode());
-    assertTrue(scripts.getConfigMap().getItems().isEmpty(), "every key of the ConfigMap is mounted");
+    assertTrue(
+        scripts.getConfigMap().getItems().isEmpty(), "every key of the ConfigMap is mounted");
   }
 
   @Test
@@ -308,7 +318,8 @@ class DaemonSetTest {
 
   @Test
   void theHeapAndMetaspaceCapsFitUnderTheMemoryLimit() {
-    long limit = agent.getResources().getLimits().get("memory").getNumericalAmount().longValueExact();
+    long limit =
+        agent.getResources().getLimits().get("memory").getNumericalAmount().longValueExact();
     long heap = megabytes(flagValue("-Xmx"));
     long metaspace = megabytes(flagValue("-XX:MaxMetaspaceSize="));
     assertEquals(64L << 20, heap);

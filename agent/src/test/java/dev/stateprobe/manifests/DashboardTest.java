@@ -60,7 +60,8 @@ class DashboardTest {
     JsonNode generator = k.path("configMapGenerator").get(0);
     assertEquals("state-probe-grafana-dashboard", generator.path("name").asString());
     assertEquals(List.of("grafana/state-probe-dashboard.json"), strings(generator.path("files")));
-    assertEquals("1", generator.path("options").path("labels").path("grafana_dashboard").asString());
+    assertEquals(
+        "1", generator.path("options").path("labels").path("grafana_dashboard").asString());
     assertTrue(generator.path("options").path("disableNameSuffixHash").asBoolean());
   }
 
@@ -71,33 +72,63 @@ class DashboardTest {
     for (JsonNode panel : dashboard.path("panels")) {
       assertTrue(ids.add(panel.path("id").asInt()), "duplicate panel id " + panel.path("id"));
       JsonNode grid = panel.path("gridPos");
-      assertTrue(grid.path("x").asInt() + grid.path("w").asInt() <= 24, panel.path("title") + " overflows");
+      assertTrue(
+          grid.path("x").asInt() + grid.path("w").asInt() <= 24,
+          panel.path("title") + " overflows");
     }
   }
 
   @Test
   void showsDriftByKindAndByNode() {
-    assertTrue(panels().get("Confirmed drifts by kind").get(0).startsWith("sum by (kind) (stateprobe_drifts_active"));
-    assertTrue(panels().get("Confirmed drifts by node").get(0).startsWith("sum by (node) (stateprobe_drifts_active"));
+    assertTrue(
+        panels()
+            .get("Confirmed drifts by kind")
+            .get(0)
+            .startsWith("sum by (kind) (stateprobe_drifts_active"));
+    assertTrue(
+        panels()
+            .get("Confirmed drifts by node")
+            .get(0)
+            .startsWith("sum by (node) (stateprobe_drifts_active"));
   }
 
   @Test
   void showsRepairsByOutcome() {
-    assertTrue(panels().get("Repairs by outcome").get(0).contains("sum by (outcome) (increase(stateprobe_repairs_total"));
+    assertTrue(
+        panels()
+            .get("Repairs by outcome")
+            .get(0)
+            .contains("sum by (outcome) (increase(stateprobe_repairs_total"));
   }
 
   @Test
   void showsKubeletPollLatencyP50AndP99FromTheHistogram() {
     List<String> q = panels().get("Kubelet poll latency (p50, p99)");
     assertEquals(2, q.size());
-    assertTrue(q.get(0).startsWith("histogram_quantile(0.5, sum by (le, endpoint) (rate(stateprobe_kubelet_poll_duration_seconds_bucket"), q.get(0));
-    assertTrue(q.get(1).startsWith("histogram_quantile(0.99, sum by (le, endpoint) (rate(stateprobe_kubelet_poll_duration_seconds_bucket"), q.get(1));
+    assertTrue(
+        q.get(0)
+            .startsWith(
+                "histogram_quantile(0.5, sum by (le, endpoint)"
+                    + " (rate(stateprobe_kubelet_poll_duration_seconds_bucket"),
+        q.get(0));
+    assertTrue(
+        q.get(1)
+            .startsWith(
+                "histogram_quantile(0.99, sum by (le, endpoint)"
+                    + " (rate(stateprobe_kubelet_poll_duration_seconds_bucket"),
+        q.get(1));
   }
 
   @Test
   void showsUntrustedCyclesAndTheAgentsFootprint() {
-    assertTrue(panels().get("Untrusted cycles").get(0).contains("stateprobe_untrusted_cycles_total"));
-    assertTrue(panels().get("Heap used").get(0).contains("jvm_memory_used_bytes{job=\"state-probe\", node=~\"$node\", area=\"heap\"}"));
+    assertTrue(
+        panels().get("Untrusted cycles").get(0).contains("stateprobe_untrusted_cycles_total"));
+    assertTrue(
+        panels()
+            .get("Heap used")
+            .get(0)
+            .contains(
+                "jvm_memory_used_bytes{job=\"state-probe\", node=~\"$node\", area=\"heap\"}"));
     assertTrue(panels().get("CPU").get(0).contains("process_cpu_usage"));
   }
 

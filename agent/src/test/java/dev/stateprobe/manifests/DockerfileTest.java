@@ -23,9 +23,9 @@ import tools.jackson.databind.ObjectMapper;
 
 /**
  * Docker cannot run here, so every step of the Dockerfile that can be checked against the
- * repository is: the sources it copies exist and cover every Maven module, the jar it takes is
- * the one the pom builds, and what the image promises (user, port, JVM flags, catalog path)
- * agrees with the DaemonSet and the agent's defaults.
+ * repository is: the sources it copies exist and cover every Maven module, the jar it takes is the
+ * one the pom builds, and what the image promises (user, port, JVM flags, catalog path) agrees with
+ * the DaemonSet and the agent's defaults.
  */
 // One instance for all tests: the files are parsed once; no test changes them.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -34,7 +34,11 @@ class DockerfileTest {
   private final List<Instruction> instructions = parse(repo.read(repo.resolve("Dockerfile")));
   private final Container agent =
       repo.object(repo.manifests().resolve("base/daemonset.yaml"), DaemonSet.class)
-          .getSpec().getTemplate().getSpec().getContainers().get(0);
+          .getSpec()
+          .getTemplate()
+          .getSpec()
+          .getContainers()
+          .get(0);
 
   record Instruction(int stage, String keyword, String args) {}
 
@@ -84,7 +88,8 @@ class DockerfileTest {
   @Test
   void copiesTheWrapperAndEveryMavenModule() {
     Set<String> expected = new TreeSet<>(Set.of("mvnw ./", ".mvn/ .mvn/", "pom.xml ./"));
-    Matcher modules = Pattern.compile("<module>([^<]+)</module>").matcher(repo.read(repo.resolve("pom.xml")));
+    Matcher modules =
+        Pattern.compile("<module>([^<]+)</module>").matcher(repo.read(repo.resolve("pom.xml")));
     int count = 0;
     while (modules.find()) {
       String m = modules.group(1).strip();
@@ -110,18 +115,24 @@ class DockerfileTest {
   void buildsWithTheWrapperAndLeavesTheTestsToCi() {
     List<Instruction> runs = all("RUN").stream().filter(i -> i.stage() == 0).toList();
     assertEquals(1, runs.size());
-    assertTrue(runs.get(0).args().endsWith("./mvnw -B -ntp -DskipTests package"), runs.get(0).args());
-    assertTrue(Files.isExecutable(repo.resolve("mvnw")), "COPY keeps mvnw's mode: it must be executable");
+    assertTrue(
+        runs.get(0).args().endsWith("./mvnw -B -ntp -DskipTests package"), runs.get(0).args());
+    assertTrue(
+        Files.isExecutable(repo.resolve("mvnw")), "COPY keeps mvnw's mode: it must be executable");
   }
 
   @Test
   void takesTheShadedJarThatTheAgentPomBuilds() {
     Matcher finalName =
-        Pattern.compile("<finalName>([^<]+)</finalName>").matcher(repo.read(repo.resolve("agent/pom.xml")));
+        Pattern.compile("<finalName>([^<]+)</finalName>")
+            .matcher(repo.read(repo.resolve("agent/pom.xml")));
     assertTrue(finalName.find(), "agent/pom.xml names its shaded jar");
     String jar = "/src/agent/target/" + finalName.group(1) + ".jar";
     List<String> fromBuild =
-        all("COPY").stream().map(Instruction::args).filter(a -> a.startsWith("--from=build ")).toList();
+        all("COPY").stream()
+            .map(Instruction::args)
+            .filter(a -> a.startsWith("--from=build "))
+            .toList();
     assertEquals(List.of("--from=build " + jar + " /opt/state-probe/state-probe.jar"), fromBuild);
     assertEquals("/src", only("WORKDIR"));
   }
@@ -141,8 +152,11 @@ class DockerfileTest {
     String catalog = ConfigLoader.DEFAULT_CATALOG.toString();
     String dir = ConfigLoader.DEFAULT_CATALOG.getParent().toString() + "/";
     List<String> copies =
-        all("COPY").stream().filter(i -> i.stage() == 1).map(Instruction::args)
-            .filter(a -> a.contains("repair-scripts/")).toList();
+        all("COPY").stream()
+            .filter(i -> i.stage() == 1)
+            .map(Instruction::args)
+            .filter(a -> a.contains("repair-scripts/"))
+            .toList();
     assertEquals(
         List.of(
             "--chmod=0555 repair-scripts/*.sh " + dir,
@@ -154,17 +168,22 @@ class DockerfileTest {
   void installsOnlyWhatTheScriptsNeedFromAlpinesRepositories() {
     List<Instruction> runs = all("RUN").stream().filter(i -> i.stage() == 1).toList();
     assertEquals(1, runs.size());
-    assertTrue(runs.get(0).args().startsWith("apk add --no-cache bash curl jq cri-tools && "), runs.get(0).args());
+    assertTrue(
+        runs.get(0).args().startsWith("apk add --no-cache bash curl jq cri-tools && "),
+        runs.get(0).args());
     assertTrue(all("ADD").isEmpty(), "no ADD: it can fetch URLs");
     for (Instruction i : instructions) {
-      assertFalse(i.args().contains("http://") || i.args().contains("https://"), "a download in " + i);
+      assertFalse(
+          i.args().contains("http://") || i.args().contains("https://"), "a download in " + i);
     }
   }
 
   @Test
   void runsAsTheNumericUserTheDaemonSetExpects() {
     assertEquals(
-        agent.getSecurityContext().getRunAsUser() + ":" + agent.getSecurityContext().getRunAsGroup(),
+        agent.getSecurityContext().getRunAsUser()
+            + ":"
+            + agent.getSecurityContext().getRunAsGroup(),
         only("USER"));
     assertTrue(only("USER").matches("[0-9]+:[0-9]+"), "numeric, so runAsNonRoot can be verified");
     assertEquals("65532:65532", only("USER"));
@@ -183,8 +202,11 @@ class DockerfileTest {
     String flags = env.substring(prefix.length(), env.length() - 1);
     assertEquals(String.join(" ", DaemonSetTest.JVM_FLAGS), flags);
     String daemonSet =
-        agent.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst()
-            .orElseThrow().getValue();
+        agent.getEnv().stream()
+            .filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
     assertEquals(daemonSet, flags);
   }
 

@@ -5,11 +5,11 @@ import java.util.Set;
 /**
  * Every metric name (Prometheus form) that the alerts and the dashboard may use: the agent's own
  * meters as {@code metrics/Metrics.java} registers them, the JVM meters Micrometer binds, and
- * Prometheus's {@code up}. Histograms appear only as their {@code _bucket} series, which is all
- * the manifests query.
+ * Prometheus's {@code up}. Histograms appear only as their {@code _bucket} series, which is all the
+ * manifests query.
  *
- * <p>One list on purpose: the metrics test that scrapes a running agent's {@code /metrics}
- * compares its names with this set, so a renamed meter breaks a test instead of an alert.
+ * <p>One list on purpose: the metrics test that scrapes a running agent's {@code /metrics} compares
+ * its names with this set, so a renamed meter breaks a test instead of an alert.
  */
 public final class KnownMetrics {
   private KnownMetrics() {}

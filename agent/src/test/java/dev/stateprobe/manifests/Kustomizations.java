@@ -9,10 +9,10 @@ import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Follows kustomization files the way kustomize does: resources and components (a file, or a
- * folder with its own kustomization.yaml), patch files and generator files. Every reference must
- * resolve. The exceptions are the files other branches write (the CRD, the catalog and the
- * scripts), and only while they are absent: once they land, they are checked like any other.
+ * Follows kustomization files the way kustomize does: resources and components (a file, or a folder
+ * with its own kustomization.yaml), patch files and generator files. Every reference must resolve.
+ * The exceptions are the files other branches write (the CRD, the catalog and the scripts), and
+ * only while they are absent: once they land, they are checked like any other.
  */
 final class Kustomizations {
   private final RepoFiles repo;
@@ -31,7 +31,8 @@ final class Kustomizations {
   private void visit(Path dir, Set<Path> reached, List<Path> stack) {
     Path file = dir.resolve("kustomization.yaml");
     if (!Files.isRegularFile(file)) {
-      throw new AssertionError(dir + " is referenced as a kustomization but has no kustomization.yaml");
+      throw new AssertionError(
+          dir + " is referenced as a kustomization but has no kustomization.yaml");
     }
     if (stack.contains(dir)) {
       throw new AssertionError("kustomization cycle: " + stack + " -> " + dir);
@@ -51,7 +52,9 @@ final class Kustomizations {
     }
     for (JsonNode patch : k.path("patches")) {
       if (patch.has("path")) {
-        reached.add(existing(file, patch.path("path").asString(), dir.resolve(patch.path("path").asString())));
+        reached.add(
+            existing(
+                file, patch.path("path").asString(), dir.resolve(patch.path("path").asString())));
       }
     }
     for (String field : List.of("configMapGenerator", "secretGenerator")) {
@@ -71,7 +74,8 @@ final class Kustomizations {
     if (Files.isRegularFile(normalized) || isPending(normalized)) {
       return normalized;
     }
-    throw new AssertionError(kustomization + " references '" + reference + "', which does not exist");
+    throw new AssertionError(
+        kustomization + " references '" + reference + "', which does not exist");
   }
 
   /** True only for the exact paths of files other branches write, and only while absent. */

@@ -111,7 +111,8 @@ class ManifestLayoutTest {
         Files.exists(repo.resolve("repair-scripts/catalog.yaml")),
         "repair-scripts/catalog.yaml is not on this branch yet");
     for (String f : REPAIR_FILES) {
-      assertTrue(Files.isRegularFile(repo.resolve("repair-scripts/" + f)), "missing repair-scripts/" + f);
+      assertTrue(
+          Files.isRegularFile(repo.resolve("repair-scripts/" + f)), "missing repair-scripts/" + f);
     }
   }
 
@@ -127,7 +128,8 @@ class ManifestLayoutTest {
     if (!readme.contains("`" + RepoFiles.CRD + "`")) {
       undocumented.add(RepoFiles.CRD);
     }
-    assertEquals(List.of(), undocumented, "files manifests/README.md does not name (in backquotes)");
+    assertEquals(
+        List.of(), undocumented, "files manifests/README.md does not name (in backquotes)");
   }
 
   private Set<String> relativeToManifests(Set<Path> files) {

@@ -3,7 +3,6 @@ package dev.stateprobe.manifests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -62,8 +61,15 @@ class ManifestObjectsTest {
         String kind = object.getKind();
         if (TYPED.containsKey(kind)) {
           if (!TYPED.get(kind).isInstance(object)) {
-            problems.add(file + ": " + kind + " parsed as " + object.getClass().getSimpleName()
-                + " (apiVersion " + object.getApiVersion() + "?)");
+            problems.add(
+                file
+                    + ": "
+                    + kind
+                    + " parsed as "
+                    + object.getClass().getSimpleName()
+                    + " (apiVersion "
+                    + object.getApiVersion()
+                    + "?)");
           }
           UnknownFields.of(object).forEach(u -> problems.add(file + ": " + kind + u));
         } else if (GENERIC.contains(kind)) {
@@ -104,7 +110,8 @@ class ManifestObjectsTest {
                 DaemonSet.class);
     assertEquals(
         List.of(
-            ".spec.template.spec.containers[0].securityContext has unknown fields [readOnlyRootFileSystem]"),
+            ".spec.template.spec.containers[0].securityContext has unknown fields"
+                + " [readOnlyRootFileSystem]"),
         UnknownFields.of(ds));
   }
 
@@ -130,7 +137,8 @@ class ManifestObjectsTest {
   @Test
   void thePodMonitorScrapesMetricsAndLabelsEverySeriesWithTheNode() {
     GenericKubernetesResource pm =
-        repo.object(repo.manifests().resolve("base/podmonitor.yaml"), GenericKubernetesResource.class);
+        repo.object(
+            repo.manifests().resolve("base/podmonitor.yaml"), GenericKubernetesResource.class);
     assertEquals("monitoring.coreos.com/v1", pm.getApiVersion());
     assertEquals("PodMonitor", pm.getKind());
     assertEquals("app.kubernetes.io/name", pm.get("spec", "jobLabel"));
@@ -168,7 +176,8 @@ class ManifestObjectsTest {
     Namespace ns = repo.object(repo.manifests().resolve("base/namespace.yaml"), Namespace.class);
     assertEquals("state-probe", ns.getMetadata().getName());
     for (String mode : List.of("enforce", "warn", "audit")) {
-      assertEquals("restricted", ns.getMetadata().getLabels().get("pod-security.kubernetes.io/" + mode));
+      assertEquals(
+          "restricted", ns.getMetadata().getLabels().get("pod-security.kubernetes.io/" + mode));
     }
   }
 

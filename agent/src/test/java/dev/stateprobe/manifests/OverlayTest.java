@@ -17,9 +17,9 @@ import org.junit.jupiter.api.TestInstance;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The overlays change only what they say. A strategic-merge patch is compared field by field
- * with the list of changes its README states: a field added to a patch without updating this
- * list (and the README) fails here.
+ * The overlays change only what they say. A strategic-merge patch is compared field by field with
+ * the list of changes its README states: a field added to a patch without updating this list (and
+ * the README) fails here.
  */
 // One instance for all tests: the files are parsed once; no test changes them.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -79,7 +79,8 @@ class OverlayTest {
   @Test
   void hostRepairPatchTargetsTheBaseContainerAndAddsANewVolume() {
     DaemonSet base = repo.object(repo.manifests().resolve("base/daemonset.yaml"), DaemonSet.class);
-    DaemonSet patch = repo.object(hostRepair.resolve("daemonset-host-access.yaml"), DaemonSet.class);
+    DaemonSet patch =
+        repo.object(hostRepair.resolve("daemonset-host-access.yaml"), DaemonSet.class);
     // A container name that missed the base's would add a second container instead of patching.
     assertEquals(
         base.getSpec().getTemplate().getSpec().getContainers().get(0).getName(),
@@ -115,10 +116,15 @@ class OverlayTest {
       assertEquals("delete", body.path("$patch").asString());
       assertEquals("monitoring.coreos.com/v1", body.path("apiVersion").asString());
       deleted.add(
-          body.path("kind").asString() + "/" + body.path("metadata").path("namespace").asString()
-              + "/" + body.path("metadata").path("name").asString());
+          body.path("kind").asString()
+              + "/"
+              + body.path("metadata").path("namespace").asString()
+              + "/"
+              + body.path("metadata").path("name").asString());
     }
-    assertEquals(Set.of("PodMonitor/state-probe/state-probe", "PrometheusRule/state-probe/state-probe"), deleted);
+    assertEquals(
+        Set.of("PodMonitor/state-probe/state-probe", "PrometheusRule/state-probe/state-probe"),
+        deleted);
   }
 
   /** A YAML tree as {@code path=value} lines; list items are keyed by their name. */

@@ -6,21 +6,34 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Finds the metric names in a PromQL expression, well enough for the expressions in manifests/:
- * it drops string literals, label matchers, range and subquery brackets and the label lists of
- * {@code by}/{@code without}/{@code on}/{@code ignoring}/{@code group_*}, then keeps every
- * identifier that is neither a function call nor a keyword. Not a parser: an expression it
- * cannot read fails the test that uses it, which is the safe direction.
+ * Finds the metric names in a PromQL expression, well enough for the expressions in manifests/: it
+ * drops string literals, label matchers, range and subquery brackets and the label lists of {@code
+ * by}/{@code without}/{@code on}/{@code ignoring}/{@code group_*}, then keeps every identifier that
+ * is neither a function call nor a keyword. Not a parser: an expression it cannot read fails the
+ * test that uses it, which is the safe direction.
  */
 final class PromQl {
   private PromQl() {}
 
   private static final Set<String> KEYWORDS =
       Set.of(
-          "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
-          "offset", "bool", "atan2", "inf", "nan");
+          "and",
+          "or",
+          "unless",
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "offset",
+          "bool",
+          "atan2",
+          "inf",
+          "nan");
 
-  private static final Pattern STRING = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
+  private static final Pattern STRING =
+      Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
   private static final Pattern MATCHERS = Pattern.compile("\\{[^{}]*}");
   private static final Pattern RANGE = Pattern.compile("\\[[^\\[\\]]*]");
   private static final Pattern GROUPING =

@@ -19,7 +19,8 @@ class PromQlTest {
     assertEquals(
         Set.of("stateprobe_repairs_total"),
         PromQl.metricNames(
-            "sum by (node, script) (increase(stateprobe_repairs_total{outcome=~\"failed|timed_out\"}[1h])) >= 3"));
+            "sum by (node, script)"
+                + " (increase(stateprobe_repairs_total{outcome=~\"failed|timed_out\"}[1h])) >= 3"));
   }
 
   @Test

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.TestInstance;
 class PrometheusRuleTest {
   private final RepoFiles repo = new RepoFiles();
   private final GenericKubernetesResource rule =
-      repo.object(repo.manifests().resolve("base/prometheusrule.yaml"), GenericKubernetesResource.class);
+      repo.object(
+          repo.manifests().resolve("base/prometheusrule.yaml"), GenericKubernetesResource.class);
 
   private Map<String, Map<String, Object>> alerts() {
     assertEquals("monitoring.coreos.com/v1", rule.getApiVersion());

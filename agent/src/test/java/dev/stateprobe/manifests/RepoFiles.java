@@ -121,8 +121,11 @@ final class RepoFiles {
     Object parsed = serialization.unmarshal(docs.get(0));
     if (!type.isInstance(parsed)) {
       throw new AssertionError(
-          file + " parsed as " + (parsed == null ? "null" : parsed.getClass().getName())
-              + ", expected " + type.getName());
+          file
+              + " parsed as "
+              + (parsed == null ? "null" : parsed.getClass().getName())
+              + ", expected "
+              + type.getName());
     }
     return type.cast(parsed);
   }

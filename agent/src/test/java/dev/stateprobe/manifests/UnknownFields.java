@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * fabric8 never rejects a field it does not know: it keeps it in {@code additionalProperties}.
- * A misspelt {@code readOnlyRootFileSystem} would therefore parse, and the API server would
- * drop it. This walks a parsed object and reports every such field with its path.
+ * fabric8 never rejects a field it does not know: it keeps it in {@code additionalProperties}. A
+ * misspelt {@code readOnlyRootFileSystem} would therefore parse, and the API server would drop it.
+ * This walks a parsed object and reports every such field with its path.
  */
 final class UnknownFields {
   private UnknownFields() {}
@@ -52,13 +52,18 @@ final class UnknownFields {
           found.add((path.isEmpty() ? "." : path) + " has unknown fields " + extra.keySet());
         }
       } else if (name.startsWith("get") && name.length() > 3 && followable(m.getReturnType())) {
-        walk(invoke(m, value), path + "." + Character.toLowerCase(name.charAt(3)) + name.substring(4), found);
+        walk(
+            invoke(m, value),
+            path + "." + Character.toLowerCase(name.charAt(3)) + name.substring(4),
+            found);
       }
     }
   }
 
   private static boolean followable(Class<?> type) {
-    return Map.class.isAssignableFrom(type) || Collection.class.isAssignableFrom(type) || isModel(type);
+    return Map.class.isAssignableFrom(type)
+        || Collection.class.isAssignableFrom(type)
+        || isModel(type);
   }
 
   private static boolean isModel(Class<?> type) {

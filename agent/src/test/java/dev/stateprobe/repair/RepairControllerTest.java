@@ -15,7 +15,9 @@ class RepairControllerTest {
     "10000, 30000", // capped at 30 s
     "60000, 60000", // never more often than the agent polls
   })
-  void approvalsAndALiftedPauseAreReadBackEverySixPollsAtMostThirtySeconds(long pollMillis, long expectedMillis) {
-    assertThat(RepairController.refreshEvery(Duration.ofMillis(pollMillis))).isEqualTo(Duration.ofMillis(expectedMillis));
+  void approvalsAndALiftedPauseAreReadBackEverySixPollsAtMostThirtySeconds(
+      long pollMillis, long expectedMillis) {
+    assertThat(RepairController.refreshEvery(Duration.ofMillis(pollMillis)))
+        .isEqualTo(Duration.ofMillis(expectedMillis));
   }
 }

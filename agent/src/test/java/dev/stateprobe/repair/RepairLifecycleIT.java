@@ -8,15 +8,15 @@ import static org.awaitility.Awaitility.await;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.repair.SimNode.Agent;
 import dev.stateprobe.repair.SimNode.Entry;
+import dev.stateprobe.repair.job.AttemptRecord;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.JobNames;
 import dev.stateprobe.repair.job.Phase;
-import dev.stateprobe.repair.job.Verification;
-import dev.stateprobe.repair.job.AttemptRecord;
 import dev.stateprobe.repair.job.RepairJobSpec;
+import dev.stateprobe.repair.job.Verification;
 import dev.stateprobe.sim.KubeletFault;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,10 +81,9 @@ class RepairLifecycleIT {
         .toList();
   }
 
-  private static ConsistencyRepairJob awaitRecord(String name, Predicate<ConsistencyRepairJob> done) {
-    return await()
-        .atMost(WAIT)
-        .until(() -> record(name), j -> j != null && done.test(j));
+  private static ConsistencyRepairJob awaitRecord(
+      String name, Predicate<ConsistencyRepairJob> done) {
+    return await().atMost(WAIT).until(() -> record(name), j -> j != null && done.test(j));
   }
 
   private static Predicate<ConsistencyRepairJob> verified(Verification v) {
@@ -112,10 +111,15 @@ class RepairLifecycleIT {
     Agent agent = node.start(Map.of());
     String name = jobName(uid, "stop-sandbox");
 
-    await().atMost(WAIT).until(() -> {
-      ConsistencyRepairJob j = record(name);
-      return j != null && j.getStatus() != null && j.getStatus().verification() == Verification.RESOLVED;
-    });
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              ConsistencyRepairJob j = record(name);
+              return j != null
+                  && j.getStatus() != null
+                  && j.getStatus().verification() == Verification.RESOLVED;
+            });
 
     assertThat(agent.confirmed()).containsExactly("OrphanedPod/" + NS + "/cart-1/" + uid);
     List<ConsistencyRepairJob> records = node.records();
@@ -129,7 +133,8 @@ class RepairLifecycleIT {
     OwnerReference owner = job.getMetadata().getOwnerReferences().getFirst();
     assertThat(owner.getKind()).isEqualTo("Node");
     assertThat(owner.getName()).isEqualTo(NODE);
-    assertThat(owner.getUid()).isEqualTo(node.cluster.nodes().withName(NODE).get().getMetadata().getUid());
+    assertThat(owner.getUid())
+        .isEqualTo(node.cluster.nodes().withName(NODE).get().getMetadata().getUid());
     assertThat(job.getSpec().script()).isEqualTo("stop-sandbox");
     assertThat(job.getSpec().dryRun()).isFalse();
     assertThat(job.getSpec().drift().target().uid()).isEqualTo(uid);
@@ -138,21 +143,30 @@ class RepairLifecycleIT {
     assertThat(job.getStatus().exitCode()).isEqualTo(0);
     assertThat(job.getStatus().output()).contains("\"removedFromPods\":true");
 
-    assertThat(node.states(name)).containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+    assertThat(node.states(name))
+        .containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Resolved");
     assertThat(job.getStatus().history()).hasSize(1);
     assertThat(node.runs()).hasSize(1);
     assertThat(node.runs().getFirst().uid()).isEqualTo(uid);
     assertThat(node.runs().getFirst().attempt()).isEqualTo(1);
     assertThat(node.kubelet.podUids()).doesNotContain(uid);
 
-    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "succeeded")).isEqualTo(1);
-    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(1);
+    assertThat(
+            agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "succeeded"))
+        .isEqualTo(1);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved"))
+        .isEqualTo(1);
     assertThat(agent.gauge("stateprobe.repair.records", "phase", "Succeeded")).isEqualTo(1);
     assertThat(agent.gauge("stateprobe.repair.records", "phase", "Running")).isEqualTo(0);
     // The repair in flight and its verification are no holds: nothing counted as throttled.
-    assertThat(agent.registry().find("stateprobe.repairs.throttled").counters()).allSatisfy(c -> assertThat(c.count()).isZero());
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+    assertThat(agent.registry().find("stateprobe.repairs.throttled").counters())
+        .allSatisfy(c -> assertThat(c.count()).isZero());
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uid)))
+                    .containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
@@ -164,8 +178,13 @@ class RepairLifecycleIT {
     // Every kubelet reply (/pods and /runningpods/) from now on is rendered 600 ms after its
     // request: the fresh polls of the revalidation see what the kubelet has once the record
     // exists, not what it had before.
-    await().atMost(WAIT).until(() -> agent.runtime().agent().last() != null
-        && agent.runtime().agent().last().drifts().stream().anyMatch(d -> d.key().target().uid().equals(uid)));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                agent.runtime().agent().last() != null
+                    && agent.runtime().agent().last().drifts().stream()
+                        .anyMatch(d -> d.key().target().uid().equals(uid)));
     node.kubelet.inject(new KubeletFault.Delay(Duration.ofMillis(600)), 1000);
     await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> record(name) != null);
     node.kubelet.removePod(uid); // the sandbox went away by itself
@@ -183,16 +202,23 @@ class RepairLifecycleIT {
     assertThat(job.getStatus().verification()).isNull();
     assertThat(node.states(name)).containsExactly("-", "Skipped");
     assertThat(node.runs()).isEmpty();
-    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "skipped")).isEqualTo(1);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "skipped"))
+        .isEqualTo(1);
     assertThat(agent.gauge("stateprobe.repair.records", "phase", "Skipped")).isEqualTo(1);
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairSkipped"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uid)))
+                    .containsExactly("DriftConfirmed", "RepairSkipped"));
   }
 
   @Test
   void aSuccessThatChangesNothingIsUnresolvedAndEscalatesToTheNextScript() {
     // Cooldown 0: the second no-op waits for the verdict of the first, not for a clock.
-    node.catalog(Entry.auto("no-op", "no-op.sh").maxAttempts(2).cooldown(0), Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    node.catalog(
+        Entry.auto("no-op", "no-op.sh").maxAttempts(2).cooldown(0),
+        Entry.auto("stop-sandbox", "stop-sandbox.sh"));
     String uid = node.orphan("cart-1");
     Agent agent = node.start(Map.of());
     String first = jobName(uid, "no-op");
@@ -202,25 +228,46 @@ class RepairLifecycleIT {
     cycles(agent, 3);
 
     assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", uid));
-    assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactlyInAnyOrder(first, second);
+    assertThat(node.records())
+        .extracting(ConsistencyRepairJob::name)
+        .containsExactlyInAnyOrder(first, second);
     ConsistencyRepairJob noop = record(first);
     assertThat(noop.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
     assertThat(noop.getStatus().verification()).isEqualTo(Verification.UNRESOLVED);
     assertThat(noop.getStatus().attempts()).isEqualTo(2);
-    assertThat(noop.getStatus().history()).extracting(AttemptRecord::verification)
+    assertThat(noop.getStatus().history())
+        .extracting(AttemptRecord::verification)
         .containsExactly(Verification.UNRESOLVED, Verification.UNRESOLVED);
-    assertThat(node.states(first)).containsExactly(
-        "-", "Running", "Succeeded/Pending", "Succeeded/Unresolved", "Running", "Succeeded/Pending", "Succeeded/Unresolved");
+    assertThat(node.states(first))
+        .containsExactly(
+            "-",
+            "Running",
+            "Succeeded/Pending",
+            "Succeeded/Unresolved",
+            "Running",
+            "Succeeded/Pending",
+            "Succeeded/Unresolved");
     ConsistencyRepairJob stop = record(second);
     assertThat(stop.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
     assertThat(stop.getStatus().verification()).isEqualTo(Verification.RESOLVED);
     assertThat(stop.getStatus().attempts()).isEqualTo(1);
-    assertThat(node.runs()).extracting(r -> r.job() + "#" + r.attempt()).containsExactly(first + "#1", first + "#2", second + "#1");
-    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved")).isEqualTo(2);
-    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(1);
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasonCounts(node.eventsAbout(uid)))
-            .containsExactly("DriftConfirmedx1", "RepairFailedx2", "RepairStartedx3", "RepairSucceededx3"));
+    assertThat(node.runs())
+        .extracting(r -> r.job() + "#" + r.attempt())
+        .containsExactly(first + "#1", first + "#2", second + "#1");
+    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved"))
+        .isEqualTo(2);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved"))
+        .isEqualTo(1);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasonCounts(node.eventsAbout(uid)))
+                    .containsExactly(
+                        "DriftConfirmedx1",
+                        "RepairFailedx2",
+                        "RepairStartedx3",
+                        "RepairSucceededx3"));
   }
 
   @Test
@@ -242,12 +289,14 @@ class RepairLifecycleIT {
     assertThat(job.getSpec()).isEqualTo(spec);
     assertThat(job.getStatus().phase()).isEqualTo(Phase.SUCCEEDED);
     assertThat(job.getStatus().attempts()).isEqualTo(1);
-    assertThat(node.states(name)).containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+    assertThat(node.states(name))
+        .containsExactly("-", "Running", "Succeeded/Pending", "Succeeded/Resolved");
     assertThat(node.runs()).hasSize(1);
   }
 
   @Test
-  void aRepairCutOffByARestartIsMarkedInterruptedAndRerunOnlyAfterRevalidationAndBackOff() throws Exception {
+  void aRepairCutOffByARestartIsMarkedInterruptedAndRerunOnlyAfterRevalidationAndBackOff()
+      throws Exception {
     node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh").cooldown(1));
     Path hang = node.file("hang");
     Files.writeString(hang, "");
@@ -260,7 +309,8 @@ class RepairLifecycleIT {
     long pid = Long.parseLong(Files.readString(Path.of(hang + ".pid")).trim());
     first.close();
     // Closing the agent ended the script it ran; it wrote nothing more.
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
+        .isNotEqualTo(java.util.Optional.of(true));
     Files.delete(hang);
     assertThat(record(name).getStatus().phase()).isEqualTo(Phase.RUNNING);
     Agent second = node.start(Map.of(), Map.of("HANG_FILE", hang.toString()));
@@ -270,7 +320,8 @@ class RepairLifecycleIT {
 
     assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
     assertThat(node.states(name))
-        .containsExactly("-", "Running", "Failed", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+        .containsExactly(
+            "-", "Running", "Failed", "Running", "Succeeded/Pending", "Succeeded/Resolved");
     assertThat(job.getStatus().attempts()).isEqualTo(2);
     List<AttemptRecord> history = job.getStatus().history();
     assertThat(history).extracting(AttemptRecord::attempt).containsExactly(1, 2);
@@ -278,19 +329,42 @@ class RepairLifecycleIT {
     assertThat(history.get(0).reason()).isEqualTo("interrupted");
     assertThat(history.get(1).phase()).isEqualTo(Phase.SUCCEEDED);
     // Attempt 2 waited for the back-off of attempt 1: cooldown × 2^0 = 1 s after it was marked.
-    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt()))
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
     assertThat(second.counter("stateprobe.repairs.throttled", "reason", "backoff")).isEqualTo(1);
     assertThat(node.runs()).extracting(SimNode.Call::attempt).containsExactly(1, 2);
     // The first run never got to its end: it was killed when its agent stopped.
-    assertThat(node.calls().stream().filter(c -> c.event().equals("end"))).extracting(SimNode.Call::attempt).containsExactly(2);
+    assertThat(node.calls().stream().filter(c -> c.event().equals("end")))
+        .extracting(SimNode.Call::attempt)
+        .containsExactly(2);
     // Each attempt was preceded by a direct read of the pod (an orphan: 404), one per agent.
-    assertThat(node.api.count(r -> r.verb().equals("get") && "pods".equals(r.resource()) && "cart-1".equals(r.name()) && !r.backstage()))
+    assertThat(
+            node.api.count(
+                r ->
+                    r.verb().equals("get")
+                        && "pods".equals(r.resource())
+                        && "cart-1".equals(r.name())
+                        && !r.backstage()))
         .isEqualTo(2);
     // Each agent writes its own events: the second one says the first attempt was cut off.
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uid))).containsExactly(
-            "DriftConfirmed", "DriftConfirmed", "RepairFailed", "RepairStarted", "RepairStarted", "RepairSucceeded"));
-    assertThat(node.eventsAbout(uid).stream().filter(e -> e.getReason().equals("RepairFailed")).findFirst().orElseThrow().getNote())
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uid)))
+                    .containsExactly(
+                        "DriftConfirmed",
+                        "DriftConfirmed",
+                        "RepairFailed",
+                        "RepairStarted",
+                        "RepairStarted",
+                        "RepairSucceeded"));
+    assertThat(
+            node.eventsAbout(uid).stream()
+                .filter(e -> e.getReason().equals("RepairFailed"))
+                .findFirst()
+                .orElseThrow()
+                .getNote())
         .startsWith("stop-sandbox attempt 1: interrupted");
   }
 
@@ -298,26 +372,36 @@ class RepairLifecycleIT {
   void aBadCatalogReloadKeepsTheLastGoodOneAndAGoodOneIsUsedForTheNextRepair() {
     node.catalog(Entry.auto("first", "stop-sandbox.sh"));
     Agent agent = node.start(Map.of());
-    node.catalog("scripts:\n  - name: Not_A_Label\n    path: missing.sh\n    drifts: [NoSuchDrift]\n");
+    node.catalog(
+        "scripts:\n  - name: Not_A_Label\n    path: missing.sh\n    drifts: [NoSuchDrift]\n");
     await().atMost(WAIT).until(() -> agent.counter("stateprobe.catalog.reload.failures") == 1);
     String a = node.orphan("cart-1");
     awaitRecord(jobName(a, "first"), verified(Verification.RESOLVED));
 
     node.catalog(Entry.auto("second", "stop-sandbox.sh"));
-    await().atMost(WAIT).until(() -> agent.runtime().catalog().current().entry("second").isPresent());
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.runtime().catalog().current().entry("second").isPresent());
     String b = node.orphan("cart-2");
     awaitRecord(jobName(b, "second"), verified(Verification.RESOLVED));
     cycles(agent, 3);
 
     assertThat(agent.confirmed()).containsExactly(orphanKey("cart-1", a), orphanKey("cart-2", b));
-    assertThat(node.records()).extracting(ConsistencyRepairJob::name)
+    assertThat(node.records())
+        .extracting(ConsistencyRepairJob::name)
         .containsExactlyInAnyOrder(jobName(a, "first"), jobName(b, "second"));
-    assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(jobName(a, "first"), jobName(b, "second"));
+    assertThat(node.runs())
+        .extracting(SimNode.Call::job)
+        .containsExactly(jobName(a, "first"), jobName(b, "second"));
     assertThat(agent.counter("stateprobe.catalog.reload.failures")).isEqualTo(1);
     assertThat(agent.counter("stateprobe.catalog.reloads")).isEqualTo(2);
     for (String uid : List.of(a, b)) {
-      await().atMost(WAIT).untilAsserted(() ->
-          assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(reasons(node.eventsAbout(uid)))
+                      .containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
     }
   }
 
@@ -343,10 +427,18 @@ class RepairLifecycleIT {
     assertThat(node.runs()).hasSize(1);
     assertThat(node.runs().getFirst().dryRun()).isTrue();
     assertThat(node.kubelet.podUids()).contains(uid);
-    assertThat(agent.runtime().agent().last().confirmed()).extracting(d -> d.key().target().uid()).containsExactly(uid);
-    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "unresolved")).isZero();
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+    assertThat(agent.runtime().agent().last().confirmed())
+        .extracting(d -> d.key().target().uid())
+        .containsExactly(uid);
+    assertThat(
+            agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "unresolved"))
+        .isZero();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uid)))
+                    .containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
@@ -361,7 +453,8 @@ class RepairLifecycleIT {
     assertThat(pending.getSpec().approved()).isFalse();
     assertThat(record(name).getStatus().reason()).isEqualTo("awaiting approval");
     assertThat(node.runs()).isEmpty();
-    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "awaiting_approval")).isEqualTo(1);
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "awaiting_approval"))
+        .isEqualTo(1);
     assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed");
 
     node.approve(name);
@@ -372,10 +465,15 @@ class RepairLifecycleIT {
     assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
     assertThat(job.getSpec().approved()).isTrue();
     assertThat(job.getStatus().attempts()).isEqualTo(1);
-    assertThat(node.states(name)).containsExactly("-", "Pending", "Running", "Succeeded/Pending", "Succeeded/Resolved");
+    assertThat(node.states(name))
+        .containsExactly("-", "Pending", "Running", "Succeeded/Pending", "Succeeded/Resolved");
     assertThat(node.runs()).hasSize(1);
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uid)))
+                    .containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
@@ -394,7 +492,8 @@ class RepairLifecycleIT {
     assertThat(job.getStatus().attempts()).isZero();
     assertThat(node.runs()).isEmpty();
     assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
-    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "skipped")).isEqualTo(1);
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "skipped"))
+        .isEqualTo(1);
   }
 
   @Test
@@ -418,15 +517,24 @@ class RepairLifecycleIT {
     assertThat(agent.gauge("stateprobe.paused")).isZero();
     assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
     assertThat(node.runs()).hasSize(1);
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uid)))
+                    .containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
   void tooManyConfirmedDriftsOpenTheCircuitAndRepairsWaitUntilItCloses() {
     node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
     // 2 pods in the API, 6 in the kubelet's list: threshold max(3, ceil(30% of 6)) = 3 < 4.
-    List<String> uids = List.of(node.orphan("cart-1"), node.orphan("cart-2"), node.orphan("cart-3"), node.orphan("cart-4"));
+    List<String> uids =
+        List.of(
+            node.orphan("cart-1"),
+            node.orphan("cart-2"),
+            node.orphan("cart-3"),
+            node.orphan("cart-4"));
     Agent agent = node.start(Map.of());
 
     await().atMost(WAIT).until(() -> agent.gauge("stateprobe.circuit.open") == 1);
@@ -434,7 +542,9 @@ class RepairLifecycleIT {
     assertThat(agent.confirmed()).hasSize(4);
     assertThat(node.records()).isEmpty();
     assertThat(node.runs()).isEmpty();
-    await().atMost(WAIT).untilAsserted(() -> assertThat(reasons(node.nodeEvents())).containsExactly("CircuitOpen"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(reasons(node.nodeEvents())).containsExactly("CircuitOpen"));
     Event open = node.nodeEvents().getFirst();
     assertThat(open.getRegarding().getName()).isEqualTo(NODE);
     assertThat(open.getType()).isEqualTo("Warning");
@@ -442,21 +552,35 @@ class RepairLifecycleIT {
     Instant calm = Instant.now();
     node.kubelet.removePod(uids.get(0));
     node.kubelet.removePod(uids.get(1));
-    ConsistencyRepairJob c = awaitRecord(jobName(uids.get(2), "stop-sandbox"), verified(Verification.RESOLVED));
-    ConsistencyRepairJob d = awaitRecord(jobName(uids.get(3), "stop-sandbox"), verified(Verification.RESOLVED));
+    ConsistencyRepairJob c =
+        awaitRecord(jobName(uids.get(2), "stop-sandbox"), verified(Verification.RESOLVED));
+    ConsistencyRepairJob d =
+        awaitRecord(jobName(uids.get(3), "stop-sandbox"), verified(Verification.RESOLVED));
     // Two drifts are under the threshold; the breaker closed only after CIRCUIT_RECOVERY (1 s).
-    Instant firstStart = c.getStatus().startedAt().isBefore(d.getStatus().startedAt()) ? c.getStatus().startedAt() : d.getStatus().startedAt();
+    Instant firstStart =
+        c.getStatus().startedAt().isBefore(d.getStatus().startedAt())
+            ? c.getStatus().startedAt()
+            : d.getStatus().startedAt();
     assertThat(Duration.between(calm, firstStart)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
 
     assertThat(agent.gauge("stateprobe.circuit.open")).isZero();
-    assertThat(node.records()).extracting(ConsistencyRepairJob::name)
-        .containsExactlyInAnyOrder(jobName(uids.get(2), "stop-sandbox"), jobName(uids.get(3), "stop-sandbox"));
-    assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactlyInAnyOrder(uids.get(2), uids.get(3));
-    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "circuit_open")).isEqualTo(4);
+    assertThat(node.records())
+        .extracting(ConsistencyRepairJob::name)
+        .containsExactlyInAnyOrder(
+            jobName(uids.get(2), "stop-sandbox"), jobName(uids.get(3), "stop-sandbox"));
+    assertThat(node.runs())
+        .extracting(SimNode.Call::uid)
+        .containsExactlyInAnyOrder(uids.get(2), uids.get(3));
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "circuit_open"))
+        .isEqualTo(4);
     assertThat(reasons(node.nodeEvents())).containsExactly("CircuitOpen");
     assertThat(reasons(node.eventsAbout(uids.get(0)))).containsExactly("DriftConfirmed");
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uids.get(2)))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uids.get(2))))
+                    .containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
@@ -467,37 +591,62 @@ class RepairLifecycleIT {
     Agent agent = node.start(Map.of("MAX_CONCURRENT_REPAIRS", "1"), Map.of("SCRIPT_DELAY", "0.5"));
 
     // Whichever goes first, the other waits for it.
-    await().atMost(WAIT).until(() -> node.records().stream().anyMatch(verified(Verification.RESOLVED)));
-    String first = node.records().stream().filter(verified(Verification.RESOLVED)).findFirst().orElseThrow().getSpec().drift().target().uid();
+    await()
+        .atMost(WAIT)
+        .until(() -> node.records().stream().anyMatch(verified(Verification.RESOLVED)));
+    String first =
+        node.records().stream()
+            .filter(verified(Verification.RESOLVED))
+            .findFirst()
+            .orElseThrow()
+            .getSpec()
+            .drift()
+            .target()
+            .uid();
     String second = first.equals(a) ? b : a;
     // Its sandbox comes back at once: confirmed again, it must wait for the cooldown of 3 s.
     node.orphanAgain(first);
     awaitRecord(jobName(second, "stop-sandbox"), verified(Verification.RESOLVED));
-    await().atMost(WAIT).until(() -> agent.counter("stateprobe.repairs.throttled", "reason", "cooldown") == 1);
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.counter("stateprobe.repairs.throttled", "reason", "cooldown") == 1);
 
     List<SimNode.Call> calls = node.calls().subList(0, 4);
-    assertThat(calls).extracting(c -> c.event() + " " + c.uid())
+    assertThat(calls)
+        .extracting(c -> c.event() + " " + c.uid())
         .containsExactly("start " + first, "end " + first, "start " + second, "end " + second);
     assertThat(node.mostAtOnce()).isEqualTo(1);
     assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "concurrency")).isEqualTo(1);
 
     ConsistencyRepairJob again =
-        awaitRecord(jobName(first, "stop-sandbox"), j -> j.getStatus().attempts() == 2 && j.getStatus().verification() == Verification.RESOLVED);
+        awaitRecord(
+            jobName(first, "stop-sandbox"),
+            j ->
+                j.getStatus().attempts() == 2
+                    && j.getStatus().verification() == Verification.RESOLVED);
     List<AttemptRecord> history = again.getStatus().history();
-    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+    assertThat(Duration.between(history.get(0).finishedAt(), history.get(1).startedAt()))
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(3));
     assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(first, second, first);
     // The same agent saw the same things twice on that pod: one event each, counted twice.
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasonCounts(node.eventsAbout(first)))
-            .containsExactly("DriftConfirmedx2", "RepairStartedx2", "RepairSucceededx2"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasonCounts(node.eventsAbout(first)))
+                    .containsExactly("DriftConfirmedx2", "RepairStartedx2", "RepairSucceededx2"));
     assertThat(node.records()).hasSize(2);
   }
 
   @Test
   void asManyScriptsRunAtOnceAsTheLimitAllows() {
     node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
-    List<String> uids = List.of(node.orphan("cart-1"), node.orphan("cart-2"), node.orphan("cart-3"));
-    Agent agent = node.start(Map.of("MAX_CONCURRENT_REPAIRS", "3", "CIRCUIT_MIN", "10"), Map.of("SCRIPT_DELAY", "1"));
+    List<String> uids =
+        List.of(node.orphan("cart-1"), node.orphan("cart-2"), node.orphan("cart-3"));
+    Agent agent =
+        node.start(
+            Map.of("MAX_CONCURRENT_REPAIRS", "3", "CIRCUIT_MIN", "10"),
+            Map.of("SCRIPT_DELAY", "1"));
 
     for (String uid : uids) {
       awaitRecord(jobName(uid, "stop-sandbox"), verified(Verification.RESOLVED));
@@ -510,7 +659,15 @@ class RepairLifecycleIT {
 
   @Test
   void aTerminalPodWhoseContainerStillRunsIsRepairedAfterADirectReadOfThePod() {
-    node.catalog(new Entry("stop-sandbox", "stop-sandbox.sh", "OrphanedPod, TerminalButRunning", "auto", 10, 3, 600));
+    node.catalog(
+        new Entry(
+            "stop-sandbox",
+            "stop-sandbox.sh",
+            "OrphanedPod, TerminalButRunning",
+            "auto",
+            10,
+            3,
+            600));
     Pod pod = node.terminalButRunning("batch-1");
     String uid = pod.getMetadata().getUid();
     String name = JobNames.of(NODE, DriftKind.TERMINAL_BUT_RUNNING, uid, "stop-sandbox");
@@ -521,20 +678,33 @@ class RepairLifecycleIT {
 
     assertThat(agent.confirmed()).containsExactly("TerminalButRunning/" + NS + "/batch-1/" + uid);
     assertThat(node.records()).extracting(ConsistencyRepairJob::name).containsExactly(name);
-    assertThat(job.getSpec().drift().apiResourceVersion()).isEqualTo(pod.getMetadata().getResourceVersion());
+    assertThat(job.getSpec().drift().apiResourceVersion())
+        .isEqualTo(pod.getMetadata().getResourceVersion());
     assertThat(job.getStatus().attempts()).isEqualTo(1);
     assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(uid);
     assertThat(node.kubelet.runningUids()).doesNotContain(uid);
     // The revalidation read the pod itself, not only the informer's cache.
-    assertThat(node.api.count(r -> r.verb().equals("get") && "pods".equals(r.resource()) && "batch-1".equals(r.name()) && !r.backstage()))
+    assertThat(
+            node.api.count(
+                r ->
+                    r.verb().equals("get")
+                        && "pods".equals(r.resource())
+                        && "batch-1".equals(r.name())
+                        && !r.backstage()))
         .isEqualTo(1);
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(uid))).containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(uid)))
+                    .containsExactly("DriftConfirmed", "RepairStarted", "RepairSucceeded"));
   }
 
   @Test
   void successesLeftPendingByAPreviousAgentAreVerifiedByTheNextOne() {
-    node.catalog(Entry.auto("no-op", "no-op.sh").maxAttempts(1), Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    node.catalog(
+        Entry.auto("no-op", "no-op.sh").maxAttempts(1),
+        Entry.auto("stop-sandbox", "stop-sandbox.sh"));
     // Two successes whose verdict the previous agent never wrote: one drift is gone since, the
     // other (its script changed nothing) still holds.
     String gone = UUID.randomUUID().toString();
@@ -549,14 +719,23 @@ class RepairLifecycleIT {
     awaitRecord(jobName(stays, "stop-sandbox"), verified(Verification.RESOLVED));
     cycles(agent, 3);
 
-    assertThat(node.records()).extracting(ConsistencyRepairJob::name)
+    assertThat(node.records())
+        .extracting(ConsistencyRepairJob::name)
         .containsExactlyInAnyOrder(goneName, staysName, jobName(stays, "stop-sandbox"));
-    assertThat(node.runs()).extracting(SimNode.Call::job).containsExactly(jobName(stays, "stop-sandbox"));
-    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved")).isEqualTo(2);
-    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved")).isEqualTo(1);
-    await().atMost(WAIT).untilAsserted(() ->
-        assertThat(reasons(node.eventsAbout(stays)))
-            .containsExactly("DriftConfirmed", "RepairFailed", "RepairStarted", "RepairSucceeded"));
+    assertThat(node.runs())
+        .extracting(SimNode.Call::job)
+        .containsExactly(jobName(stays, "stop-sandbox"));
+    assertThat(agent.counter("stateprobe.repairs", "script", "stop-sandbox", "outcome", "resolved"))
+        .isEqualTo(2);
+    assertThat(agent.counter("stateprobe.repairs", "script", "no-op", "outcome", "unresolved"))
+        .isEqualTo(1);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(reasons(node.eventsAbout(stays)))
+                    .containsExactly(
+                        "DriftConfirmed", "RepairFailed", "RepairStarted", "RepairSucceeded"));
     assertThat(node.eventsAbout(gone)).isEmpty();
   }
 
@@ -570,8 +749,13 @@ class RepairLifecycleIT {
 
     // The API server goes away while the script runs: its outcome cannot be written.
     node.api.down();
-    await().atMost(WAIT).until(() ->
-        node.api.count(r -> "status".equals(r.subresource()) && r.code() == 503 && !r.backstage()) >= 1);
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                node.api.count(
+                        r -> "status".equals(r.subresource()) && r.code() == 503 && !r.backstage())
+                    >= 1);
     String b = node.orphan("cart-2");
     node.api.up();
 
@@ -580,7 +764,10 @@ class RepairLifecycleIT {
     awaitRecord(jobName(b, "stop-sandbox"), verified(Verification.RESOLVED));
     cycles(agent, 3);
 
-    assertThat(node.states(name)).startsWith("-", "Running").endsWith("Succeeded/Resolved").doesNotContain("Failed");
+    assertThat(node.states(name))
+        .startsWith("-", "Running")
+        .endsWith("Succeeded/Resolved")
+        .doesNotContain("Failed");
     assertThat(record(name).getStatus().attempts()).isEqualTo(1);
     assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(a, b);
     assertThat(node.records()).hasSize(2);

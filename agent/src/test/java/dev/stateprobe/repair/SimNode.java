@@ -15,10 +15,10 @@ import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.RepairJobSpec;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.repair.job.TargetRef;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import dev.stateprobe.sim.FakeKubelet;
 import dev.stateprobe.sim.SimApiServer;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -58,9 +58,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One simulated node for the repair integration tests: the simulated API server (with the CRD
- * and the Node), the fake kubelet, and the agents started against them, with test catalogs laid
- * out as a ConfigMap mount and scripts that act on the fake kubelet and log their runs.
+ * One simulated node for the repair integration tests: the simulated API server (with the CRD and
+ * the Node), the fake kubelet, and the agents started against them, with test catalogs laid out as
+ * a ConfigMap mount and scripts that act on the fake kubelet and log their runs.
  *
  * <p>Made once per test class; {@link #reset} puts everything back between tests.
  */
@@ -79,12 +79,24 @@ final class SimNode implements AutoCloseable {
     static Call parse(String line) {
       String[] f = line.trim().split(" ");
       return new Call(
-          Long.parseLong(f[0]), f[1], f[2], f[3], Integer.parseInt(f[4]), Boolean.parseBoolean(f[5]));
+          Long.parseLong(f[0]),
+          f[1],
+          f[2],
+          f[3],
+          Integer.parseInt(f[4]),
+          Boolean.parseBoolean(f[5]));
     }
   }
 
   /** One catalog entry of a test catalog. */
-  record Entry(String name, String script, String drifts, String mode, int timeoutSeconds, int maxAttempts, int cooldownSeconds) {
+  record Entry(
+      String name,
+      String script,
+      String drifts,
+      String mode,
+      int timeoutSeconds,
+      int maxAttempts,
+      int cooldownSeconds) {
     static Entry auto(String name, String script) {
       return new Entry(name, script, "OrphanedPod", "auto", 10, 3, 600);
     }
@@ -106,20 +118,34 @@ final class SimNode implements AutoCloseable {
     }
 
     String yaml() {
-      return "  - name: " + name + "\n"
-          + "    path: " + script + "\n"
-          + "    drifts: [" + drifts + "]\n"
-          + "    mode: " + mode + "\n"
-          + "    timeoutSeconds: " + timeoutSeconds + "\n"
-          + "    maxAttempts: " + maxAttempts + "\n"
-          + "    cooldownSeconds: " + cooldownSeconds + "\n";
+      return "  - name: "
+          + name
+          + "\n"
+          + "    path: "
+          + script
+          + "\n"
+          + "    drifts: ["
+          + drifts
+          + "]\n"
+          + "    mode: "
+          + mode
+          + "\n"
+          + "    timeoutSeconds: "
+          + timeoutSeconds
+          + "\n"
+          + "    maxAttempts: "
+          + maxAttempts
+          + "\n"
+          + "    cooldownSeconds: "
+          + cooldownSeconds
+          + "\n";
     }
   }
 
   /**
-   * A running agent and what the test watches of it. Its API client stays open after {@link
-   * #close} (the simulated API server closes it at the end): what a stopped agent must not write
-   * is its controller's business, not the connection's.
+   * A running agent and what the test watches of it. Its API client stays open after {@link #close}
+   * (the simulated API server closes it at the end): what a stopped agent must not write is its
+   * controller's business, not the connection's.
    */
   record Agent(AgentRuntime runtime, PrometheusMeterRegistry registry, List<Transition> transitions)
       implements AutoCloseable {
@@ -137,8 +163,15 @@ final class SimNode implements AutoCloseable {
     List<String> confirmed() {
       return transitions.stream()
           .filter(t -> t.type() == Transition.Type.CONFIRMED)
-          .map(t -> t.drift().drift().kind().wireName() + "/" + t.drift().drift().target().namespace()
-              + "/" + t.drift().drift().target().name() + "/" + t.drift().drift().target().uid())
+          .map(
+              t ->
+                  t.drift().drift().kind().wireName()
+                      + "/"
+                      + t.drift().drift().target().namespace()
+                      + "/"
+                      + t.drift().drift().target().name()
+                      + "/"
+                      + t.drift().drift().target().uid())
           .toList();
     }
 
@@ -156,8 +189,10 @@ final class SimNode implements AutoCloseable {
   private final KubernetesSerialization serialization = new KubernetesSerialization();
   private final List<Agent> agents = new ArrayList<>();
   private final Map<String, String> orphans = new ConcurrentHashMap<>();
+
   /** Every state a record was seen in by a watch: "name phase/verification", in order. */
   private final List<String> recordStates = new CopyOnWriteArrayList<>();
+
   private final Watch recordWatch;
   private Path catalogDir;
   private Path calls;
@@ -179,7 +214,10 @@ final class SimNode implements AutoCloseable {
       crd = cluster.apiextensions().v1().customResourceDefinitions().load(in).item();
     }
     cluster.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-    cluster.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build()).create();
+    cluster
+        .nodes()
+        .resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build())
+        .create();
     recordWatch =
         cluster
             .resources(ConsistencyRepairJob.class)
@@ -190,8 +228,14 @@ final class SimNode implements AutoCloseable {
                     if (action == Action.ADDED || action == Action.MODIFIED) {
                       RepairJobStatus s = job.getStatus();
                       recordStates.add(
-                          job.name() + " " + (s == null ? "-" : s.phase().wireName()
-                              + (s.verification() == null ? "" : "/" + s.verification().wireName())));
+                          job.name()
+                              + " "
+                              + (s == null
+                                  ? "-"
+                                  : s.phase().wireName()
+                                      + (s.verification() == null
+                                          ? ""
+                                          : "/" + s.verification().wireName())));
                     }
                   }
 
@@ -220,14 +264,31 @@ final class SimNode implements AutoCloseable {
   /** Back to an empty node: no agent, pods, records, events, annotations or faults. */
   void reset() throws IOException {
     closeAgents();
-    cluster.resources(ConsistencyRepairJob.class).list().getItems().forEach(j -> cluster.resource(j).delete());
+    cluster
+        .resources(ConsistencyRepairJob.class)
+        .list()
+        .getItems()
+        .forEach(j -> cluster.resource(j).delete());
     cluster.pods().inAnyNamespace().list().getItems().forEach(p -> cluster.resource(p).delete());
-    cluster.events().v1().events().inAnyNamespace().list().getItems().forEach(e -> cluster.resource(e).delete());
-    cluster.nodes().withName(NODE).edit(n -> new NodeBuilder(n).editMetadata().withAnnotations(Map.of()).endMetadata().build());
+    cluster
+        .events()
+        .v1()
+        .events()
+        .inAnyNamespace()
+        .list()
+        .getItems()
+        .forEach(e -> cluster.resource(e).delete());
+    cluster
+        .nodes()
+        .withName(NODE)
+        .edit(
+            n -> new NodeBuilder(n).editMetadata().withAnnotations(Map.of()).endMetadata().build());
     recordStates.clear();
     api.clearRequests();
     kubelet.reset(TOKEN);
-    kubelet.loadPodList("{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[]}".getBytes(StandardCharsets.UTF_8));
+    kubelet.loadPodList(
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[]}"
+            .getBytes(StandardCharsets.UTF_8));
     testNumber++;
     catalogDir = Files.createDirectories(dir.resolve("catalog-" + testNumber));
     calls = dir.resolve("calls-" + testNumber + ".log");
@@ -243,8 +304,8 @@ final class SimNode implements AutoCloseable {
   // ---- catalog, laid out as the kubelet mounts a ConfigMap ----
 
   /**
-   * Writes a new version of the catalog and swaps the {@code ..data} symlink to it, as a
-   * ConfigMap update does. The scripts stay in the catalog's folder.
+   * Writes a new version of the catalog and swaps the {@code ..data} symlink to it, as a ConfigMap
+   * update does. The scripts stay in the catalog's folder.
    */
   Path catalog(String yaml) {
     try {
@@ -254,7 +315,11 @@ final class SimNode implements AutoCloseable {
       Path tmp = catalogDir.resolve("..data_tmp");
       Files.deleteIfExists(tmp);
       Files.createSymbolicLink(tmp, version.getFileName());
-      Files.move(tmp, catalogDir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp,
+          catalogDir.resolve("..data"),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
       Path file = catalogDir.resolve("catalog.yaml");
       if (!Files.isSymbolicLink(file)) {
         Files.createSymbolicLink(file, Path.of("..data/catalog.yaml"));
@@ -309,8 +374,8 @@ final class SimNode implements AutoCloseable {
   }
 
   /**
-   * Starts an agent with its own API client (as a process has), the test settings and the
-   * scripts' environment: the fake kubelet's URL and token, the call log, plus {@code scriptEnv}.
+   * Starts an agent with its own API client (as a process has), the test settings and the scripts'
+   * environment: the fake kubelet's URL and token, the call log, plus {@code scriptEnv}.
    */
   Agent start(Map<String, String> overrides, Map<String, String> scriptEnv) {
     AgentConfig config;
@@ -327,13 +392,16 @@ final class SimNode implements AutoCloseable {
     AgentRuntime.Options options =
         new AgentRuntime.Options(
             Map.copyOf(env),
-            ScriptExecutor.Settings.defaults(dir.resolve("work")).withKillGrace(Duration.ofMillis(200)),
+            ScriptExecutor.Settings.defaults(dir.resolve("work"))
+                .withKillGrace(Duration.ofMillis(200)),
             Duration.ofMillis(100));
     KubernetesClient client = api.newClient();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AgentRuntime rt;
     try {
-      rt = AgentRuntime.start(vertx, config, client, registry, Clock.systemUTC(), options).await(20, TimeUnit.SECONDS);
+      rt =
+          AgentRuntime.start(vertx, config, client, registry, Clock.systemUTC(), options)
+              .await(20, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       throw new IllegalStateException("the agent did not start within 20s", e);
     }
@@ -360,8 +428,8 @@ final class SimNode implements AutoCloseable {
   }
 
   /**
-   * A pod the API server says has Succeeded while its container still runs: TerminalButRunning.
-   * The kubelet lists the API server's copy, so nothing else differs.
+   * A pod the API server says has Succeeded while its container still runs: TerminalButRunning. The
+   * kubelet lists the API server's copy, so nothing else differs.
    */
   Pod terminalButRunning(String name) {
     Pod p = pod(name, null);
@@ -376,8 +444,8 @@ final class SimNode implements AutoCloseable {
   }
 
   /**
-   * A pod the kubelet runs under a UID the API server does not have (its sandbox outlived the
-   * pod's deletion): an OrphanedPod. Stopping its sandbox also drops it from the kubelet's list.
+   * A pod the kubelet runs under a UID the API server does not have (its sandbox outlived the pod's
+   * deletion): an OrphanedPod. Stopping its sandbox also drops it from the kubelet's list.
    *
    * @return its UID
    */
@@ -401,7 +469,14 @@ final class SimNode implements AutoCloseable {
     Instant before = Instant.parse("2026-01-01T00:00:00Z");
     return new RepairJobSpec(
         NODE,
-        new DriftRecord("OrphanedPod", new TargetRef(NS, pod, uid), "seen by the agent before", before, before.plusSeconds(60), 3, null),
+        new DriftRecord(
+            "OrphanedPod",
+            new TargetRef(NS, pod, uid),
+            "seen by the agent before",
+            before,
+            before.plusSeconds(60),
+            3,
+            null),
         script,
         false,
         false);
@@ -424,7 +499,12 @@ final class SimNode implements AutoCloseable {
                     spec,
                     null))
             .create();
-    return status == null ? job : cluster.resources(ConsistencyRepairJob.class).resource(job.withStatus(status)).updateStatus();
+    return status == null
+        ? job
+        : cluster
+            .resources(ConsistencyRepairJob.class)
+            .resource(job.withStatus(status))
+            .updateStatus();
   }
 
   /**
@@ -436,7 +516,9 @@ final class SimNode implements AutoCloseable {
   String succeededLeftPending(String pod, String uid, String script) {
     Instant t = Instant.now().minusSeconds(1);
     RepairJobStatus status =
-        RepairJobStatus.pending("created", t).start(1, false, t).finish(Phase.SUCCEEDED, 0, "done", script + ": exit 0", t);
+        RepairJobStatus.pending("created", t)
+            .start(1, false, t)
+            .finish(Phase.SUCCEEDED, 0, "done", script + ": exit 0", t);
     return previousRecord(previousSpec(pod, uid, script), status).name();
   }
 
@@ -450,7 +532,8 @@ final class SimNode implements AutoCloseable {
             n ->
                 new NodeBuilder(n)
                     .editMetadata()
-                    .withAnnotations(paused ? Map.of(RepairController.PAUSE_ANNOTATION, "true") : Map.of())
+                    .withAnnotations(
+                        paused ? Map.of(RepairController.PAUSE_ANNOTATION, "true") : Map.of())
                     .endMetadata()
                     .build());
   }

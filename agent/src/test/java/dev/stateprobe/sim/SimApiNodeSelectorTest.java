@@ -13,11 +13,13 @@ class SimApiNodeSelectorTest {
   void onlyNodeNameRequirementsAreTakenOutOfTheSelector() {
     SimApiNodeSelector s = SimApiNodeSelector.of("status.phase!=Succeeded,spec.nodeName=node-a");
 
-    assertThat(s.requirements()).containsExactly(new SimApiNodeSelector.Requirement(true, "node-a"));
+    assertThat(s.requirements())
+        .containsExactly(new SimApiNodeSelector.Requirement(true, "node-a"));
     assertThat(s.remainingFieldSelector()).isEqualTo("status.phase!=Succeeded");
     assertThat(s.rewriteQuery("fieldSelector=x&watch=true&resourceVersion=5"))
         .isEqualTo("fieldSelector=status.phase%21%3DSucceeded&watch=true&resourceVersion=5");
-    assertThat(SimApiNodeSelector.of("spec.nodeName==node-a").rewriteQuery("fieldSelector=x&limit=5"))
+    assertThat(
+            SimApiNodeSelector.of("spec.nodeName==node-a").rewriteQuery("fieldSelector=x&limit=5"))
         .isEqualTo("limit=5");
     assertThat(SimApiNodeSelector.of("metadata.name=p")).isNull();
     assertThat(SimApiNodeSelector.of(null)).isNull();
@@ -34,16 +36,24 @@ class SimApiNodeSelectorTest {
   }
 
   private static String event(String type, String uid, String node) {
-    return "{\"type\":\"" + type + "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"uid\":\"" + uid
-        + "\"},\"spec\":{" + (node == null ? "" : "\"nodeName\":\"" + node + "\"") + "}}}";
+    return "{\"type\":\""
+        + type
+        + "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"uid\":\""
+        + uid
+        + "\"},\"spec\":{"
+        + (node == null ? "" : "\"nodeName\":\"" + node + "\"")
+        + "}}}";
   }
 
   @Test
   void aSelectedWatchRetypesEventsForPodsEnteringAndLeavingTheSelection() {
     SimApiWatchListener w =
         new SimApiWatchListener(
-            null, SimApiNodeSelector.of("spec.nodeName=node-a"), JsonMapper.builder().build(),
-            ConcurrentHashMap.newKeySet(), false);
+            null,
+            SimApiNodeSelector.of("spec.nodeName=node-a"),
+            JsonMapper.builder().build(),
+            ConcurrentHashMap.newKeySet(),
+            false);
 
     List<String> out =
         java.util.stream.Stream.of(

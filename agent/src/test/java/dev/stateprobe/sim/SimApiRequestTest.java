@@ -13,7 +13,9 @@ class SimApiRequestTest {
   @Test
   void aFieldSelectedWatchOfAllPodsIsAWatchOfPods() {
     SimApiRequest r =
-        parse("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=7&watch=true");
+        parse(
+            "GET",
+            "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=7&watch=true");
 
     assertThat(r.verb()).isEqualTo("watch");
     assertThat(r.apiGroup()).isEmpty();
@@ -29,15 +31,25 @@ class SimApiRequestTest {
   @Test
   void subresourcesAndNamespacesResolveAsKubeApiserverDoes() {
     assertThat(parse("PUT", "/api/v1/namespaces/ns/pods/p/status"))
-        .extracting(SimApiRequest::verb, SimApiRequest::resource, SimApiRequest::subresource,
-            SimApiRequest::namespace, SimApiRequest::name)
+        .extracting(
+            SimApiRequest::verb,
+            SimApiRequest::resource,
+            SimApiRequest::subresource,
+            SimApiRequest::namespace,
+            SimApiRequest::name)
         .containsExactly("update", "pods", "status", "ns", "p");
     assertThat(parse("GET", "/api/v1/nodes/n1/proxy/pods"))
-        .extracting(SimApiRequest::verb, SimApiRequest::resource, SimApiRequest::subresource,
+        .extracting(
+            SimApiRequest::verb,
+            SimApiRequest::resource,
+            SimApiRequest::subresource,
             SimApiRequest::name)
         .containsExactly("get", "nodes", "proxy", "n1");
     assertThat(parse("GET", "/api/v1/namespaces/ns"))
-        .extracting(SimApiRequest::verb, SimApiRequest::resource, SimApiRequest::namespace,
+        .extracting(
+            SimApiRequest::verb,
+            SimApiRequest::resource,
+            SimApiRequest::namespace,
             SimApiRequest::name)
         .containsExactly("get", "namespaces", null, "ns");
     assertThat(parse("PUT", "/api/v1/namespaces/ns/finalize"))

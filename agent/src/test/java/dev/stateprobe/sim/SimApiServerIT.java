@@ -101,7 +101,12 @@ class SimApiServerIT {
     create(pod("ns1", "a1", "node-a"));
 
     String rv =
-        agent.pods().inAnyNamespace().withField("spec.nodeName", "node-a").list().getMetadata()
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", "node-a")
+            .list()
+            .getMetadata()
             .getResourceVersion();
 
     assertThat(rv).isNotBlank();
@@ -184,7 +189,11 @@ class SimApiServerIT {
     // Only the next one: a second watch works.
     List<Event> events = new CopyOnWriteArrayList<>();
     try (Watch ignored =
-        agent.pods().inAnyNamespace().withField("spec.nodeName", "node-a").watch(recorder(events))) {
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", "node-a")
+            .watch(recorder(events))) {
       await().until(() -> events.equals(List.of(new Event(Watcher.Action.ADDED, "a1"))));
     }
   }
@@ -298,7 +307,8 @@ class SimApiServerIT {
     Pod created = create(pod("ns1", "a1", "node-a"));
     agent.pods().inAnyNamespace().withField("spec.nodeName", "node-a").list();
     agent.pods().inNamespace("ns1").withName("a1").get();
-    created.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").build());
+    created.setStatus(
+        new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").build());
     cluster.pods().inNamespace("ns1").resource(created).updateStatus();
 
     List<SimApiRequest> log = api.requests();

@@ -8,7 +8,10 @@ class PodRecordTest {
   @Test
   void aMirrorPodIsNotStaticEvenThoughItCarriesTheFileSourceAnnotation() {
     PodRecord mirror =
-        PodRecordBuilder.pod("kube-system", "etcd-n1").mirrorOf("h1", "u-mirror").configSource("file").build();
+        PodRecordBuilder.pod("kube-system", "etcd-n1")
+            .mirrorOf("h1", "u-mirror")
+            .configSource("file")
+            .build();
     assertThat(mirror.isMirror()).isTrue();
     assertThat(mirror.isStatic()).isFalse();
   }

@@ -27,7 +27,15 @@ public record AttemptRecord(
   }
 
   AttemptRecord finish(Phase p, Integer code, String why, Instant at) {
-    return new AttemptRecord(attempt, p, dryRun, startedAt, at, code, why, p == Phase.SUCCEEDED ? Verification.PENDING : null);
+    return new AttemptRecord(
+        attempt,
+        p,
+        dryRun,
+        startedAt,
+        at,
+        code,
+        why,
+        p == Phase.SUCCEEDED ? Verification.PENDING : null);
   }
 
   AttemptRecord verified(Verification v) {

@@ -13,13 +13,13 @@ import io.fabric8.kubernetes.model.annotation.Version;
 import java.util.Objects;
 
 /**
- * One repair of one confirmed drift on one node by one catalog script
- * ({@code manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml}).
+ * One repair of one confirmed drift on one node by one catalog script ({@code
+ * manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml}).
  *
  * <p>Cluster-scoped: in fabric8 a custom resource is cluster-scoped unless it implements {@code
  * Namespaced} (fabric8's {@code io.fabric8.kubernetes.api.model.Cluster} is the kubeconfig's
- * cluster entry, not a scope marker). fabric8 needs a mutable bean here; the agent treats
- * instances as values and makes copies ({@link #withStatus}) instead of calling the setters.
+ * cluster entry, not a scope marker). fabric8 needs a mutable bean here; the agent treats instances
+ * as values and makes copies ({@link #withStatus}) instead of calling the setters.
  */
 @Group(ConsistencyRepairJob.GROUP)
 @Version(ConsistencyRepairJob.VERSION)
@@ -39,7 +39,8 @@ public final class ConsistencyRepairJob extends CustomResource<RepairJobSpec, Re
   public ConsistencyRepairJob() {}
 
   /** A record with a deep copy of {@code metadata}. */
-  public static ConsistencyRepairJob of(ObjectMeta metadata, RepairJobSpec spec, RepairJobStatus status) {
+  public static ConsistencyRepairJob of(
+      ObjectMeta metadata, RepairJobSpec spec, RepairJobStatus status) {
     ConsistencyRepairJob job = new ConsistencyRepairJob();
     job.setMetadata(new ObjectMetaBuilder(Objects.requireNonNull(metadata, "metadata")).build());
     job.setSpec(Objects.requireNonNull(spec, "spec"));
@@ -55,7 +56,9 @@ public final class ConsistencyRepairJob extends CustomResource<RepairJobSpec, Re
   /** The status, or a Pending one for a record that has none yet (right after create). */
   public RepairJobStatus statusOrPending() {
     RepairJobStatus s = getStatus();
-    return s != null ? s : new RepairJobStatus(Phase.PENDING, 0, null, null, null, null, null, null, null, null);
+    return s != null
+        ? s
+        : new RepairJobStatus(Phase.PENDING, 0, null, null, null, null, null, null, null, null);
   }
 
   public String name() {

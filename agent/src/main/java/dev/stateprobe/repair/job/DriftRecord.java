@@ -36,7 +36,8 @@ public record DriftRecord(
       throw new IllegalArgumentException("spec.drift.kind: unknown drift kind " + kind);
     }
     if (observations < 1) {
-      throw new IllegalArgumentException("spec.drift.observations must be >= 1, was " + observations);
+      throw new IllegalArgumentException(
+          "spec.drift.observations must be >= 1, was " + observations);
     }
   }
 

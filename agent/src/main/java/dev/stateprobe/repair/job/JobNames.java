@@ -7,14 +7,14 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The name of a ConsistencyRepairJob: deterministic from (node, drift kind, target UID, script),
- * so that a second create of the same repair answers AlreadyExists.
+ * The name of a ConsistencyRepairJob: deterministic from (node, drift kind, target UID, script), so
+ * that a second create of the same repair answers AlreadyExists.
  *
  * <p>Shape: {@code <node>-<kind>-<script>-<uid prefix>-<hash>}, each part lower-cased with every
  * run of other characters turned into one {@code -}; the readable part is cut so that the whole
- * name stays within {@link #MAX_LENGTH}. The hash is of the exact inputs, so two different
- * repairs never share a name, however they are cut. The result is a DNS-1123 subdomain (and even
- * a label-like string without dots).
+ * name stays within {@link #MAX_LENGTH}. The hash is of the exact inputs, so two different repairs
+ * never share a name, however they are cut. The result is a DNS-1123 subdomain (and even a
+ * label-like string without dots).
  */
 public final class JobNames {
   /** The longest DNS-1123 subdomain. */
@@ -32,10 +32,21 @@ public final class JobNames {
     requireText(script, "script");
     // Length-prefixed, so that moving characters between parts changes the hash.
     String identity =
-        node.length() + ":" + node + "|" + kind.wireName() + "|" + uid.length() + ":" + uid + "|" + script;
+        node.length()
+            + ":"
+            + node
+            + "|"
+            + kind.wireName()
+            + "|"
+            + uid.length()
+            + ":"
+            + uid
+            + "|"
+            + script;
     String hash = Labels.sha256Hex(identity).substring(0, HASH_CHARS);
     String readable =
-        Stream.of(node, kind.wireName(), script, uid.substring(0, Math.min(UID_PREFIX, uid.length())))
+        Stream.of(
+                node, kind.wireName(), script, uid.substring(0, Math.min(UID_PREFIX, uid.length())))
             .map(JobNames::clean)
             .filter(p -> !p.isEmpty())
             .collect(Collectors.joining("-"));

@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * spec.nodeName}, so a record whose label was edited is not taken for this node's.
  *
  * <p>Races: another agent never writes this node's records; a person may edit one (approve it).
- * Status writes carry the record's resourceVersion, and a conflict is retried once on a fresh
- * read, so a person's edit of the spec is kept and never overwritten.
+ * Status writes carry the record's resourceVersion, and a conflict is retried once on a fresh read,
+ * so a person's edit of the spec is kept and never overwritten.
  */
 public final class JobStore {
   private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
@@ -89,22 +89,29 @@ public final class JobStore {
     if (!spec.nodeName().equals(nodeName)) {
       return Future.failedFuture(
           new IllegalArgumentException(
-              "job store of node " + nodeName + " cannot create a record for node " + spec.nodeName()));
+              "job store of node "
+                  + nodeName
+                  + " cannot create a record for node "
+                  + spec.nodeName()));
     }
     return run(() -> createOrAdoptNow(spec));
   }
 
   /**
-   * Writes {@code status} through the status subresource, with {@code job}'s resourceVersion as
-   * the precondition. On a conflict it re-reads the record and writes once more; a second
-   * conflict fails the future. Answers the record as stored.
+   * Writes {@code status} through the status subresource, with {@code job}'s resourceVersion as the
+   * precondition. On a conflict it re-reads the record and writes once more; a second conflict
+   * fails the future. Answers the record as stored.
    */
-  public Future<ConsistencyRepairJob> updateStatus(ConsistencyRepairJob job, RepairJobStatus status) {
+  public Future<ConsistencyRepairJob> updateStatus(
+      ConsistencyRepairJob job, RepairJobStatus status) {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(status, "status");
     if (job.getMetadata() == null || job.getMetadata().getResourceVersion() == null) {
       return Future.failedFuture(
-          new IllegalArgumentException("record " + (job.getMetadata() == null ? "?" : job.name()) + " has no resourceVersion"));
+          new IllegalArgumentException(
+              "record "
+                  + (job.getMetadata() == null ? "?" : job.name())
+                  + " has no resourceVersion"));
     }
     return run(() -> updateStatusNow(job, status));
   }
@@ -122,8 +129,8 @@ public final class JobStore {
 
   /**
    * At start-up: every record of this node still Running was cut off by the restart. Each becomes
-   * Failed with reason {@code interrupted}; its attempt stays counted and is never resumed.
-   * Answers the records it changed.
+   * Failed with reason {@code interrupted}; its attempt stays counted and is never resumed. Answers
+   * the records it changed.
    */
   public Future<List<ConsistencyRepairJob>> markInterrupted() {
     return run(
@@ -133,7 +140,8 @@ public final class JobStore {
             RepairJobStatus s = job.getStatus();
             if (s != null && s.phase() == Phase.RUNNING) {
               ConsistencyRepairJob updated = updateStatusNow(job, s.interrupted(clock.instant()));
-              LOG.info("record={} phase=Failed reason=interrupted attempt={}", job.name(), s.attempts());
+              LOG.info(
+                  "record={} phase=Failed reason=interrupted attempt={}", job.name(), s.attempts());
               changed.add(updated);
             }
           }
@@ -150,7 +158,8 @@ public final class JobStore {
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(ttl, "ttl");
     if (maxPerNode < 0) {
-      return Future.failedFuture(new IllegalArgumentException("maxPerNode must be >= 0, was " + maxPerNode));
+      return Future.failedFuture(
+          new IllegalArgumentException("maxPerNode must be >= 0, was " + maxPerNode));
     }
     return run(() -> collectGarbageNow(now, ttl, maxPerNode));
   }
@@ -161,7 +170,11 @@ public final class JobStore {
     return worker.executeBlocking(blocking);
   }
 
-  private MixedOperation<ConsistencyRepairJob, KubernetesResourceList<ConsistencyRepairJob>, Resource<ConsistencyRepairJob>> jobs() {
+  private MixedOperation<
+          ConsistencyRepairJob,
+          KubernetesResourceList<ConsistencyRepairJob>,
+          Resource<ConsistencyRepairJob>>
+      jobs() {
     return client.resources(ConsistencyRepairJob.class);
   }
 
@@ -183,7 +196,8 @@ public final class JobStore {
                     .build())
             .build();
     try {
-      ConsistencyRepairJob created = jobs().resource(ConsistencyRepairJob.of(meta, spec, null)).create();
+      ConsistencyRepairJob created =
+          jobs().resource(ConsistencyRepairJob.of(meta, spec, null)).create();
       LOG.info("record={} created script={} dryRun={}", name, spec.script(), spec.dryRun());
       return new Created(created, false);
     } catch (KubernetesClientException e) {
@@ -193,7 +207,8 @@ public final class JobStore {
       ConsistencyRepairJob existing = jobs().withName(name).get();
       if (existing == null) {
         // Deleted between our create and our read (garbage collection): the caller retries later.
-        throw new IllegalStateException("record " + name + " existed on create and was gone on read", e);
+        throw new IllegalStateException(
+            "record " + name + " existed on create and was gone on read", e);
       }
       LOG.info("record={} adopted phase={}", name, existing.statusOrPending().phase().wireName());
       return new Created(existing, true);
@@ -209,7 +224,8 @@ public final class JobStore {
       }
       ConsistencyRepairJob fresh = jobs().withName(job.name()).get();
       if (fresh == null) {
-        throw new IllegalStateException("record " + job.name() + " was deleted while its status was written", e);
+        throw new IllegalStateException(
+            "record " + job.name() + " was deleted while its status was written", e);
       }
       return jobs().resource(fresh.withStatus(status)).updateStatus();
     }
@@ -227,7 +243,9 @@ public final class JobStore {
     List<ConsistencyRepairJob> finished =
         all.stream()
             .filter(j -> j.getStatus() != null && j.getStatus().phase().finished())
-            .sorted(Comparator.comparing(JobStore::finishedAt).thenComparing(ConsistencyRepairJob::name))
+            .sorted(
+                Comparator.comparing(JobStore::finishedAt)
+                    .thenComparing(ConsistencyRepairJob::name))
             .toList();
     Instant cutoff = now.minus(ttl);
     List<String> deleted = new ArrayList<>();
@@ -243,7 +261,12 @@ public final class JobStore {
       }
     }
     if (!deleted.isEmpty()) {
-      LOG.info("records deleted={} remaining={} ttl={} max={}", deleted.size(), remaining, ttl, maxPerNode);
+      LOG.info(
+          "records deleted={} remaining={} ttl={} max={}",
+          deleted.size(),
+          remaining,
+          ttl,
+          maxPerNode);
     }
     return List.copyOf(deleted);
   }
@@ -254,7 +277,8 @@ public final class JobStore {
       jobs().withName(j.name()).lockResourceVersion(j.getMetadata().getResourceVersion()).delete();
       return true;
     } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
+          || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
         return false;
       }
       throw e;

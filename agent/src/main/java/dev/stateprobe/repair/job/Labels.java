@@ -17,7 +17,8 @@ public final class Labels {
 
   static final int MAX_VALUE = 63;
   private static final int HASH_CHARS = 10;
-  private static final Pattern VALID = Pattern.compile("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
+  private static final Pattern VALID =
+      Pattern.compile("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
 
   private Labels() {}
 
@@ -43,7 +44,9 @@ public final class Labels {
 
   static String sha256Hex(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }

@@ -33,7 +33,8 @@ public final class PlannerFacts {
       }
       ScriptKey key = new ScriptKey(job.getSpec().driftKey(), job.getSpec().script());
       s.history().forEach(a -> starts.add(a.startedAt()));
-      if (s.startedAt() != null && s.history().stream().noneMatch(a -> a.startedAt().equals(s.startedAt()))) {
+      if (s.startedAt() != null
+          && s.history().stream().noneMatch(a -> a.startedAt().equals(s.startedAt()))) {
         starts.add(s.startedAt());
       }
       Optional<ScriptHistory> h = scriptHistory(job, s);
@@ -79,16 +80,23 @@ public final class PlannerFacts {
     return switch (s.phase()) {
       case PENDING, RUNNING -> Optional.empty();
       case SUCCEEDED ->
-          Optional.of(s.verification() == Verification.UNRESOLVED ? Outcome.UNRESOLVED : Outcome.SUCCEEDED);
-      case FAILED -> Optional.of(Integer.valueOf(3).equals(s.exitCode()) ? Outcome.GAVE_UP : Outcome.FAILED);
+          Optional.of(
+              s.verification() == Verification.UNRESOLVED ? Outcome.UNRESOLVED : Outcome.SUCCEEDED);
+      case FAILED ->
+          Optional.of(Integer.valueOf(3).equals(s.exitCode()) ? Outcome.GAVE_UP : Outcome.FAILED);
       case TIMED_OUT -> Optional.of(Outcome.FAILED);
-      case SKIPPED -> Optional.of(Integer.valueOf(2).equals(s.exitCode()) ? Outcome.NOT_APPLICABLE : Outcome.SKIPPED);
+      case SKIPPED ->
+          Optional.of(
+              Integer.valueOf(2).equals(s.exitCode()) ? Outcome.NOT_APPLICABLE : Outcome.SKIPPED);
     };
   }
 
-  private static Optional<ScriptHistory> scriptHistory(ConsistencyRepairJob job, RepairJobStatus s) {
+  private static Optional<ScriptHistory> scriptHistory(
+      ConsistencyRepairJob job, RepairJobStatus s) {
     if (s.phase() == Phase.RUNNING) {
-      return Optional.of(ScriptHistory.running(s.attempts(), s.startedAt() != null ? s.startedAt() : created(job)));
+      return Optional.of(
+          ScriptHistory.running(
+              s.attempts(), s.startedAt() != null ? s.startedAt() : created(job)));
     }
     Optional<Outcome> outcome = outcome(s);
     if (outcome.isEmpty()) {
@@ -96,7 +104,10 @@ public final class PlannerFacts {
           ? Optional.empty()
           : Optional.of(new ScriptHistory(s.attempts(), Optional.empty(), Optional.empty(), false));
     }
-    Instant at = s.finishedAt() != null ? s.finishedAt() : s.startedAt() != null ? s.startedAt() : created(job);
+    Instant at =
+        s.finishedAt() != null
+            ? s.finishedAt()
+            : s.startedAt() != null ? s.startedAt() : created(job);
     return Optional.of(ScriptHistory.finished(s.attempts(), at, outcome.get()));
   }
 

@@ -8,8 +8,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * {@code spec} of a ConsistencyRepairJob. Immutable on the server except {@code approved}, which
- * a person sets to let a manual catalog entry run.
+ * {@code spec} of a ConsistencyRepairJob. Immutable on the server except {@code approved}, which a
+ * person sets to let a manual catalog entry run.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -30,8 +30,13 @@ public record RepairJobSpec(
 
   /** The spec the agent writes: never approved by itself. */
   public static RepairJobSpec of(
-      String nodeName, TrackedDrift drift, Optional<String> apiResourceVersion, String script, boolean dryRun) {
-    return new RepairJobSpec(nodeName, DriftRecord.of(drift, apiResourceVersion), script, dryRun, false);
+      String nodeName,
+      TrackedDrift drift,
+      Optional<String> apiResourceVersion,
+      String script,
+      boolean dryRun) {
+    return new RepairJobSpec(
+        nodeName, DriftRecord.of(drift, apiResourceVersion), script, dryRun, false);
   }
 
   /** The drift's identity, as the planner keys it. */

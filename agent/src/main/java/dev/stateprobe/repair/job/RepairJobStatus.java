@@ -52,27 +52,40 @@ public record RepairJobStatus(
     }
     output = tail(output);
     conditions = conditions == null ? List.of() : List.copyOf(conditions);
-    history = history == null ? List.of() : List.copyOf(history.subList(Math.max(0, history.size() - MAX_HISTORY), history.size()));
+    history =
+        history == null
+            ? List.of()
+            : List.copyOf(
+                history.subList(Math.max(0, history.size() - MAX_HISTORY), history.size()));
   }
 
   /** The status of a record that no attempt has started yet. */
   public static RepairJobStatus pending(String reason, Instant now) {
-    return new RepairJobStatus(Phase.PENDING, 0, null, null, null, null, reason, null, List.of(), List.of())
+    return new RepairJobStatus(
+            Phase.PENDING, 0, null, null, null, null, reason, null, List.of(), List.of())
         .withConditions(FINISHED, JobCondition.FALSE, Phase.PENDING.wireName(), reason, now);
   }
 
   /** Attempt {@code attempt} starts now. */
   public RepairJobStatus start(int attempt, boolean dryRun, Instant now) {
     if (phase == Phase.RUNNING) {
-      throw new IllegalStateException("attempt " + attempts + " still runs; cannot start attempt " + attempt);
+      throw new IllegalStateException(
+          "attempt " + attempts + " still runs; cannot start attempt " + attempt);
     }
     if (attempt <= attempts) {
-      throw new IllegalArgumentException("attempt " + attempt + " is not after attempt " + attempts);
+      throw new IllegalArgumentException(
+          "attempt " + attempt + " is not after attempt " + attempts);
     }
     List<AttemptRecord> h = new ArrayList<>(history);
     h.add(new AttemptRecord(attempt, Phase.RUNNING, dryRun, now, null, null, null, null));
-    return new RepairJobStatus(Phase.RUNNING, attempt, now, null, null, null, null, null, conditions, h)
-        .withConditions(FINISHED, JobCondition.FALSE, Phase.RUNNING.wireName(), "attempt " + attempt + " runs", now);
+    return new RepairJobStatus(
+            Phase.RUNNING, attempt, now, null, null, null, null, null, conditions, h)
+        .withConditions(
+            FINISHED,
+            JobCondition.FALSE,
+            Phase.RUNNING.wireName(),
+            "attempt " + attempt + " runs",
+            now);
   }
 
   /**
@@ -85,7 +98,8 @@ public record RepairJobStatus(
       throw new IllegalArgumentException("finish needs a finished phase, got " + to.wireName());
     }
     if (phase != Phase.RUNNING && !(phase == Phase.PENDING && to == Phase.SKIPPED)) {
-      throw new IllegalStateException("cannot go from " + phase.wireName() + " to " + to.wireName());
+      throw new IllegalStateException(
+          "cannot go from " + phase.wireName() + " to " + to.wireName());
     }
     List<AttemptRecord> h = new ArrayList<>(history);
     if (phase == Phase.RUNNING && !h.isEmpty() && h.getLast().attempt() == attempts) {
@@ -94,15 +108,20 @@ public record RepairJobStatus(
     Verification v = to == Phase.SUCCEEDED ? Verification.PENDING : null;
     RepairJobStatus s =
         new RepairJobStatus(to, attempts, startedAt, now, code, out, why, v, conditions, h)
-            .withConditions(FINISHED, JobCondition.TRUE, to.wireName(), why == null ? to.wireName() : why, now);
-    return v == null ? s : s.withConditions(VERIFIED, JobCondition.UNKNOWN, "Pending", "waiting for two trusted cycles", now);
+            .withConditions(
+                FINISHED, JobCondition.TRUE, to.wireName(), why == null ? to.wireName() : why, now);
+    return v == null
+        ? s
+        : s.withConditions(
+            VERIFIED, JobCondition.UNKNOWN, "Pending", "waiting for two trusted cycles", now);
   }
 
   /** The verdict two trusted cycles after a success. */
   public RepairJobStatus verify(Verification v, Instant now) {
     Objects.requireNonNull(v, "verification");
     if (phase != Phase.SUCCEEDED) {
-      throw new IllegalStateException("only a Succeeded record is verified, this one is " + phase.wireName());
+      throw new IllegalStateException(
+          "only a Succeeded record is verified, this one is " + phase.wireName());
     }
     List<AttemptRecord> h = new ArrayList<>(history);
     if (!h.isEmpty() && h.getLast().attempt() == attempts) {
@@ -120,7 +139,8 @@ public record RepairJobStatus(
           case RESOLVED -> "the drift was gone two trusted cycles later";
           case UNRESOLVED -> "the drift still held two trusted cycles later";
         };
-    return new RepairJobStatus(phase, attempts, startedAt, finishedAt, exitCode, output, reason, v, conditions, h)
+    return new RepairJobStatus(
+            phase, attempts, startedAt, finishedAt, exitCode, output, reason, v, conditions, h)
         .withConditions(VERIFIED, status, v.wireName(), message, now);
   }
 
@@ -135,7 +155,8 @@ public record RepairJobStatus(
   }
 
   /** Sets one condition; its lastTransitionTime changes only when its status changes. */
-  RepairJobStatus withConditions(String type, String status, String why, String message, Instant now) {
+  RepairJobStatus withConditions(
+      String type, String status, String why, String message, Instant now) {
     List<JobCondition> cs = new ArrayList<>();
     JobCondition previous = null;
     for (JobCondition c : conditions) {
@@ -145,13 +166,27 @@ public record RepairJobStatus(
         cs.add(c);
       }
     }
-    Instant since = previous != null && previous.status().equals(status) ? previous.lastTransitionTime() : now;
+    Instant since =
+        previous != null && previous.status().equals(status) ? previous.lastTransitionTime() : now;
     cs.add(new JobCondition(type, status, null, since, camel(why), message == null ? "" : message));
     cs.sort(java.util.Comparator.comparing(JobCondition::type));
-    return new RepairJobStatus(phase, attempts, startedAt, finishedAt, exitCode, output, reason, verification, cs, history);
+    return new RepairJobStatus(
+        phase,
+        attempts,
+        startedAt,
+        finishedAt,
+        exitCode,
+        output,
+        reason,
+        verification,
+        cs,
+        history);
   }
 
-  /** A condition reason from free text: {@code drift gone before repair} → {@code DriftGoneBeforeRepair}. */
+  /**
+   * A condition reason from free text: {@code drift gone before repair} → {@code
+   * DriftGoneBeforeRepair}.
+   */
   static String camel(String text) {
     StringBuilder b = new StringBuilder();
     boolean upper = true;

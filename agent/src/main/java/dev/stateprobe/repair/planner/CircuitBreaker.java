@@ -10,10 +10,10 @@ import java.util.Optional;
  * keeps the state it returns.
  *
  * <p>It opens when the confirmed drifts exceed {@code max(min, ceil(percent% × nodePods))}: that
- * many at once means the views are more likely wrong than the pods. It closes only once the
- * count has stayed at or under the threshold for the whole {@code recovery} window, measured
- * from the first step that saw it there; any step above the threshold restarts that window, so
- * a count that flaps around the threshold keeps it open.
+ * many at once means the views are more likely wrong than the pods. It closes only once the count
+ * has stayed at or under the threshold for the whole {@code recovery} window, measured from the
+ * first step that saw it there; any step above the threshold restarts that window, so a count that
+ * flaps around the threshold keeps it open.
  *
  * @param min {@code CIRCUIT_MIN}: the threshold never goes below it
  * @param percent {@code CIRCUIT_PERCENT} of the node's pods
@@ -22,7 +22,8 @@ import java.util.Optional;
  * @param calmSince while open: the first step of the current run of steps at or under the
  *     threshold; empty when the last step was above it (or the breaker is closed)
  */
-public record CircuitBreaker(int min, int percent, Duration recovery, boolean open, Optional<Instant> calmSince) {
+public record CircuitBreaker(
+    int min, int percent, Duration recovery, boolean open, Optional<Instant> calmSince) {
 
   /** A change of state, for the Node Event and the {@code stateprobe_circuit_open} gauge. */
   public enum Transition {
@@ -39,7 +40,8 @@ public record CircuitBreaker(int min, int percent, Duration recovery, boolean op
    * @param threshold the threshold this step used
    * @param confirmedDrifts the count this step saw
    */
-  public record Step(CircuitBreaker state, Transition transition, int threshold, int confirmedDrifts) {
+  public record Step(
+      CircuitBreaker state, Transition transition, int threshold, int confirmedDrifts) {
     public Step {
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(transition, "transition");
@@ -53,10 +55,12 @@ public record CircuitBreaker(int min, int percent, Duration recovery, boolean op
       throw new IllegalArgumentException("circuit breaker: min must be >= 0, was " + min);
     }
     if (percent < 0 || percent > 100) {
-      throw new IllegalArgumentException("circuit breaker: percent must be within 0..100, was " + percent);
+      throw new IllegalArgumentException(
+          "circuit breaker: percent must be within 0..100, was " + percent);
     }
     if (recovery.isNegative()) {
-      throw new IllegalArgumentException("circuit breaker: recovery must not be negative, was " + recovery);
+      throw new IllegalArgumentException(
+          "circuit breaker: recovery must not be negative, was " + recovery);
     }
     if (!open && calmSince.isPresent()) {
       throw new IllegalArgumentException("circuit breaker: a closed breaker has no calmSince");
@@ -85,7 +89,8 @@ public record CircuitBreaker(int min, int percent, Duration recovery, boolean op
   public Step step(int confirmedDrifts, int nodePods, Instant now) {
     Objects.requireNonNull(now, "now");
     if (confirmedDrifts < 0) {
-      throw new IllegalArgumentException("circuit breaker: confirmedDrifts must be >= 0, was " + confirmedDrifts);
+      throw new IllegalArgumentException(
+          "circuit breaker: confirmedDrifts must be >= 0, was " + confirmedDrifts);
     }
     int threshold = threshold(nodePods);
     boolean over = confirmedDrifts > threshold;

@@ -11,8 +11,8 @@ import java.util.Optional;
  * @param action what the caller does
  * @param drift the drift decided about
  * @param option the chosen catalog script; empty only when none is left or none matches
- * @param attempt the attempt number the script would run as ({@code STATE_PROBE_ATTEMPT}, from
- *     1); 0 when there is no option
+ * @param attempt the attempt number the script would run as ({@code STATE_PROBE_ATTEMPT}, from 1);
+ *     0 when there is no option
  * @param dryRun the record gets {@code spec.dryRun: true} and the script {@code
  *     STATE_PROBE_DRY_RUN=true}
  * @param throttle why the repair is held back; empty for {@link Action#START}
@@ -49,13 +49,17 @@ public record Decision(
       case START -> {
         if (option.isEmpty() || attempt < 1 || throttle.isPresent()) {
           throw new IllegalArgumentException(
-              "decision START for " + drift.key() + " needs an option, attempt >= 1 and no throttle");
+              "decision START for "
+                  + drift.key()
+                  + " needs an option, attempt >= 1 and no throttle");
         }
       }
       case CREATE_PENDING_APPROVAL -> {
         if (option.isEmpty() || attempt < 1 || throttle.isEmpty()) {
           throw new IllegalArgumentException(
-              "decision CREATE_PENDING_APPROVAL for " + drift.key() + " needs an option, attempt >= 1 and a throttle");
+              "decision CREATE_PENDING_APPROVAL for "
+                  + drift.key()
+                  + " needs an option, attempt >= 1 and a throttle");
         }
       }
       case WAIT, NONE -> {

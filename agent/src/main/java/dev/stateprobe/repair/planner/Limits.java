@@ -9,7 +9,8 @@ package dev.stateprobe.repair.planner;
 public record Limits(int maxConcurrent, int maxPerHour) {
   public Limits {
     if (maxConcurrent < 0) {
-      throw new IllegalArgumentException("limits: maxConcurrent must be >= 0, was " + maxConcurrent);
+      throw new IllegalArgumentException(
+          "limits: maxConcurrent must be >= 0, was " + maxConcurrent);
     }
     if (maxPerHour < 0) {
       throw new IllegalArgumentException("limits: maxPerHour must be >= 0, was " + maxPerHour);

@@ -12,13 +12,14 @@ import java.util.stream.Collectors;
  * What the node's repairs did so far, rebuilt each cycle from the repair records (so a restarted
  * agent plans from the same facts).
  *
- * @param scripts per drift and script: attempts, the last attempt's time and outcome, and
- *     whether it runs now
+ * @param scripts per drift and script: attempts, the last attempt's time and outcome, and whether
+ *     it runs now
  * @param starts when repairs on this node started (at least those of the last hour, any order)
- * @param running scripts running on the node now; at least the number of running entries in
- *     {@code scripts} (a script may still run for a drift that is gone)
+ * @param running scripts running on the node now; at least the number of running entries in {@code
+ *     scripts} (a script may still run for a drift that is gone)
  */
-public record RepairHistory(Map<ScriptKey, ScriptHistory> scripts, List<Instant> starts, int running) {
+public record RepairHistory(
+    Map<ScriptKey, ScriptHistory> scripts, List<Instant> starts, int running) {
 
   public static final RepairHistory EMPTY = new RepairHistory(Map.of(), List.of(), 0);
 
@@ -30,7 +31,11 @@ public record RepairHistory(Map<ScriptKey, ScriptHistory> scripts, List<Instant>
     long flagged = scripts.values().stream().filter(ScriptHistory::running).count();
     if (running < flagged) {
       throw new IllegalArgumentException(
-          "repair history: running is " + running + " but " + flagged + " scripts are marked running");
+          "repair history: running is "
+              + running
+              + " but "
+              + flagged
+              + " scripts are marked running");
     }
   }
 

@@ -18,11 +18,11 @@ import java.util.Set;
 /**
  * Decides, for every confirmed drift, whether a repair starts now, waits, or will not happen.
  *
- * <p>The checks run in this order and the first that holds a drift back names the throttle:
- * mode off, no matching script, every script used up, paused, circuit open, target busy,
- * cooldown after a success, back-off after a failure, manual approval, concurrency, hourly
- * budget. Drifts are taken in {@link DriftKey} order, and each START uses up concurrency and
- * hourly budget for the drifts after it, so the same input always gives the same decisions.
+ * <p>The checks run in this order and the first that holds a drift back names the throttle: mode
+ * off, no matching script, every script used up, paused, circuit open, target busy, cooldown after
+ * a success, back-off after a failure, manual approval, concurrency, hourly budget. Drifts are
+ * taken in {@link DriftKey} order, and each START uses up concurrency and hourly budget for the
+ * drifts after it, so the same input always gives the same decisions.
  */
 public final class RepairPlanner {
 
@@ -61,9 +61,13 @@ public final class RepairPlanner {
       return none(
           drift,
           Throttle.NO_SCRIPT,
-          "no catalog entry matches " + key.kind().wireName() + " in namespace " + key.target().namespace());
+          "no catalog entry matches "
+              + key.kind().wireName()
+              + " in namespace "
+              + key.target().namespace());
     }
-    Optional<RepairOption> chosen = options.stream().filter(o -> hasAttemptsLeft(in, key, o)).findFirst();
+    Optional<RepairOption> chosen =
+        options.stream().filter(o -> hasAttemptsLeft(in, key, o)).findFirst();
     if (chosen.isEmpty()) {
       return none(
           drift,
@@ -78,15 +82,26 @@ public final class RepairPlanner {
     String what = "attempt " + attempt + " of " + option.maxAttempts() + " of " + option.script();
 
     if (in.paused()) {
-      return hold(drift, option, attempt, dryRun, Throttle.PAUSED, "node is paused; " + what + " waits");
+      return hold(
+          drift, option, attempt, dryRun, Throttle.PAUSED, "node is paused; " + what + " waits");
     }
     if (in.circuitOpen()) {
       return hold(
-          drift, option, attempt, dryRun, Throttle.CIRCUIT_OPEN, "circuit breaker is open; " + what + " waits");
+          drift,
+          option,
+          attempt,
+          dryRun,
+          Throttle.CIRCUIT_OPEN,
+          "circuit breaker is open; " + what + " waits");
     }
     if (busy.contains(key.target().uid())) {
       return hold(
-          drift, option, attempt, dryRun, Throttle.TARGET_BUSY, "a script already runs for this pod; " + what + " waits");
+          drift,
+          option,
+          attempt,
+          dryRun,
+          Throttle.TARGET_BUSY,
+          "a script already runs for this pod; " + what + " waits");
     }
     Optional<Instant> cooledAt = cooldownEnd(in, key, options, option);
     if (cooledAt.isPresent() && in.now().isBefore(cooledAt.get())) {
@@ -99,7 +114,10 @@ public final class RepairPlanner {
           "pod was repaired recently; " + what + " waits until " + cooledAt.get());
     }
     if (history.lastOutcome().map(Outcome::backsOff).orElse(false)) {
-      Instant retryAt = plus(history.lastAttemptAt().orElseThrow(), backoff(option.cooldown(), history.attempts()));
+      Instant retryAt =
+          plus(
+              history.lastAttemptAt().orElseThrow(),
+              backoff(option.cooldown(), history.attempts()));
       if (in.now().isBefore(retryAt)) {
         return hold(
             drift,
@@ -107,9 +125,16 @@ public final class RepairPlanner {
             attempt,
             dryRun,
             Throttle.BACKOFF,
-            "attempt " + history.attempts() + " of " + option.script() + " ended "
+            "attempt "
+                + history.attempts()
+                + " of "
+                + option.script()
+                + " ended "
                 + history.lastOutcome().orElseThrow().name().toLowerCase(java.util.Locale.ROOT)
-                + "; " + what + " waits until " + retryAt);
+                + "; "
+                + what
+                + " waits until "
+                + retryAt);
       }
     }
     if (option.mode() == RepairOption.Mode.MANUAL) {
@@ -125,7 +150,8 @@ public final class RepairPlanner {
             "awaiting approval");
       }
       if (approval == Approval.PENDING) {
-        return hold(drift, option, attempt, dryRun, Throttle.AWAITING_APPROVAL, "awaiting approval");
+        return hold(
+            drift, option, attempt, dryRun, Throttle.AWAITING_APPROVAL, "awaiting approval");
       }
     }
     if (running >= in.limits().maxConcurrent()) {
@@ -144,21 +170,32 @@ public final class RepairPlanner {
           attempt,
           dryRun,
           Throttle.HOURLY,
-          startedInHour + " repairs started in the last hour (limit " + in.limits().maxPerHour() + "); "
-              + what + " waits");
+          startedInHour
+              + " repairs started in the last hour (limit "
+              + in.limits().maxPerHour()
+              + "); "
+              + what
+              + " waits");
     }
     return new Decision(
-        Action.START, drift, Optional.of(option), attempt, dryRun, Optional.empty(), what + (dryRun ? " (dry run)" : ""));
+        Action.START,
+        drift,
+        Optional.of(option),
+        attempt,
+        dryRun,
+        Optional.empty(),
+        what + (dryRun ? " (dry run)" : ""));
   }
 
   private static boolean hasAttemptsLeft(PlanInput in, DriftKey key, RepairOption option) {
     ScriptHistory h = in.history().script(new ScriptKey(key, option.script()));
-    return h.attempts() < option.maxAttempts() && !h.lastOutcome().map(Outcome::exhaustsOption).orElse(false);
+    return h.attempts() < option.maxAttempts()
+        && !h.lastOutcome().map(Outcome::exhaustsOption).orElse(false);
   }
 
   /**
-   * The end of the per-target cooldown: the latest success of any script for the same pod plus
-   * that script's cooldown (the chosen option's when the script is not among this drift's).
+   * The end of the per-target cooldown: the latest success of any script for the same pod plus that
+   * script's cooldown (the chosen option's when the script is not among this drift's).
    */
   private static Optional<Instant> cooldownEnd(
       PlanInput in, DriftKey key, List<RepairOption> options, RepairOption chosen) {
@@ -203,11 +240,18 @@ public final class RepairPlanner {
   }
 
   private static Decision none(TrackedDrift drift, Throttle throttle, String reason) {
-    return new Decision(Action.NONE, drift, Optional.empty(), 0, false, Optional.of(throttle), reason);
+    return new Decision(
+        Action.NONE, drift, Optional.empty(), 0, false, Optional.of(throttle), reason);
   }
 
   private static Decision hold(
-      TrackedDrift drift, RepairOption option, int attempt, boolean dryRun, Throttle throttle, String reason) {
-    return new Decision(Action.WAIT, drift, Optional.of(option), attempt, dryRun, Optional.of(throttle), reason);
+      TrackedDrift drift,
+      RepairOption option,
+      int attempt,
+      boolean dryRun,
+      Throttle throttle,
+      String reason) {
+    return new Decision(
+        Action.WAIT, drift, Optional.of(option), attempt, dryRun, Optional.of(throttle), reason);
   }
 }

@@ -41,7 +41,8 @@ class ShellcheckIT {
         shellcheck.isPresent(),
         "shellcheck is not on PATH: the scripts were NOT checked (apt-get install shellcheck;"
             + " .ci/run installs it)");
-    List<String> argv = new ArrayList<>(List.of(shellcheck.get().toString(), "--format=gcc", "--external-sources"));
+    List<String> argv =
+        new ArrayList<>(List.of(shellcheck.get().toString(), "--format=gcc", "--external-sources"));
     int scripts = 0;
     for (Path folder : FOLDERS) {
       try (Stream<Path> files = Files.list(folder)) {
@@ -54,7 +55,9 @@ class ShellcheckIT {
       }
     }
     assertEquals(
-        4 + 7 + 4 + 2 + 3 + 3, scripts, "shipped, fixture, fake, repair lifecycle, demo and demo test scripts found");
+        4 + 7 + 4 + 2 + 3 + 3,
+        scripts,
+        "shipped, fixture, fake, repair lifecycle, demo and demo test scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assumeTrue(p.waitFor(60, TimeUnit.SECONDS), "shellcheck did not finish in 60 s");

@@ -37,14 +37,15 @@ import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
- * The CRD's openAPIV3Schema, checked with networknt's json-schema-validator (OpenAPI 3.0
- * dialect, format assertions on), against JSON that the model really serializes. Kubernetes'
- * own extensions (x-kubernetes-*) are not evaluated by it; the structural rules Kubernetes adds
- * are checked by hand below.
+ * The CRD's openAPIV3Schema, checked with networknt's json-schema-validator (OpenAPI 3.0 dialect,
+ * format assertions on), against JSON that the model really serializes. Kubernetes' own extensions
+ * (x-kubernetes-*) are not evaluated by it; the structural rules Kubernetes adds are checked by
+ * hand below.
  */
 class CrdSchemaTest {
   static final Path CRD =
-      Path.of(System.getProperty("basedir", ".")).resolve("../manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml");
+      Path.of(System.getProperty("basedir", "."))
+          .resolve("../manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml");
 
   private static JsonNode crd;
   private static JsonNode version;
@@ -63,7 +64,8 @@ class CrdSchemaTest {
   }
 
   private static List<Error> validate(JsonNode instance) {
-    return schema.validate(instance, ctx -> ctx.executionConfig(c -> c.formatAssertionsEnabled(true)));
+    return schema.validate(
+        instance, ctx -> ctx.executionConfig(c -> c.formatAssertionsEnabled(true)));
   }
 
   private JsonNode tree(ConsistencyRepairJob job) {
@@ -88,7 +90,12 @@ class CrdSchemaTest {
             pending,
             running,
             running.interrupted(Jobs.T0.plusSeconds(1)),
-            running.finish(Phase.TIMED_OUT, null, "x".repeat(RepairJobStatus.MAX_OUTPUT_CHARS), "timed out", Jobs.T0),
+            running.finish(
+                Phase.TIMED_OUT,
+                null,
+                "x".repeat(RepairJobStatus.MAX_OUTPUT_CHARS),
+                "timed out",
+                Jobs.T0),
             running.finish(Phase.SKIPPED, 2, "", "not applicable", Jobs.T0),
             pending.finish(Phase.SKIPPED, null, null, "drift gone before repair", Jobs.T0));
     assertEquals(List.of(), validate(tree(ConsistencyRepairJob.of(meta, spec, null))));
@@ -101,7 +108,9 @@ class CrdSchemaTest {
   void aRecordWithAFullHistoryPasses() {
     RepairJobStatus s = RepairJobStatus.pending("c", Jobs.T0);
     for (int i = 1; i <= 15; i++) {
-      s = s.start(i, false, Jobs.T0.plusSeconds(i)).finish(Phase.FAILED, 1, "", "exit 1", Jobs.T0.plusSeconds(i));
+      s =
+          s.start(i, false, Jobs.T0.plusSeconds(i))
+              .finish(Phase.FAILED, 1, "", "exit 1", Jobs.T0.plusSeconds(i));
     }
     assertEquals(RepairJobStatus.MAX_HISTORY, s.history().size());
     assertEquals(List.of(), validate(tree(Jobs.full().withStatus(s))));
@@ -115,25 +124,55 @@ class CrdSchemaTest {
         bad("a missing spec.script", "/spec", r -> spec(r).remove("script")),
         bad("a missing spec.drift.target.uid", "/spec/drift/target", r -> target(r).remove("uid")),
         bad("no spec at all", "", r -> ((ObjectNode) r).remove("spec")),
-        bad("observations as a string", "/spec/drift/observations", r -> drift(r).put("observations", "four")),
+        bad(
+            "observations as a string",
+            "/spec/drift/observations",
+            r -> drift(r).put("observations", "four")),
         bad("observations of 0", "/spec/drift/observations", r -> drift(r).put("observations", 0)),
-        bad("a drift kind outside the enum", "/spec/drift/kind", r -> drift(r).put("kind", "Orphaned")),
-        bad("confirmedAt that is no date-time", "/spec/drift/confirmedAt", r -> drift(r).put("confirmedAt", "yesterday")),
+        bad(
+            "a drift kind outside the enum",
+            "/spec/drift/kind",
+            r -> drift(r).put("kind", "Orphaned")),
+        bad(
+            "confirmedAt that is no date-time",
+            "/spec/drift/confirmedAt",
+            r -> drift(r).put("confirmedAt", "yesterday")),
         bad("dryRun as a string", "/spec/dryRun", r -> spec(r).put("dryRun", "yes")),
         bad("attempts below 0", "/status/attempts", r -> status(r).put("attempts", -1)),
         bad("a status without attempts", "/status", r -> status(r).remove("attempts")),
-        bad("output beyond the limit", "/status/output", r -> status(r).put("output", "x".repeat(RepairJobStatus.MAX_OUTPUT_CHARS + 1))),
-        bad("a verification outside the enum", "/status/verification", r -> status(r).put("verification", "Maybe")),
-        bad("a condition status outside True/False/Unknown", "/status/conditions/0/status", r -> ((ObjectNode) status(r).path("conditions").get(0)).put("status", "Yes")),
-        bad("a condition reason that is not CamelCase", "/status/conditions/0/reason", r -> ((ObjectNode) status(r).path("conditions").get(0)).put("reason", "not camel")),
-        bad("a condition without lastTransitionTime", "/status/conditions/0", r -> ((ObjectNode) status(r).path("conditions").get(0)).remove("lastTransitionTime")),
-        bad("more history than the limit", "/status/history", r -> {
+        bad(
+            "output beyond the limit",
+            "/status/output",
+            r -> status(r).put("output", "x".repeat(RepairJobStatus.MAX_OUTPUT_CHARS + 1))),
+        bad(
+            "a verification outside the enum",
+            "/status/verification",
+            r -> status(r).put("verification", "Maybe")),
+        bad(
+            "a condition status outside True/False/Unknown",
+            "/status/conditions/0/status",
+            r -> ((ObjectNode) status(r).path("conditions").get(0)).put("status", "Yes")),
+        bad(
+            "a condition reason that is not CamelCase",
+            "/status/conditions/0/reason",
+            r -> ((ObjectNode) status(r).path("conditions").get(0)).put("reason", "not camel")),
+        bad(
+            "a condition without lastTransitionTime",
+            "/status/conditions/0",
+            r -> ((ObjectNode) status(r).path("conditions").get(0)).remove("lastTransitionTime")),
+        bad(
+            "more history than the limit",
+            "/status/history",
+            r -> {
               ArrayNode h = (ArrayNode) status(r).path("history");
               while (h.size() <= RepairJobStatus.MAX_HISTORY) {
                 h.add(h.get(0).deepCopy());
               }
             }),
-        bad("a history entry with attempt 0", "/status/history/0/attempt", r -> ((ObjectNode) status(r).path("history").get(0)).put("attempt", 0)));
+        bad(
+            "a history entry with attempt 0",
+            "/status/history/0/attempt",
+            r -> ((ObjectNode) status(r).path("history").get(0)).put("attempt", 0)));
   }
 
   private static Arguments bad(String name, String where, Consumer<JsonNode> breakIt) {
@@ -163,7 +202,10 @@ class CrdSchemaTest {
     breakIt.accept(record);
     List<Error> errors = validate(record);
     assertFalse(errors.isEmpty(), name + " passed");
-    Set<String> at = errors.stream().map(e -> e.getInstanceLocation().toString()).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> at =
+        errors.stream()
+            .map(e -> e.getInstanceLocation().toString())
+            .collect(Collectors.toCollection(TreeSet::new));
     assertEquals(Set.of(where), at, errors.toString());
   }
 
@@ -172,13 +214,19 @@ class CrdSchemaTest {
   @Test
   void namesAndScopeMatchTheModel() {
     JsonNode spec = crd.path("spec");
-    assertEquals(CustomResource.getCRDName(ConsistencyRepairJob.class), crd.path("metadata").path("name").asString());
+    assertEquals(
+        CustomResource.getCRDName(ConsistencyRepairJob.class),
+        crd.path("metadata").path("name").asString());
     assertEquals(ConsistencyRepairJob.GROUP, spec.path("group").asString());
     assertEquals("Cluster", spec.path("scope").asString());
     assertEquals(ConsistencyRepairJob.KIND, spec.path("names").path("kind").asString());
     assertEquals(ConsistencyRepairJob.PLURAL, spec.path("names").path("plural").asString());
-    assertEquals(List.of(CustomResource.getShortNames(ConsistencyRepairJob.class)), strings(spec.path("names").path("shortNames")));
-    assertEquals(List.of(CustomResource.getCategories(ConsistencyRepairJob.class)), strings(spec.path("names").path("categories")));
+    assertEquals(
+        List.of(CustomResource.getShortNames(ConsistencyRepairJob.class)),
+        strings(spec.path("names").path("shortNames")));
+    assertEquals(
+        List.of(CustomResource.getCategories(ConsistencyRepairJob.class)),
+        strings(spec.path("names").path("categories")));
     assertEquals(1, spec.path("versions").size());
     assertEquals(ConsistencyRepairJob.VERSION, version.path("name").asString());
     assertTrue(version.path("served").asBoolean() && version.path("storage").asBoolean());
@@ -191,14 +239,32 @@ class CrdSchemaTest {
     JsonNode status = props.path("status").path("properties");
     assertEquals(
         Arrays.stream(DriftKind.values()).map(DriftKind::wireName).toList(),
-        strings(props.path("spec").path("properties").path("drift").path("properties").path("kind").path("enum")));
+        strings(
+            props
+                .path("spec")
+                .path("properties")
+                .path("drift")
+                .path("properties")
+                .path("kind")
+                .path("enum")));
     List<String> phases = Arrays.stream(Phase.values()).map(Phase::wireName).toList();
     assertEquals(phases, strings(status.path("phase").path("enum")));
-    assertEquals(phases, strings(status.path("history").path("items").path("properties").path("phase").path("enum")));
-    List<String> verifications = Arrays.stream(Verification.values()).map(Verification::wireName).toList();
+    assertEquals(
+        phases,
+        strings(
+            status.path("history").path("items").path("properties").path("phase").path("enum")));
+    List<String> verifications =
+        Arrays.stream(Verification.values()).map(Verification::wireName).toList();
     assertEquals(verifications, strings(status.path("verification").path("enum")));
     assertEquals(
-        verifications, strings(status.path("history").path("items").path("properties").path("verification").path("enum")));
+        verifications,
+        strings(
+            status
+                .path("history")
+                .path("items")
+                .path("properties")
+                .path("verification")
+                .path("enum")));
     assertEquals(RepairJobStatus.MAX_OUTPUT_CHARS, status.path("output").path("maxLength").asInt());
     assertEquals(RepairJobStatus.MAX_HISTORY, status.path("history").path("maxItems").asInt());
   }
@@ -216,13 +282,27 @@ class CrdSchemaTest {
       for (String part : path.substring(1).split("\\.")) {
         node = node.path("properties").path(part);
       }
-      assertFalse(node.isMissingNode(), "printer column " + col.path("name").asString() + ": no field " + path);
+      assertFalse(
+          node.isMissingNode(),
+          "printer column " + col.path("name").asString() + ": no field " + path);
       String colType = col.path("type").asString();
       String fieldType = node.path("type").asString();
-      assertEquals(colType.equals("date") ? "string" : colType, fieldType, "type of column " + path);
+      assertEquals(
+          colType.equals("date") ? "string" : colType, fieldType, "type of column " + path);
     }
     assertEquals(
-        List.of("Node", "Kind", "Namespace", "Target", "Script", "Phase", "Attempts", "Verification", "DryRun", "Approved", "Age"),
+        List.of(
+            "Node",
+            "Kind",
+            "Namespace",
+            "Target",
+            "Script",
+            "Phase",
+            "Attempts",
+            "Verification",
+            "DryRun",
+            "Approved",
+            "Age"),
         names);
   }
 
@@ -249,7 +329,8 @@ class CrdSchemaTest {
     if (type.equals("array") && !s.has("items")) {
       problems.add(at + ": array without items");
     }
-    for (String forbidden : List.of("$ref", "definitions", "dependencies", "patternProperties", "uniqueItems")) {
+    for (String forbidden :
+        List.of("$ref", "definitions", "dependencies", "patternProperties", "uniqueItems")) {
       if (s.has(forbidden)) {
         problems.add(at + ": " + forbidden + " is not allowed");
       }

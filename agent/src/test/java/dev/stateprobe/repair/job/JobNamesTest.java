@@ -32,15 +32,18 @@ class JobNamesTest {
         JobNames.of("worker-1", DriftKind.ORPHANED_POD, UID, "remove-orphaned-sandbox"));
     assertEquals(
         "worker-1-orphanedpod-remove-orphaned-sandbox-uid-cart-4126f423a796d8e0",
-        JobNames.of("worker-1", DriftKind.ORPHANED_POD, "uid-cart-7d9f", "remove-orphaned-sandbox"));
+        JobNames.of(
+            "worker-1", DriftKind.ORPHANED_POD, "uid-cart-7d9f", "remove-orphaned-sandbox"));
   }
 
   @ParameterizedTest(name = "{0} / {1} / {2}: starts with {3}")
   @CsvSource(
       delimiter = '|',
       value = {
-        "ip-10-0-3-17.eu-west-1.compute.internal | 3f2a9c1d-7b4e | restart-kubelet | ip-10-0-3-17-eu-west-1-compute-internal-orphanedpod-restart-kubelet-3f2a9c1d-",
-        "Node_With.UPPER:Case | ABCDEF12-3456 | Fix__It | node-with-upper-case-orphanedpod-fix-it-abcdef12-",
+        "ip-10-0-3-17.eu-west-1.compute.internal | 3f2a9c1d-7b4e | restart-kubelet |"
+            + " ip-10-0-3-17-eu-west-1-compute-internal-orphanedpod-restart-kubelet-3f2a9c1d-",
+        "Node_With.UPPER:Case | ABCDEF12-3456 | Fix__It |"
+            + " node-with-upper-case-orphanedpod-fix-it-abcdef12-",
         "nödé-ü | 42 | s | n-d-orphanedpod-s-42-",
         "___ | --- | x | orphanedpod-x-",
         "-lead-and-trail- | u | y.z | lead-and-trail-orphanedpod-y-z-u-",
@@ -83,11 +86,14 @@ class JobNamesTest {
         JobNames.of("Worker_1", DriftKind.ORPHANED_POD, UID, "s"),
         JobNames.of("worker-1", DriftKind.ORPHANED_POD, UID, "s"));
     assertNotEquals(
-        JobNames.of("a-b", DriftKind.ORPHANED_POD, "c", "s"), JobNames.of("a", DriftKind.ORPHANED_POD, "b-c", "s"));
+        JobNames.of("a-b", DriftKind.ORPHANED_POD, "c", "s"),
+        JobNames.of("a", DriftKind.ORPHANED_POD, "b-c", "s"));
     assertNotEquals(
-        JobNames.of("n", DriftKind.ORPHANED_POD, UID, "s"), JobNames.of("n", DriftKind.UNKNOWN_TO_KUBELET, UID, "s"));
+        JobNames.of("n", DriftKind.ORPHANED_POD, UID, "s"),
+        JobNames.of("n", DriftKind.UNKNOWN_TO_KUBELET, UID, "s"));
     assertNotEquals(
-        JobNames.of("n", DriftKind.ORPHANED_POD, UID, "s1"), JobNames.of("n", DriftKind.ORPHANED_POD, UID, "s2"));
+        JobNames.of("n", DriftKind.ORPHANED_POD, UID, "s1"),
+        JobNames.of("n", DriftKind.ORPHANED_POD, UID, "s2"));
   }
 
   @Test
@@ -125,13 +131,22 @@ class JobNamesTest {
   void blankInputsAreRefusedByName() {
     assertEquals(
         "job name: node is blank",
-        assertThrows(IllegalArgumentException.class, () -> JobNames.of(" ", DriftKind.ORPHANED_POD, UID, "s")).getMessage());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> JobNames.of(" ", DriftKind.ORPHANED_POD, UID, "s"))
+            .getMessage());
     assertEquals(
         "job name: uid is blank",
-        assertThrows(IllegalArgumentException.class, () -> JobNames.of("n", DriftKind.ORPHANED_POD, "", "s")).getMessage());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> JobNames.of("n", DriftKind.ORPHANED_POD, "", "s"))
+            .getMessage());
     assertEquals(
         "job name: script is blank",
-        assertThrows(IllegalArgumentException.class, () -> JobNames.of("n", DriftKind.ORPHANED_POD, UID, "")).getMessage());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> JobNames.of("n", DriftKind.ORPHANED_POD, UID, ""))
+            .getMessage());
     assertThrows(NullPointerException.class, () -> JobNames.of("n", null, UID, "s"));
   }
 }

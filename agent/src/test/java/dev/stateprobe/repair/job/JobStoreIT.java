@@ -44,8 +44,9 @@ import org.junit.jupiter.api.Test;
  * preconditions checked on status writes ({@link StatusPreconditionDispatcher}).
  */
 class JobStoreIT {
-  static final Path CRD = Path.of(System.getProperty("basedir", "."))
-      .resolve("../manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml");
+  static final Path CRD =
+      Path.of(System.getProperty("basedir", "."))
+          .resolve("../manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml");
 
   private StatusPreconditionDispatcher dispatcher;
   private KubernetesMockServer server;
@@ -58,7 +59,9 @@ class JobStoreIT {
   @BeforeEach
   void setUp() throws Exception {
     dispatcher = new StatusPreconditionDispatcher();
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+    server =
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init();
     client = server.createClient();
     assertTrue(Files.exists(CRD), "CRD not found at " + CRD.toAbsolutePath());
@@ -67,7 +70,10 @@ class JobStoreIT {
       crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
     }
     client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-    client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build()).create();
+    client
+        .nodes()
+        .resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build())
+        .create();
     vertx = Vertx.vertx();
     worker = vertx.createSharedWorkerExecutor("state-probe-worker", 2);
     store = new JobStore(client, worker, NODE, Clock.fixed(T0.plusSeconds(3600), ZoneOffset.UTC));
@@ -95,21 +101,26 @@ class JobStoreIT {
 
   @Test
   void aRecordGoesFromPendingThroughRunningToSucceededViaTheStatusSubresource() throws Exception {
-    JobStore.Created created = await(store.createOrAdopt(Jobs.spec("cart-7d9f", "remove-orphaned-sandbox")));
+    JobStore.Created created =
+        await(store.createOrAdopt(Jobs.spec("cart-7d9f", "remove-orphaned-sandbox")));
     assertFalse(created.adopted());
     ConsistencyRepairJob job = created.job();
-    assertEquals("worker-1-orphanedpod-remove-orphaned-sandbox-uid-cart-4126f423a796d8e0", job.name());
+    assertEquals(
+        "worker-1-orphanedpod-remove-orphaned-sandbox-uid-cart-4126f423a796d8e0", job.name());
     assertNull(job.getStatus());
     assertEquals(Jobs.spec("cart-7d9f", "remove-orphaned-sandbox"), job.getSpec());
 
-    ConsistencyRepairJob pending = await(store.updateStatus(job, RepairJobStatus.pending("created", T0)));
+    ConsistencyRepairJob pending =
+        await(store.updateStatus(job, RepairJobStatus.pending("created", T0)));
     assertEquals(Phase.PENDING, pending.getStatus().phase());
     ConsistencyRepairJob running =
         await(store.updateStatus(pending, pending.getStatus().start(1, false, T0.plusSeconds(1))));
     assertEquals(Phase.RUNNING, running.getStatus().phase());
-    RepairJobStatus done = running.getStatus().finish(Phase.SUCCEEDED, 0, "removed\n", "exit 0", T0.plusSeconds(2));
+    RepairJobStatus done =
+        running.getStatus().finish(Phase.SUCCEEDED, 0, "removed\n", "exit 0", T0.plusSeconds(2));
     ConsistencyRepairJob succeeded = await(store.updateStatus(running, done));
-    assertNotEquals(running.getMetadata().getResourceVersion(), succeeded.getMetadata().getResourceVersion());
+    assertNotEquals(
+        running.getMetadata().getResourceVersion(), succeeded.getMetadata().getResourceVersion());
 
     ConsistencyRepairJob read = await(store.get(job.name())).orElseThrow();
     assertEquals(done, read.getStatus());
@@ -122,7 +133,8 @@ class JobStoreIT {
   @Test
   void statusSentWithCreateIsDroppedAsOnARealServer() {
     ConsistencyRepairJob withStatus = Jobs.full();
-    ConsistencyRepairJob created = client.resources(ConsistencyRepairJob.class).resource(withStatus).create();
+    ConsistencyRepairJob created =
+        client.resources(ConsistencyRepairJob.class).resource(withStatus).create();
     assertNull(created.getStatus(), "the CRD's status subresource must be active in the mock");
   }
 
@@ -141,9 +153,12 @@ class JobStoreIT {
     assertEquals("v1", owners.get(0).getApiVersion());
     assertEquals("Node", owners.get(0).getKind());
     assertEquals(NODE, owners.get(0).getName());
-    assertEquals(client.nodes().withName(NODE).get().getMetadata().getUid(), owners.get(0).getUid());
+    assertEquals(
+        client.nodes().withName(NODE).get().getMetadata().getUid(), owners.get(0).getUid());
     assertNotNull(owners.get(0).getUid());
-    assertNull(owners.get(0).getBlockOwnerDeletion(), "blockOwnerDeletion needs rights on nodes/finalizers");
+    assertNull(
+        owners.get(0).getBlockOwnerDeletion(),
+        "blockOwnerDeletion needs rights on nodes/finalizers");
   }
 
   @Test
@@ -151,7 +166,8 @@ class JobStoreIT {
     ConsistencyRepairJob first = create("cart-7d9f", "remove-orphaned-sandbox");
     await(store.updateStatus(first, RepairJobStatus.pending("created", T0).start(1, false, T0)));
 
-    JobStore.Created again = await(store.createOrAdopt(Jobs.spec("cart-7d9f", "remove-orphaned-sandbox")));
+    JobStore.Created again =
+        await(store.createOrAdopt(Jobs.spec("cart-7d9f", "remove-orphaned-sandbox")));
     assertTrue(again.adopted());
     assertEquals(first.name(), again.job().name());
     assertEquals(Phase.RUNNING, again.job().getStatus().phase(), "adopted with its status");
@@ -174,22 +190,37 @@ class JobStoreIT {
     ConsistencyRepairJob stale = create("cart-7d9f", "s");
     // A person approves the record meanwhile: its resourceVersion moves on.
     ConsistencyRepairJob approved =
-        client.resources(ConsistencyRepairJob.class).withName(stale.name())
-            .edit(j -> ConsistencyRepairJob.of(j.getMetadata(),
-                new RepairJobSpec(j.getSpec().nodeName(), j.getSpec().drift(), j.getSpec().script(), false, true),
-                j.getStatus()));
-    assertNotEquals(stale.getMetadata().getResourceVersion(), approved.getMetadata().getResourceVersion());
+        client
+            .resources(ConsistencyRepairJob.class)
+            .withName(stale.name())
+            .edit(
+                j ->
+                    ConsistencyRepairJob.of(
+                        j.getMetadata(),
+                        new RepairJobSpec(
+                            j.getSpec().nodeName(),
+                            j.getSpec().drift(),
+                            j.getSpec().script(),
+                            false,
+                            true),
+                        j.getStatus()));
+    assertNotEquals(
+        stale.getMetadata().getResourceVersion(), approved.getMetadata().getResourceVersion());
     // The server refuses the stale write (else this test proves nothing).
     assertEquals(
         409,
         assertThrows(
                 KubernetesClientException.class,
-                () -> client.resources(ConsistencyRepairJob.class)
-                    .resource(stale.withStatus(RepairJobStatus.pending("x", T0))).updateStatus())
+                () ->
+                    client
+                        .resources(ConsistencyRepairJob.class)
+                        .resource(stale.withStatus(RepairJobStatus.pending("x", T0)))
+                        .updateStatus())
             .getCode());
     assertEquals(1, dispatcher.statusConflicts());
 
-    ConsistencyRepairJob updated = await(store.updateStatus(stale, RepairJobStatus.pending("created", T0)));
+    ConsistencyRepairJob updated =
+        await(store.updateStatus(stale, RepairJobStatus.pending("created", T0)));
     assertEquals(2, dispatcher.statusConflicts(), "the store met the conflict and retried");
     assertEquals(Phase.PENDING, updated.getStatus().phase());
     assertTrue(updated.getSpec().approved(), "the person's edit is kept");
@@ -199,18 +230,39 @@ class JobStoreIT {
   @Test
   void markInterruptedFailsThisNodesRunningRecordsOnly() throws Exception {
     ConsistencyRepairJob running = create("a", "s");
-    running = await(store.updateStatus(running, RepairJobStatus.pending("c", T0).start(2, false, T0)));
+    running =
+        await(store.updateStatus(running, RepairJobStatus.pending("c", T0).start(2, false, T0)));
     ConsistencyRepairJob done = create("b", "s");
-    done = await(store.updateStatus(done, RepairJobStatus.pending("c", T0).start(1, false, T0)
-        .finish(Phase.SUCCEEDED, 0, "", "exit 0", T0)));
+    done =
+        await(
+            store.updateStatus(
+                done,
+                RepairJobStatus.pending("c", T0)
+                    .start(1, false, T0)
+                    .finish(Phase.SUCCEEDED, 0, "", "exit 0", T0)));
     JobStore otherNode = new JobStore(client, worker, "worker-2", Clock.systemUTC());
-    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("worker-2").withUid("node-uid-2").endMetadata().build()).create();
+    client
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName("worker-2")
+                .withUid("node-uid-2")
+                .endMetadata()
+                .build())
+        .create();
     ConsistencyRepairJob foreign =
-        await(otherNode.createOrAdopt(RepairJobSpec.of("worker-2", Jobs.orphan("c"), Optional.empty(), "s", false))).job();
-    foreign = await(otherNode.updateStatus(foreign, RepairJobStatus.pending("c", T0).start(1, false, T0)));
+        await(
+                otherNode.createOrAdopt(
+                    RepairJobSpec.of("worker-2", Jobs.orphan("c"), Optional.empty(), "s", false)))
+            .job();
+    foreign =
+        await(
+            otherNode.updateStatus(foreign, RepairJobStatus.pending("c", T0).start(1, false, T0)));
 
     List<ConsistencyRepairJob> changed = await(store.markInterrupted());
-    assertEquals(List.of(running.name()), changed.stream().map(ConsistencyRepairJob::name).toList());
+    assertEquals(
+        List.of(running.name()), changed.stream().map(ConsistencyRepairJob::name).toList());
     RepairJobStatus s = await(store.get(running.name())).orElseThrow().getStatus();
     assertEquals(Phase.FAILED, s.phase());
     assertEquals("interrupted", s.reason());
@@ -225,13 +277,28 @@ class JobStoreIT {
   void listForNodeSeesOnlyThisNodesRecords() throws Exception {
     create("a", "s");
     create("b", "s");
-    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("worker-2").withUid("u2").endMetadata().build()).create();
+    client
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName("worker-2")
+                .withUid("u2")
+                .endMetadata()
+                .build())
+        .create();
     JobStore otherNode = new JobStore(client, worker, "worker-2", Clock.systemUTC());
-    await(otherNode.createOrAdopt(RepairJobSpec.of("worker-2", Jobs.orphan("a"), Optional.empty(), "s", false)));
+    await(
+        otherNode.createOrAdopt(
+            RepairJobSpec.of("worker-2", Jobs.orphan("a"), Optional.empty(), "s", false)));
     assertEquals(
         List.of("shop/a", "shop/b"),
         await(store.listForNode()).stream()
-            .map(j -> j.getSpec().drift().target().namespace() + "/" + j.getSpec().drift().target().name())
+            .map(
+                j ->
+                    j.getSpec().drift().target().namespace()
+                        + "/"
+                        + j.getSpec().drift().target().name())
             .toList());
     assertEquals(1, await(otherNode.listForNode()).size());
   }
@@ -240,17 +307,23 @@ class JobStoreIT {
   void garbageCollectionDeletesExpiredFinishedRecordsThenTheOldestBeyondTheMax() throws Exception {
     Instant now = T0.plus(Duration.ofDays(2));
     Duration ttl = Duration.ofHours(24);
-    // finished 30 h ago (expired), 20 h, 10 h, 5 h ago; one Running and one Pending (never collected)
+    // finished 30 h ago (expired), 20 h, 10 h, 5 h ago; one Running and one Pending (never
+    // collected)
     String expired = finishedRecord("old", now.minus(Duration.ofHours(30)));
     String h20 = finishedRecord("h20", now.minus(Duration.ofHours(20)));
     String h10 = finishedRecord("h10", now.minus(Duration.ofHours(10)));
     String h5 = finishedRecord("h5", now.minus(Duration.ofHours(5)));
     ConsistencyRepairJob run = create("run", "s");
-    await(store.updateStatus(run, RepairJobStatus.pending("c", T0).start(1, false, now.minus(Duration.ofDays(9)))));
+    await(
+        store.updateStatus(
+            run, RepairJobStatus.pending("c", T0).start(1, false, now.minus(Duration.ofDays(9)))));
     ConsistencyRepairJob pend = create("pend", "s");
-    await(store.updateStatus(pend, RepairJobStatus.pending("awaiting approval", now.minus(Duration.ofDays(9)))));
+    await(
+        store.updateStatus(
+            pend, RepairJobStatus.pending("awaiting approval", now.minus(Duration.ofDays(9)))));
 
-    // 6 records, max 4: the expired one goes for the TTL, then the oldest finished (20 h) for the max.
+    // 6 records, max 4: the expired one goes for the TTL, then the oldest finished (20 h) for the
+    // max.
     assertEquals(List.of(expired, h20), await(store.collectGarbage(now, ttl, 4)));
     assertEquals(
         List.of(h10, h5, run.name(), pend.name()).stream().sorted().toList(),
@@ -260,7 +333,9 @@ class JobStoreIT {
     assertEquals(List.of(h10, h5), await(store.collectGarbage(now, ttl, 0)));
     assertEquals(
         List.of(pend.name(), run.name()).stream().sorted().toList(),
-        await(store.listForNode()).stream().map(ConsistencyRepairJob::name).collect(Collectors.toList()));
+        await(store.listForNode()).stream()
+            .map(ConsistencyRepairJob::name)
+            .collect(Collectors.toList()));
     assertEquals(List.of(), await(store.collectGarbage(now, ttl, 0)));
   }
 
@@ -275,8 +350,12 @@ class JobStoreIT {
 
   private String finishedRecord(String pod, Instant finishedAt) throws Exception {
     ConsistencyRepairJob j = create(pod, "s");
-    await(store.updateStatus(j, RepairJobStatus.pending("c", T0).start(1, false, finishedAt.minusSeconds(5))
-        .finish(Phase.FAILED, 1, "", "exit 1", finishedAt)));
+    await(
+        store.updateStatus(
+            j,
+            RepairJobStatus.pending("c", T0)
+                .start(1, false, finishedAt.minusSeconds(5))
+                .finish(Phase.FAILED, 1, "", "exit 1", finishedAt)));
     return j.name();
   }
 
@@ -288,17 +367,29 @@ class JobStoreIT {
   @Test
   void aMissingNodeFailsTheCreateNamingTheNode() {
     JobStore ghost = new JobStore(client, worker, "ghost", Clock.systemUTC());
-    Exception e = assertThrows(
-        IllegalStateException.class,
-        () -> await(ghost.createOrAdopt(RepairJobSpec.of("ghost", Jobs.orphan("a"), Optional.empty(), "s", false))));
-    assertEquals("node ghost not found (or has no UID): records need it as their owner", e.getMessage());
+    Exception e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                await(
+                    ghost.createOrAdopt(
+                        RepairJobSpec.of(
+                            "ghost", Jobs.orphan("a"), Optional.empty(), "s", false))));
+    assertEquals(
+        "node ghost not found (or has no UID): records need it as their owner", e.getMessage());
   }
 
   @Test
   void aSpecForAnotherNodeIsRefused() {
-    Exception e = assertThrows(
-        IllegalArgumentException.class,
-        () -> await(store.createOrAdopt(RepairJobSpec.of("worker-9", Jobs.orphan("a"), Optional.empty(), "s", false))));
-    assertEquals("job store of node worker-1 cannot create a record for node worker-9", e.getMessage());
+    Exception e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                await(
+                    store.createOrAdopt(
+                        RepairJobSpec.of(
+                            "worker-9", Jobs.orphan("a"), Optional.empty(), "s", false))));
+    assertEquals(
+        "job store of node worker-1 cannot create a record for node worker-9", e.getMessage());
   }
 }

@@ -37,6 +37,8 @@ final class Jobs {
             .finish(Phase.SUCCEEDED, 0, "removed sandbox 0f3c\n", "exit 0", T0.plusSeconds(63))
             .verify(Verification.RESOLVED, T0.plusSeconds(73));
     return ConsistencyRepairJob.of(
-        new ObjectMetaBuilder().withName(spec.jobName()).addToLabels(Labels.NODE, NODE).build(), spec, status);
+        new ObjectMetaBuilder().withName(spec.jobName()).addToLabels(Labels.NODE, NODE).build(),
+        spec,
+        status);
   }
 }

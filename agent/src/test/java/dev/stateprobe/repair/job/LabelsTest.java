@@ -11,7 +11,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class LabelsTest {
-  private static final Pattern LABEL_VALUE = Pattern.compile("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
+  private static final Pattern LABEL_VALUE =
+      Pattern.compile("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
 
   @ParameterizedTest
   @ValueSource(strings = {"worker-1", "OrphanedPod", "remove-orphaned-sandbox", "a.b_c", "x", ""})
@@ -23,7 +24,8 @@ class LabelsTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "ip-10-0-3-17.eu-west-1.compute.internal.example.with.a.very.long.suffix.that.goes.on | ip-10-0-3-17.eu-west-1.compute.internal.example.with-",
+        "ip-10-0-3-17.eu-west-1.compute.internal.example.with.a.very.long.suffix.that.goes.on |"
+            + " ip-10-0-3-17.eu-west-1.compute.internal.example.with-",
         "nödé | n-d-",
         "-lead | lead-",
         "trail- | trail-",

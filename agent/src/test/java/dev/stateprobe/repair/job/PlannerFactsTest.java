@@ -24,11 +24,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class PlannerFactsTest {
 
-  private static ConsistencyRepairJob record(String pod, String script, boolean approved, RepairJobStatus status) {
+  private static ConsistencyRepairJob record(
+      String pod, String script, boolean approved, RepairJobStatus status) {
     RepairJobSpec base = Jobs.spec(pod, script);
-    RepairJobSpec spec = new RepairJobSpec(base.nodeName(), base.drift(), base.script(), false, approved);
+    RepairJobSpec spec =
+        new RepairJobSpec(base.nodeName(), base.drift(), base.script(), false, approved);
     return ConsistencyRepairJob.of(
-        new ObjectMetaBuilder().withName(spec.jobName()).withCreationTimestamp("2026-11-20T11:00:00Z").build(), spec, status);
+        new ObjectMetaBuilder()
+            .withName(spec.jobName())
+            .withCreationTimestamp("2026-11-20T11:00:00Z")
+            .build(),
+        spec,
+        status);
   }
 
   private static ScriptKey key(String pod, String script) {
@@ -49,8 +56,13 @@ class PlannerFactsTest {
     "TimedOut, , , FAILED",
     "Skipped, 2, , NOT_APPLICABLE",
   })
-  void finishedRecordsMapToPlannerOutcomes(String phase, Integer exit, String verification, Outcome outcome) {
-    Phase p = java.util.Arrays.stream(Phase.values()).filter(x -> x.wireName().equals(phase)).findFirst().orElseThrow();
+  void finishedRecordsMapToPlannerOutcomes(
+      String phase, Integer exit, String verification, Outcome outcome) {
+    Phase p =
+        java.util.Arrays.stream(Phase.values())
+            .filter(x -> x.wireName().equals(phase))
+            .findFirst()
+            .orElseThrow();
     RepairJobStatus s = RUNNING.finish(p, exit, "", "r", T0.plusSeconds(20));
     if (verification != null) {
       s = s.verify(Verification.valueOf(verification.toUpperCase()), T0.plusSeconds(30));
@@ -62,7 +74,8 @@ class PlannerFactsTest {
   void skippedInterruptedPendingAndRunningRecordsMapAsTheirPhaseSays() {
     assertEquals(
         Optional.of(Outcome.SKIPPED),
-        PlannerFacts.outcome(PENDING.finish(Phase.SKIPPED, null, null, "drift gone before repair", T0)));
+        PlannerFacts.outcome(
+            PENDING.finish(Phase.SKIPPED, null, null, "drift gone before repair", T0)));
     assertEquals(Optional.empty(), PlannerFacts.outcome(PENDING));
     assertEquals(Optional.empty(), PlannerFacts.outcome(RUNNING));
     assertEquals(Optional.of(Outcome.FAILED), PlannerFacts.outcome(RUNNING.interrupted(T0)));
@@ -71,7 +84,8 @@ class PlannerFactsTest {
   @Test
   void historyIsRebuiltFromRecords() {
     RepairJobStatus failedTwice =
-        RUNNING.finish(Phase.FAILED, 1, "", "exit 1", T0.plusSeconds(20))
+        RUNNING
+            .finish(Phase.FAILED, 1, "", "exit 1", T0.plusSeconds(20))
             .start(2, false, T0.plusSeconds(100))
             .finish(Phase.FAILED, 1, "", "exit 1", T0.plusSeconds(110));
     List<ConsistencyRepairJob> records =
@@ -87,9 +101,7 @@ class PlannerFactsTest {
             key("b", "x"), ScriptHistory.running(1, T0.plusSeconds(10))),
         h.scripts());
     assertEquals(1, h.running());
-    assertEquals(
-        List.of(T0.plusSeconds(10), T0.plusSeconds(100), T0.plusSeconds(10)),
-        h.starts());
+    assertEquals(List.of(T0.plusSeconds(10), T0.plusSeconds(100), T0.plusSeconds(10)), h.starts());
     assertEquals(
         Map.of(
             key("a", "x"), Approval.PENDING,
@@ -98,18 +110,23 @@ class PlannerFactsTest {
             key("d", "m"), Approval.APPROVED),
         PlannerFacts.approvals(records));
     assertEquals(
-        Map.of("Pending", 2, "Running", 1, "Succeeded", 0, "Failed", 1, "TimedOut", 0, "Skipped", 0),
+        Map.of(
+            "Pending", 2, "Running", 1, "Succeeded", 0, "Failed", 1, "TimedOut", 0, "Skipped", 0),
         PlannerFacts.countByPhase(records));
   }
 
   @Test
   void aRestartedAgentPlansTheNextAttemptFromTheRecords() {
-    // The record says attempt 1 was interrupted by the restart: the planner backs off, then runs attempt 2.
-    ConsistencyRepairJob interrupted = record("a", "x", false, RUNNING.interrupted(T0.plusSeconds(20)));
+    // The record says attempt 1 was interrupted by the restart: the planner backs off, then runs
+    // attempt 2.
+    ConsistencyRepairJob interrupted =
+        record("a", "x", false, RUNNING.interrupted(T0.plusSeconds(20)));
     PlanInput in =
         new PlanInput(
             List.of(Jobs.orphan("a")),
-            Map.of(Jobs.orphan("a").key(), List.of(new RepairOption("x", RepairOption.Mode.AUTO, 3, Duration.ofSeconds(60)))),
+            Map.of(
+                Jobs.orphan("a").key(),
+                List.of(new RepairOption("x", RepairOption.Mode.AUTO, 3, Duration.ofSeconds(60)))),
             RepairMode.ON,
             false,
             false,
@@ -119,7 +136,16 @@ class PlannerFactsTest {
             T0.plusSeconds(79));
     assertEquals("backoff", RepairPlanner.plan(in).get(0).throttle().orElseThrow().tag());
     PlanInput later =
-        new PlanInput(in.drifts(), in.options(), in.mode(), false, false, in.limits(), in.history(), in.approvals(), T0.plusSeconds(80));
+        new PlanInput(
+            in.drifts(),
+            in.options(),
+            in.mode(),
+            false,
+            false,
+            in.limits(),
+            in.history(),
+            in.approvals(),
+            T0.plusSeconds(80));
     assertEquals(2, RepairPlanner.plan(later).get(0).attempt());
   }
 }

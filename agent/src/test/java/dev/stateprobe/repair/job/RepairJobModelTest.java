@@ -26,7 +26,9 @@ class RepairJobModelTest {
     Map<String, Object> drift = (Map<String, Object>) spec.get("drift");
     assertEquals("OrphanedPod", drift.get("kind"));
     assertEquals("2026-11-20T11:59:30Z", drift.get("confirmedAt"));
-    assertEquals(Map.of("namespace", "shop", "name", "cart-7d9f", "uid", "uid-cart-7d9f"), drift.get("target"));
+    assertEquals(
+        Map.of("namespace", "shop", "name", "cart-7d9f", "uid", "uid-cart-7d9f"),
+        drift.get("target"));
     assertEquals(false, spec.get("approved"));
     @SuppressWarnings("unchecked")
     Map<String, Object> status = (Map<String, Object>) tree.get("status");
@@ -51,15 +53,21 @@ class RepairJobModelTest {
   void isClusterScopedWithTheCrdNames() {
     ConsistencyRepairJob job = new ConsistencyRepairJob();
     assertEquals("Cluster", job.getScope());
-    assertEquals("consistencyrepairjobs.stateprobe.dev", CustomResource.getCRDName(ConsistencyRepairJob.class));
+    assertEquals(
+        "consistencyrepairjobs.stateprobe.dev",
+        CustomResource.getCRDName(ConsistencyRepairJob.class));
     assertEquals(List.of("crj"), List.of(CustomResource.getShortNames(ConsistencyRepairJob.class)));
-    assertEquals(List.of("stateprobe"), List.of(CustomResource.getCategories(ConsistencyRepairJob.class)));
+    assertEquals(
+        List.of("stateprobe"), List.of(CustomResource.getCategories(ConsistencyRepairJob.class)));
     assertTrue(job.isServed() && job.isStorage());
   }
 
   @Test
   void unknownFieldsFromANewerAgentAreIgnored() {
-    String s = json.asJson(Jobs.full()).replace("\"phase\":\"Succeeded\"", "\"phase\":\"Succeeded\",\"future\":1");
-    assertEquals(Phase.SUCCEEDED, json.unmarshal(s, ConsistencyRepairJob.class).getStatus().phase());
+    String s =
+        json.asJson(Jobs.full())
+            .replace("\"phase\":\"Succeeded\"", "\"phase\":\"Succeeded\",\"future\":1");
+    assertEquals(
+        Phase.SUCCEEDED, json.unmarshal(s, ConsistencyRepairJob.class).getStatus().phase());
   }
 }

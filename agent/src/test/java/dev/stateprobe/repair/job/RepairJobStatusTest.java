@@ -29,23 +29,45 @@ class RepairJobStatusTest {
         new JobCondition("Finished", "True", null, T0.plusSeconds(2), "Succeeded", "exit 0"),
         s.condition("Finished").orElseThrow());
     assertEquals(
-        new JobCondition("Verified", "Unknown", null, T0.plusSeconds(2), "Pending", "waiting for two trusted cycles"),
+        new JobCondition(
+            "Verified",
+            "Unknown",
+            null,
+            T0.plusSeconds(2),
+            "Pending",
+            "waiting for two trusted cycles"),
         s.condition("Verified").orElseThrow());
     assertEquals(
-        List.of(new AttemptRecord(1, Phase.SUCCEEDED, true, T0.plusSeconds(1), T0.plusSeconds(2), 0, "exit 0", Verification.PENDING)),
+        List.of(
+            new AttemptRecord(
+                1,
+                Phase.SUCCEEDED,
+                true,
+                T0.plusSeconds(1),
+                T0.plusSeconds(2),
+                0,
+                "exit 0",
+                Verification.PENDING)),
         s.history());
 
     RepairJobStatus v = s.verify(Verification.UNRESOLVED, T0.plusSeconds(12));
     assertEquals(Verification.UNRESOLVED, v.verification());
     assertEquals(
-        new JobCondition("Verified", "False", null, T0.plusSeconds(12), "Unresolved", "the drift still held two trusted cycles later"),
+        new JobCondition(
+            "Verified",
+            "False",
+            null,
+            T0.plusSeconds(12),
+            "Unresolved",
+            "the drift still held two trusted cycles later"),
         v.condition("Verified").orElseThrow());
     assertEquals(Verification.UNRESOLVED, v.history().getLast().verification());
   }
 
   @Test
   void aConditionKeepsItsTransitionTimeWhileItsStatusStays() {
-    RepairJobStatus running = RepairJobStatus.pending("created", T0).start(1, false, T0.plusSeconds(5));
+    RepairJobStatus running =
+        RepairJobStatus.pending("created", T0).start(1, false, T0.plusSeconds(5));
     JobCondition finished = running.condition("Finished").orElseThrow();
     assertEquals("False", finished.status());
     assertEquals("Running", finished.reason());
@@ -64,12 +86,15 @@ class RepairJobStatusTest {
     assertNull(s.finishedAt());
     assertNull(s.output());
     assertNull(s.reason());
-    assertEquals(List.of(Phase.TIMED_OUT, Phase.RUNNING), s.history().stream().map(AttemptRecord::phase).toList());
+    assertEquals(
+        List.of(Phase.TIMED_OUT, Phase.RUNNING),
+        s.history().stream().map(AttemptRecord::phase).toList());
   }
 
   @Test
   void anInterruptedRunFailsAndKeepsItsAttempt() {
-    RepairJobStatus s = RepairJobStatus.pending("created", T0).start(3, false, T0).interrupted(T0.plusSeconds(9));
+    RepairJobStatus s =
+        RepairJobStatus.pending("created", T0).start(3, false, T0).interrupted(T0.plusSeconds(9));
     assertEquals(Phase.FAILED, s.phase());
     assertEquals(3, s.attempts());
     assertEquals("interrupted", s.reason());
@@ -83,7 +108,8 @@ class RepairJobStatusTest {
   @Test
   void aDriftGoneBeforeRepairSkipsWithoutCountingAnAttempt() {
     RepairJobStatus s =
-        RepairJobStatus.pending("created", T0).finish(Phase.SKIPPED, null, null, "drift gone before repair", T0.plusSeconds(1));
+        RepairJobStatus.pending("created", T0)
+            .finish(Phase.SKIPPED, null, null, "drift gone before repair", T0.plusSeconds(1));
     assertEquals(Phase.SKIPPED, s.phase());
     assertEquals(0, s.attempts());
     assertEquals(List.of(), s.history());
@@ -95,11 +121,14 @@ class RepairJobStatusTest {
     assertThrows(IllegalStateException.class, () -> running.start(2, false, T0));
     RepairJobStatus failed = running.finish(Phase.FAILED, 1, "", "exit 1", T0);
     assertThrows(IllegalArgumentException.class, () -> failed.start(1, false, T0));
-    assertThrows(IllegalStateException.class, () -> failed.finish(Phase.SUCCEEDED, 0, "", "exit 0", T0));
-    assertThrows(IllegalStateException.class, () -> failed.verify(Verification.RESOLVED, T0));
-    assertThrows(IllegalArgumentException.class, () -> running.finish(Phase.RUNNING, 0, "", "", T0));
     assertThrows(
-        IllegalStateException.class, () -> RepairJobStatus.pending("x", T0).finish(Phase.FAILED, 1, "", "", T0));
+        IllegalStateException.class, () -> failed.finish(Phase.SUCCEEDED, 0, "", "exit 0", T0));
+    assertThrows(IllegalStateException.class, () -> failed.verify(Verification.RESOLVED, T0));
+    assertThrows(
+        IllegalArgumentException.class, () -> running.finish(Phase.RUNNING, 0, "", "", T0));
+    assertThrows(
+        IllegalStateException.class,
+        () -> RepairJobStatus.pending("x", T0).finish(Phase.FAILED, 1, "", "", T0));
   }
 
   @Test
@@ -119,7 +148,9 @@ class RepairJobStatusTest {
     String head = "h".repeat(10_000);
     String tail = "t".repeat(RepairJobStatus.MAX_OUTPUT_CHARS);
     RepairJobStatus s =
-        RepairJobStatus.pending("c", T0).start(1, false, T0).finish(Phase.FAILED, 1, head + tail, "exit 1", T0);
+        RepairJobStatus.pending("c", T0)
+            .start(1, false, T0)
+            .finish(Phase.FAILED, 1, head + tail, "exit 1", T0);
     assertEquals(tail, s.output());
   }
 

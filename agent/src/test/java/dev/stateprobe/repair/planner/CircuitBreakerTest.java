@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class CircuitBreakerTest {
   private static final Instant T0 = Instant.parse("2026-11-20T12:00:00Z");
-  private static final CircuitBreaker DEFAULT = CircuitBreaker.closed(3, 30, Duration.ofSeconds(60));
+  private static final CircuitBreaker DEFAULT =
+      CircuitBreaker.closed(3, 30, Duration.ofSeconds(60));
 
   @ParameterizedTest(name = "min {0}, {1} % of {2} pods: threshold {3}")
   @CsvSource({
@@ -33,7 +34,8 @@ class CircuitBreakerTest {
     "0, 100, 7, 7",
     "5, 30, 2000000000, 600000000", // no int overflow on the way
   })
-  void thresholdIsTheLargerOfMinAndTheRoundedUpShare(int min, int percent, int pods, int threshold) {
+  void thresholdIsTheLargerOfMinAndTheRoundedUpShare(
+      int min, int percent, int pods, int threshold) {
     assertEquals(threshold, CircuitBreaker.closed(min, percent, Duration.ZERO).threshold(pods));
   }
 
@@ -61,10 +63,7 @@ class CircuitBreakerTest {
             "more pods raise the threshold, and the same count becomes calm",
             "0:4:10 10:4:20 70:4:20",
             "OoC"),
-        Arguments.of(
-            "it can open again after closing",
-            "0:9:10 10:0:10 70:0:10 80:9:10",
-            "OoCO"));
+        Arguments.of("it can open again after closing", "0:9:10 10:0:10 70:0:10 80:9:10", "OoCO"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -75,7 +74,10 @@ class CircuitBreakerTest {
     for (String step : steps.split(" ")) {
       String[] p = step.split(":");
       CircuitBreaker.Step s =
-          b.step(Integer.parseInt(p[1]), Integer.parseInt(p[2]), T0.plusSeconds(Integer.parseInt(p[0])));
+          b.step(
+              Integer.parseInt(p[1]),
+              Integer.parseInt(p[2]),
+              T0.plusSeconds(Integer.parseInt(p[0])));
       b = s.state();
       trace.append(
           switch (s.transition()) {
@@ -102,7 +104,8 @@ class CircuitBreakerTest {
     CircuitBreaker open = DEFAULT.step(9, 10, T0).state();
     CircuitBreaker calm = open.step(1, 10, T0.plusSeconds(5)).state();
     assertEquals(Optional.of(T0.plusSeconds(5)), calm.calmSince());
-    assertEquals(Optional.of(T0.plusSeconds(5)), calm.step(1, 10, T0.plusSeconds(30)).state().calmSince());
+    assertEquals(
+        Optional.of(T0.plusSeconds(5)), calm.step(1, 10, T0.plusSeconds(30)).state().calmSince());
   }
 
   @Test
@@ -121,9 +124,12 @@ class CircuitBreakerTest {
 
   @Test
   void badSettingsAndCountsAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> CircuitBreaker.closed(3, 101, Duration.ZERO));
-    assertThrows(IllegalArgumentException.class, () -> CircuitBreaker.closed(-1, 30, Duration.ZERO));
-    assertThrows(IllegalArgumentException.class, () -> CircuitBreaker.closed(3, 30, Duration.ofSeconds(-1)));
+    assertThrows(
+        IllegalArgumentException.class, () -> CircuitBreaker.closed(3, 101, Duration.ZERO));
+    assertThrows(
+        IllegalArgumentException.class, () -> CircuitBreaker.closed(-1, 30, Duration.ZERO));
+    assertThrows(
+        IllegalArgumentException.class, () -> CircuitBreaker.closed(3, 30, Duration.ofSeconds(-1)));
     assertThrows(IllegalArgumentException.class, () -> DEFAULT.step(-1, 10, T0));
     assertThrows(IllegalArgumentException.class, () -> DEFAULT.step(1, -10, T0));
     assertThrows(

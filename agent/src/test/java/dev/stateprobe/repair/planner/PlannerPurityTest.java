@@ -80,7 +80,9 @@ class PlannerPurityTest {
   void theRulesCatchAnImpureClass() {
     JavaClasses impure = new ClassFileImporter().importClasses(ImpureExample.class);
     assertTrue(ONLY_PURE_DEPENDENCIES.evaluate(impure).hasViolation(), "file I/O must violate");
-    assertTrue(NO_CLOCK_THREADS_OR_CONFIG_IO.evaluate(impure).hasViolation(), "Instant.now() must violate");
+    assertTrue(
+        NO_CLOCK_THREADS_OR_CONFIG_IO.evaluate(impure).hasViolation(),
+        "Instant.now() must violate");
   }
 
   /** Lives in the planner package (as test code) only to prove the rules can fail. */

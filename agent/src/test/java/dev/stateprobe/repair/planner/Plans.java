@@ -40,7 +40,8 @@ final class Plans {
     return new RepairOption(script, RepairOption.Mode.AUTO, 3, Duration.ofSeconds(60));
   }
 
-  static RepairOption option(String script, RepairOption.Mode mode, int maxAttempts, int cooldownSeconds) {
+  static RepairOption option(
+      String script, RepairOption.Mode mode, int maxAttempts, int cooldownSeconds) {
     return new RepairOption(script, mode, maxAttempts, Duration.ofSeconds(cooldownSeconds));
   }
 
@@ -52,7 +53,10 @@ final class Plans {
     return new Builder();
   }
 
-  /** {@code START a#1}, {@code WAIT b#2 backoff}, {@code NONE mode_off}, with {@code dry} for dry runs. */
+  /**
+   * {@code START a#1}, {@code WAIT b#2 backoff}, {@code NONE mode_off}, with {@code dry} for dry
+   * runs.
+   */
   static String render(Decision d) {
     StringBuilder s = new StringBuilder(d.action().name());
     d.option().ifPresent(o -> s.append(' ').append(o.script()).append('#').append(d.attempt()));
@@ -64,7 +68,9 @@ final class Plans {
   }
 
   static List<String> render(List<Decision> ds) {
-    return ds.stream().map(d -> d.drift().key().target().name() + ": " + render(d)).collect(Collectors.toList());
+    return ds.stream()
+        .map(d -> d.drift().key().target().name() + ": " + render(d))
+        .collect(Collectors.toList());
   }
 
   static final class Builder {

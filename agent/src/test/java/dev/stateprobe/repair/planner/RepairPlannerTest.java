@@ -46,122 +46,254 @@ class RepairPlannerTest {
     return Stream.of(
         // ---- modes ----
         row("an auto entry starts attempt 1", () -> input().drift(A, auto("x")), "a: START x#1"),
-        row("mode off decides nothing that creates anything",
-            () -> input().mode(RepairMode.OFF).drift(A, auto("x")).drift(B, option("m", Mode.MANUAL, 1, 0)),
-            "a: NONE mode_off", "b: NONE mode_off"),
-        row("dry-run mode starts with dryRun",
-            () -> input().mode(RepairMode.DRY_RUN).drift(A, auto("x")), "a: START x#1 dry"),
-        row("a dry-run entry is always a dry run, even with mode on",
-            () -> input().drift(A, option("x", Mode.DRY_RUN, 1, 0)), "a: START x#1 dry"),
-        row("a drift without a catalog entry has no script", () -> input().drift(A), "a: NONE no_script"),
+        row(
+            "mode off decides nothing that creates anything",
+            () ->
+                input()
+                    .mode(RepairMode.OFF)
+                    .drift(A, auto("x"))
+                    .drift(B, option("m", Mode.MANUAL, 1, 0)),
+            "a: NONE mode_off",
+            "b: NONE mode_off"),
+        row(
+            "dry-run mode starts with dryRun",
+            () -> input().mode(RepairMode.DRY_RUN).drift(A, auto("x")),
+            "a: START x#1 dry"),
+        row(
+            "a dry-run entry is always a dry run, even with mode on",
+            () -> input().drift(A, option("x", Mode.DRY_RUN, 1, 0)),
+            "a: START x#1 dry"),
+        row(
+            "a drift without a catalog entry has no script",
+            () -> input().drift(A),
+            "a: NONE no_script"),
         // ---- pause and circuit ----
-        row("a paused node starts nothing",
-            () -> input().paused().drift(A, auto("x")), "a: WAIT x#1 paused"),
-        row("a paused node creates no pending-approval record",
-            () -> input().paused().drift(A, option("m", Mode.MANUAL, 1, 0)), "a: WAIT m#1 paused"),
-        row("an open circuit starts nothing",
+        row(
+            "a paused node starts nothing",
+            () -> input().paused().drift(A, auto("x")),
+            "a: WAIT x#1 paused"),
+        row(
+            "a paused node creates no pending-approval record",
+            () -> input().paused().drift(A, option("m", Mode.MANUAL, 1, 0)),
+            "a: WAIT m#1 paused"),
+        row(
+            "an open circuit starts nothing",
             () -> input().circuitOpen().drift(A, auto("x")).drift(B, auto("y")),
-            "a: WAIT x#1 circuit_open", "b: WAIT y#1 circuit_open"),
-        row("an open circuit creates no pending-approval record",
-            () -> input().circuitOpen().drift(A, option("m", Mode.MANUAL, 1, 0)), "a: WAIT m#1 circuit_open"),
+            "a: WAIT x#1 circuit_open",
+            "b: WAIT y#1 circuit_open"),
+        row(
+            "an open circuit creates no pending-approval record",
+            () -> input().circuitOpen().drift(A, option("m", Mode.MANUAL, 1, 0)),
+            "a: WAIT m#1 circuit_open"),
         // ---- manual entries ----
-        row("a manual entry without a record creates one pending approval",
+        row(
+            "a manual entry without a record creates one pending approval",
             () -> input().drift(A, option("m", Mode.MANUAL, 2, 0)),
             "a: CREATE_PENDING_APPROVAL m#1 awaiting_approval"),
-        row("a manual entry whose record is not approved waits",
-            () -> input().drift(A, option("m", Mode.MANUAL, 2, 0)).approval(key(A, "m"), Approval.PENDING),
+        row(
+            "a manual entry whose record is not approved waits",
+            () ->
+                input()
+                    .drift(A, option("m", Mode.MANUAL, 2, 0))
+                    .approval(key(A, "m"), Approval.PENDING),
             "a: WAIT m#1 awaiting_approval"),
-        row("an approved manual entry starts",
-            () -> input().drift(A, option("m", Mode.MANUAL, 2, 0)).approval(key(A, "m"), Approval.APPROVED),
+        row(
+            "an approved manual entry starts",
+            () ->
+                input()
+                    .drift(A, option("m", Mode.MANUAL, 2, 0))
+                    .approval(key(A, "m"), Approval.APPROVED),
             "a: START m#1"),
-        row("an approved manual entry in dry-run mode starts as a dry run",
-            () -> input().mode(RepairMode.DRY_RUN).drift(A, option("m", Mode.MANUAL, 2, 0))
-                .approval(key(A, "m"), Approval.APPROVED),
+        row(
+            "an approved manual entry in dry-run mode starts as a dry run",
+            () ->
+                input()
+                    .mode(RepairMode.DRY_RUN)
+                    .drift(A, option("m", Mode.MANUAL, 2, 0))
+                    .approval(key(A, "m"), Approval.APPROVED),
             "a: START m#1 dry"),
-        row("an approved manual entry still obeys the concurrency limit",
-            () -> input().limits(1, 100).running(1).drift(A, option("m", Mode.MANUAL, 2, 0))
-                .approval(key(A, "m"), Approval.APPROVED),
+        row(
+            "an approved manual entry still obeys the concurrency limit",
+            () ->
+                input()
+                    .limits(1, 100)
+                    .running(1)
+                    .drift(A, option("m", Mode.MANUAL, 2, 0))
+                    .approval(key(A, "m"), Approval.APPROVED),
             "a: WAIT m#1 concurrency"),
-        row("a pending-approval record is created even when the concurrency limit is reached",
+        row(
+            "a pending-approval record is created even when the concurrency limit is reached",
             () -> input().limits(1, 100).running(1).drift(A, option("m", Mode.MANUAL, 2, 0)),
             "a: CREATE_PENDING_APPROVAL m#1 awaiting_approval"),
-        row("a manual entry after a failed auto entry asks for approval",
-            () -> input().drift(A, option("x", Mode.AUTO, 1, 60), option("m", Mode.MANUAL, 1, 60))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.FAILED)),
+        row(
+            "a manual entry after a failed auto entry asks for approval",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 1, 60), option("m", Mode.MANUAL, 1, 60))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.FAILED)),
             "a: CREATE_PENDING_APPROVAL m#1 awaiting_approval"),
         // ---- escalation ----
-        row("the first option with attempts left is chosen",
-            () -> input().drift(A, option("x", Mode.AUTO, 2, 60), auto("y"))
-                .history(key(A, "x"), ScriptHistory.finished(2, NOW.minusSeconds(1), Outcome.FAILED)),
+        row(
+            "the first option with attempts left is chosen",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 2, 60), auto("y"))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(2, NOW.minusSeconds(1), Outcome.FAILED)),
             "a: START y#1"),
-        row("an unresolved option with attempts used up escalates at once",
-            () -> input().drift(A, option("x", Mode.AUTO, 1, 600), auto("y"))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.UNRESOLVED)),
+        row(
+            "an unresolved option with attempts used up escalates at once",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 1, 600), auto("y"))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.UNRESOLVED)),
             "a: START y#1"),
-        row("an unresolved option with attempts left backs off before its next attempt",
-            () -> input().drift(A, option("x", Mode.AUTO, 3, 600), auto("y"))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.UNRESOLVED)),
+        row(
+            "an unresolved option with attempts left backs off before its next attempt",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 600), auto("y"))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.UNRESOLVED)),
             "a: WAIT x#2 backoff"),
-        row("exit 3 (do not retry) escalates though attempts are left",
-            () -> input().drift(A, option("x", Mode.AUTO, 3, 600), auto("y"))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.GAVE_UP)),
+        row(
+            "exit 3 (do not retry) escalates though attempts are left",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 600), auto("y"))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.GAVE_UP)),
             "a: START y#1"),
-        row("exit 2 (not applicable) escalates though attempts are left",
-            () -> input().drift(A, option("x", Mode.AUTO, 3, 600), auto("y"))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.NOT_APPLICABLE)),
+        row(
+            "exit 2 (not applicable) escalates though attempts are left",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 600), auto("y"))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.NOT_APPLICABLE)),
             "a: START y#1"),
-        row("when every option is used up nothing happens",
-            () -> input().drift(A, option("x", Mode.AUTO, 1, 0), option("y", Mode.AUTO, 2, 0))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.FAILED))
-                .history(key(A, "y"), ScriptHistory.finished(2, NOW.minusSeconds(1), Outcome.UNRESOLVED)),
+        row(
+            "when every option is used up nothing happens",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 1, 0), option("y", Mode.AUTO, 2, 0))
+                    .history(
+                        key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.FAILED))
+                    .history(
+                        key(A, "y"),
+                        ScriptHistory.finished(2, NOW.minusSeconds(1), Outcome.UNRESOLVED)),
             "a: NONE max_attempts"),
-        row("a skipped attempt (drift gone before repair) needs no back-off",
-            () -> input().drift(A, option("x", Mode.AUTO, 3, 600))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.SKIPPED)),
+        row(
+            "a skipped attempt (drift gone before repair) needs no back-off",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 600))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.SKIPPED)),
             "a: START x#2"),
-        row("history of another drift's script does not count",
-            () -> input().drift(A, option("x", Mode.AUTO, 1, 0))
-                .history(key(B, "x"), ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.FAILED)),
+        row(
+            "history of another drift's script does not count",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 1, 0))
+                    .history(
+                        key(B, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.FAILED)),
             "a: START x#1"),
         // ---- cooldown and target ----
-        row("a success cools the target down",
-            () -> input().drift(A, option("x", Mode.AUTO, 3, 600))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(599), Outcome.SUCCEEDED)),
+        row(
+            "a success cools the target down",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 600))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(599), Outcome.SUCCEEDED)),
             "a: WAIT x#2 cooldown"),
-        row("after the cooldown the same script may run again",
-            () -> input().drift(A, option("x", Mode.AUTO, 3, 600))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(600), Outcome.SUCCEEDED)),
+        row(
+            "after the cooldown the same script may run again",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 600))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(600), Outcome.SUCCEEDED)),
             "a: START x#2"),
-        row("a success on one drift of a pod cools down the pod's other drifts",
-            () -> input().drift(stale("a"), option("y", Mode.AUTO, 3, 600))
-                .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(10), Outcome.SUCCEEDED)),
+        row(
+            "a success on one drift of a pod cools down the pod's other drifts",
+            () ->
+                input()
+                    .drift(stale("a"), option("y", Mode.AUTO, 3, 600))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(10), Outcome.SUCCEEDED)),
             "a: WAIT y#1 cooldown"),
-        row("a script running for a pod holds back its other drifts",
-            () -> input().drift(stale("a"), auto("y"))
-                .history(key(A, "x"), ScriptHistory.running(1, NOW.minusSeconds(10))),
+        row(
+            "a script running for a pod holds back its other drifts",
+            () ->
+                input()
+                    .drift(stale("a"), auto("y"))
+                    .history(key(A, "x"), ScriptHistory.running(1, NOW.minusSeconds(10))),
             "a: WAIT y#1 target_busy"),
-        row("two drifts of one pod in one step: one starts, the other waits",
+        row(
+            "two drifts of one pod in one step: one starts, the other waits",
             () -> input().drift(stale("a"), auto("y")).drift(A, auto("x")),
-            "a: START x#1", "a: WAIT y#1 target_busy"),
+            "a: START x#1",
+            "a: WAIT y#1 target_busy"),
         // ---- node limits ----
-        row("at most maxConcurrent run: the rest wait in key order",
-            () -> input().limits(2, 100).running(1).drift(C, auto("x")).drift(A, auto("x")).drift(B, auto("x")),
-            "a: START x#1", "b: WAIT x#1 concurrency", "c: WAIT x#1 concurrency"),
-        row("maxConcurrent 0 starts nothing",
-            () -> input().limits(0, 100).drift(A, auto("x")), "a: WAIT x#1 concurrency"),
-        row("at most maxPerHour start in the rolling hour",
-            () -> input().limits(10, 3).started(NOW.minusSeconds(3599), NOW.minusSeconds(60))
-                .drift(A, auto("x")).drift(B, auto("x")),
-            "a: START x#1", "b: WAIT x#1 hourly"),
-        row("a start exactly an hour ago is out of the rolling hour",
+        row(
+            "at most maxConcurrent run: the rest wait in key order",
+            () ->
+                input()
+                    .limits(2, 100)
+                    .running(1)
+                    .drift(C, auto("x"))
+                    .drift(A, auto("x"))
+                    .drift(B, auto("x")),
+            "a: START x#1",
+            "b: WAIT x#1 concurrency",
+            "c: WAIT x#1 concurrency"),
+        row(
+            "maxConcurrent 0 starts nothing",
+            () -> input().limits(0, 100).drift(A, auto("x")),
+            "a: WAIT x#1 concurrency"),
+        row(
+            "at most maxPerHour start in the rolling hour",
+            () ->
+                input()
+                    .limits(10, 3)
+                    .started(NOW.minusSeconds(3599), NOW.minusSeconds(60))
+                    .drift(A, auto("x"))
+                    .drift(B, auto("x")),
+            "a: START x#1",
+            "b: WAIT x#1 hourly"),
+        row(
+            "a start exactly an hour ago is out of the rolling hour",
             () -> input().limits(10, 1).started(NOW.minusSeconds(3600)).drift(A, auto("x")),
             "a: START x#1"),
-        row("a start a second less than an hour ago is in the rolling hour",
+        row(
+            "a start a second less than an hour ago is in the rolling hour",
             () -> input().limits(10, 1).started(NOW.minusSeconds(3599)).drift(A, auto("x")),
             "a: WAIT x#1 hourly"),
-        row("dry runs count against the limits too",
-            () -> input().mode(RepairMode.DRY_RUN).limits(1, 100).drift(A, auto("x")).drift(B, auto("x")),
-            "a: START x#1 dry", "b: WAIT x#1 concurrency dry"));
+        row(
+            "dry runs count against the limits too",
+            () ->
+                input()
+                    .mode(RepairMode.DRY_RUN)
+                    .limits(1, 100)
+                    .drift(A, auto("x"))
+                    .drift(B, auto("x")),
+            "a: START x#1 dry",
+            "b: WAIT x#1 concurrency dry"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -181,19 +313,27 @@ class RepairPlannerTest {
   void backOffDoublesWithEachFailedAttempt(int failed, int waitSeconds) {
     Instant failedAt = NOW.minusSeconds(waitSeconds);
     Supplier<Plans.Builder> at =
-        () -> input().drift(A, option("x", Mode.AUTO, 10, 60))
-            .history(key(A, "x"), ScriptHistory.finished(failed, failedAt, Outcome.FAILED));
+        () ->
+            input()
+                .drift(A, option("x", Mode.AUTO, 10, 60))
+                .history(key(A, "x"), ScriptHistory.finished(failed, failedAt, Outcome.FAILED));
     assertEquals(List.of("a: START x#" + (failed + 1)), at.get().plan());
     assertEquals(
-        List.of("a: WAIT x#" + (failed + 1) + " backoff"), at.get().now(NOW.minusSeconds(1)).plan());
+        List.of("a: WAIT x#" + (failed + 1) + " backoff"),
+        at.get().now(NOW.minusSeconds(1)).plan());
   }
 
   @Test
   void backOffSaturatesInsteadOfOverflowing() {
-    assertEquals(Duration.ofSeconds(60L << RepairPlanner.MAX_DOUBLINGS), RepairPlanner.backoff(Duration.ofSeconds(60), 1000));
-    assertEquals(Duration.ofSeconds(Long.MAX_VALUE), RepairPlanner.backoff(Duration.ofSeconds(Long.MAX_VALUE / 2), 3));
+    assertEquals(
+        Duration.ofSeconds(60L << RepairPlanner.MAX_DOUBLINGS),
+        RepairPlanner.backoff(Duration.ofSeconds(60), 1000));
+    assertEquals(
+        Duration.ofSeconds(Long.MAX_VALUE),
+        RepairPlanner.backoff(Duration.ofSeconds(Long.MAX_VALUE / 2), 3));
     List<String> out =
-        input().drift(A, option("x", Mode.AUTO, 2000, 86_400 * 365))
+        input()
+            .drift(A, option("x", Mode.AUTO, 2000, 86_400 * 365))
             .history(key(A, "x"), ScriptHistory.finished(1000, NOW.minusSeconds(1), Outcome.FAILED))
             .plan();
     assertEquals(List.of("a: WAIT x#1001 backoff"), out);
@@ -229,12 +369,14 @@ class RepairPlannerTest {
   @Test
   void everyThrottleReasonIsReachable() {
     Set<Throttle> seen = EnumSet.noneOf(Throttle.class);
-    cases().forEach(
-        a -> {
-          @SuppressWarnings("unchecked")
-          Supplier<Plans.Builder> in = (Supplier<Plans.Builder>) ((Named<?>) a.get()[0]).getPayload();
-          RepairPlanner.plan(in.get().build()).forEach(d -> d.throttle().ifPresent(seen::add));
-        });
+    cases()
+        .forEach(
+            a -> {
+              @SuppressWarnings("unchecked")
+              Supplier<Plans.Builder> in =
+                  (Supplier<Plans.Builder>) ((Named<?>) a.get()[0]).getPayload();
+              RepairPlanner.plan(in.get().build()).forEach(d -> d.throttle().ifPresent(seen::add));
+            });
     seen.add(Throttle.BACKOFF); // reached in backOffDoublesWithEachFailedAttempt as well
     assertEquals(EnumSet.allOf(Throttle.class), seen);
   }
@@ -244,8 +386,11 @@ class RepairPlannerTest {
     RepairOption x = option("x", Mode.AUTO, 3, 60);
     Decision d =
         RepairPlanner.plan(
-                input().drift(A, x)
-                    .history(key(A, "x"), ScriptHistory.finished(1, NOW.minusSeconds(61), Outcome.FAILED))
+                input()
+                    .drift(A, x)
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(61), Outcome.FAILED))
                     .build())
             .get(0);
     assertEquals(Decision.Action.START, d.action());
@@ -259,12 +404,16 @@ class RepairPlannerTest {
   void heldBackDecisionsSayWhenTheyMayGo() {
     Decision d =
         RepairPlanner.plan(
-                input().drift(A, option("x", Mode.AUTO, 3, 60))
-                    .history(key(A, "x"), ScriptHistory.finished(2, NOW.minusSeconds(60), Outcome.FAILED))
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 60))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(2, NOW.minusSeconds(60), Outcome.FAILED))
                     .build())
             .get(0);
     assertEquals(
-        "attempt 2 of x ended failed; attempt 3 of 3 of x waits until 2026-11-20T12:01:00Z", d.reason());
+        "attempt 2 of x ended failed; attempt 3 of 3 of x waits until 2026-11-20T12:01:00Z",
+        d.reason());
     Decision p =
         RepairPlanner.plan(input().drift(A, option("m", Mode.MANUAL, 1, 0)).build()).get(0);
     assertEquals("awaiting approval", p.reason());
@@ -274,7 +423,8 @@ class RepairPlannerTest {
   void aSuspectedDriftIsRefusedByName() {
     TrackedDrift suspected = new TrackedDrift(A.drift(), NOW, null, 1);
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> input().drift(suspected, auto("x")).build());
+        assertThrows(
+            IllegalArgumentException.class, () -> input().drift(suspected, auto("x")).build());
     assertTrue(e.getMessage().contains("default/a (uid-a)"), e.getMessage());
     assertTrue(e.getMessage().contains("not confirmed"), e.getMessage());
   }
@@ -282,7 +432,8 @@ class RepairPlannerTest {
   @Test
   void aScriptListedTwiceForOneDriftIsRefused() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> input().drift(A, auto("x"), auto("x")).build());
+        assertThrows(
+            IllegalArgumentException.class, () -> input().drift(A, auto("x"), auto("x")).build());
     assertTrue(e.getMessage().contains("script x is given twice"), e.getMessage());
   }
 
@@ -298,7 +449,9 @@ class RepairPlannerTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> option("fix-it", Mode.AUTO, 0, 1));
     assertEquals("repair option fix-it: maxAttempts must be >= 1, was 0", e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new RepairOption("y", Mode.AUTO, 1, Duration.ofSeconds(-1)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new RepairOption("y", Mode.AUTO, 1, Duration.ofSeconds(-1)));
     assertThrows(IllegalArgumentException.class, () -> new Limits(-1, 1));
   }
 
@@ -310,6 +463,7 @@ class RepairPlannerTest {
     assertEquals(
         List.of("a: START x#1", "b: CREATE_PENDING_APPROVAL m#1 awaiting_approval"),
         Plans.render(RepairPlanner.plan(in)));
-    assertEquals(2, RepairPlanner.plan(in).stream().map(Decision::key).collect(Collectors.toSet()).size());
+    assertEquals(
+        2, RepairPlanner.plan(in).stream().map(Decision::key).collect(Collectors.toSet()).size());
   }
 }
