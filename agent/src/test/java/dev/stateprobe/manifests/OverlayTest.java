@@ -26,6 +26,8 @@ import tools.jackson.databind.JsonNode;
 class OverlayTest {
   private final RepoFiles repo = new RepoFiles();
   private final Path hostRepair = repo.manifests().resolve("overlays/host-repair");
+  private final Path withoutOperator =
+      repo.manifests().resolve("overlays/without-prometheus-operator");
 
   @Test
   void hostRepairBuildsOnTheBaseWithTwoPatches() {
@@ -106,14 +108,14 @@ class OverlayTest {
 
   @Test
   void withoutPrometheusOperatorDeletesExactlyTheTwoOperatorObjects() {
-    JsonNode k =
-        repo.yamlTree(
-            repo.manifests().resolve("overlays/without-prometheus-operator/kustomization.yaml"));
+    JsonNode k = repo.yamlTree(withoutOperator.resolve("kustomization.yaml"));
     assertEquals(List.of("../../base", "../../crds"), strings(k.path("resources")));
     Set<String> deleted = new TreeSet<>();
     for (JsonNode patch : k.path("patches")) {
       JsonNode body = repo.yamlTree(patch.path("patch").asString(), Path.of("inline patch"));
-      assertEquals("delete", body.path("$patch").asString());
+      if (!body.path("$patch").asString().equals("delete")) {
+        continue;
+      }
       assertEquals("monitoring.coreos.com/v1", body.path("apiVersion").asString());
       deleted.add(
           body.path("kind").asString()
@@ -125,6 +127,84 @@ class OverlayTest {
     assertEquals(
         Set.of("PodMonitor/state-probe/state-probe", "PrometheusRule/state-probe/state-probe"),
         deleted);
+  }
+
+  /** In their place: scrape annotations on the pods, nothing else on the DaemonSet. */
+  @Test
+  void withoutPrometheusOperatorAnnotatesThePodsForScraping() {
+    JsonNode k = repo.yamlTree(withoutOperator.resolve("kustomization.yaml"));
+    List<Set<String>> others = new java.util.ArrayList<>();
+    for (JsonNode patch : k.path("patches")) {
+      JsonNode body = repo.yamlTree(patch.path("patch").asString(), Path.of("inline patch"));
+      if (!body.path("$patch").asString().equals("delete")) {
+        others.add(flatten(body));
+      }
+    }
+    DaemonSet base = repo.object(repo.manifests().resolve("base/daemonset.yaml"), DaemonSet.class);
+    String port =
+        String.valueOf(
+            base.getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getPorts()
+                .get(0)
+                .getContainerPort());
+    assertEquals(
+        List.of(
+            Set.of(
+                "apiVersion=apps/v1",
+                "kind=DaemonSet",
+                "metadata.name=state-probe",
+                "metadata.namespace=state-probe",
+                "spec.template.metadata.annotations.prometheus.io/scrape=true",
+                "spec.template.metadata.annotations.prometheus.io/port=" + port,
+                "spec.template.metadata.annotations.prometheus.io/path=/metrics")),
+        others);
+  }
+
+  /**
+   * The plain rules file holds the PrometheusRule's groups, unchanged. When this fails after a
+   * change to base/prometheusrule.yaml, write its spec.groups into the rules file (the header
+   * comment stays): e.g. {@code yq '{"groups": .spec.groups}' base/prometheusrule.yaml}.
+   */
+  @Test
+  void withoutPrometheusOperatorShipsThePrometheusRulesGroupsAsARulesFile() {
+    JsonNode rules = repo.yamlTree(withoutOperator.resolve("state-probe-rules.yaml"));
+    JsonNode rule = repo.yamlTree(repo.manifests().resolve("base/prometheusrule.yaml"));
+    assertEquals(Set.of("groups"), Set.copyOf(fieldNames(rules)));
+    List<String> differing = new java.util.ArrayList<>();
+    JsonNode want = rule.path("spec").path("groups");
+    JsonNode got = rules.path("groups");
+    for (int g = 0; g < Math.max(want.size(), got.size()); g++) {
+      for (int r = 0;
+          r < Math.max(want.path(g).path("rules").size(), got.path(g).path("rules").size());
+          r++) {
+        JsonNode a = want.path(g).path("rules").path(r);
+        if (!a.equals(got.path(g).path("rules").path(r))) {
+          differing.add(
+              a.path("alert").asString(got.path(g).path("rules").path(r).path("alert").asString()));
+        }
+      }
+    }
+    assertEquals(
+        List.of(),
+        differing,
+        "alerts of overlays/without-prometheus-operator/state-probe-rules.yaml that differ from"
+            + " base/prometheusrule.yaml: copy the PrometheusRule's spec.groups into it");
+    assertEquals(want, got);
+    assertTrue(rules.path("groups").size() > 0);
+    JsonNode k = repo.yamlTree(withoutOperator.resolve("kustomization.yaml"));
+    JsonNode generator = k.path("configMapGenerator").get(0);
+    assertEquals("state-probe-prometheus-rules", generator.path("name").asString());
+    assertEquals(List.of("state-probe-rules.yaml"), strings(generator.path("files")));
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> out = new java.util.ArrayList<>();
+    node.propertyNames().forEach(out::add);
+    return out;
   }
 
   /** A YAML tree as {@code path=value} lines; list items are keyed by their name. */
