@@ -194,6 +194,23 @@ class AdmissionPolicyTest {
 
   // ---- the objects themselves --------------------------------------------------------------
 
+  /**
+   * The policy recognizes the agent's own writes by what the agent writes: the record label of
+   * {@code repair.job.Labels} and the Event reportingInstance of {@code events.EventRecorder}.
+   */
+  @Test
+  void thePolicyNamesWhatTheAgentWrites() throws ReflectiveOperationException {
+    String text = repo.read(file);
+    assertTrue(text.contains("'" + dev.stateprobe.repair.job.Labels.NODE + "'"), "record label");
+    var field = dev.stateprobe.events.EventRecorder.class.getDeclaredField("CONTROLLER");
+    field.setAccessible(true);
+    String controller = (String) field.get(null);
+    // EventRecorder sets reportingInstance CONTROLLER + "-" + nodeName.
+    assertTrue(text.contains("'" + controller + "-' + variables.node"), "reportingInstance");
+    assertEquals(
+        "stateprobe.dev/agent-node-a", event("node-a", "Pod", "x").get("reportingInstance"));
+  }
+
   @Test
   void thePolicyAndItsBindingAreAdmissionRegistrationV1AndDeny() {
     assertEquals(2, docs.size(), file + " holds the policy and its binding");
@@ -259,7 +276,7 @@ class AdmissionPolicyTest {
 
   // ---- requests and objects, shaped as the API server hands them to CEL ----------------------
 
-  private static Map<String, Object> agentOn(String node) {
+  static Map<String, Object> agentOn(String node) {
     return agentWithExtra(
         Map.of(
             NODE_NAME_EXTRA,
@@ -307,11 +324,11 @@ class AdmissionPolicyTest {
     return request(user, "", "pods", "", "DELETE", "shop", name);
   }
 
-  private static Map<String, Object> crj(Map<String, Object> user, String op, String sub) {
+  static Map<String, Object> crj(Map<String, Object> user, String op, String sub) {
     return request(user, "stateprobe.dev", "consistencyrepairjobs", sub, op, "", "crj-1");
   }
 
-  private static Map<String, Object> events(Map<String, Object> user, String op) {
+  static Map<String, Object> events(Map<String, Object> user, String op) {
     return request(user, "events.k8s.io", "events", "", op, "shop", "web-1.17a");
   }
 
