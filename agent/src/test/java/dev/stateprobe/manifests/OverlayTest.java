@@ -166,8 +166,7 @@ class OverlayTest {
 
   /**
    * The plain rules file holds the PrometheusRule's groups, unchanged. When this fails after a
-   * change to base/prometheusrule.yaml, write its spec.groups into the rules file (the header
-   * comment stays): e.g. {@code yq '{"groups": .spec.groups}' base/prometheusrule.yaml}.
+   * change to base/prometheusrule.yaml, regenerate the rules file with the command in its header.
    */
   @Test
   void withoutPrometheusOperatorShipsThePrometheusRulesGroupsAsARulesFile() {
@@ -192,7 +191,7 @@ class OverlayTest {
         List.of(),
         differing,
         "alerts of overlays/without-prometheus-operator/state-probe-rules.yaml that differ from"
-            + " base/prometheusrule.yaml: copy the PrometheusRule's spec.groups into it");
+            + " base/prometheusrule.yaml: regenerate it with the command in its header");
     assertEquals(want, got);
     assertTrue(rules.path("groups").size() > 0);
     JsonNode k = repo.yamlTree(withoutOperator.resolve("kustomization.yaml"));
