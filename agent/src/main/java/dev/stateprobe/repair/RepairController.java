@@ -149,6 +149,25 @@ public final class RepairController implements AutoCloseable {
   private Instant lastApprovalRefresh = Instant.EPOCH;
   private Instant lastPauseRead = Instant.EPOCH;
 
+  /** What the breaker counted when it last opened; null until it does. */
+  private volatile CircuitReading lastOpening;
+
+  /**
+   * One step of the circuit breaker, as it counted it.
+   *
+   * @param drifts the drifts it counted, suspected or confirmed
+   * @param confirmed of which confirmed
+   * @param threshold what {@code drifts} was compared with: max(CIRCUIT_MIN, CIRCUIT_PERCENT ×
+   *     pods)
+   * @param nodePods the node's pods (the larger of the API server's and the kubelet's counts)
+   */
+  public record CircuitReading(int drifts, int confirmed, int threshold, int nodePods) {
+    /** {@code 12 drifts (suspected or confirmed) > threshold 8}. */
+    public String summary() {
+      return drifts + " drifts (suspected or confirmed) > threshold " + threshold;
+    }
+  }
+
   /** The last trusted cycle planned from: a freed slot is planned again from it at once. */
   private CycleResult lastPlanned;
 
@@ -341,9 +360,10 @@ public final class RepairController implements AutoCloseable {
             cycle.snapshot().kubelet().map(k -> k.size()).orElse(0));
     CircuitBreaker.Step step = breaker.step(drifts, pods, now);
     breaker = step.state();
-    metrics.circuitOpen(breaker.open());
+    metrics.circuit(breaker.open(), drifts, step.threshold());
     switch (step.transition()) {
       case OPENED -> {
+        lastOpening = new CircuitReading(drifts, cycle.confirmed().size(), step.threshold(), pods);
         LOG.warn(
             "event=circuit_open cycle={} drifts={} confirmed={} threshold={} nodePods={}",
             cycle.cycle(),
@@ -995,6 +1015,11 @@ public final class RepairController implements AutoCloseable {
 
   public boolean circuitOpen() {
     return breaker.open();
+  }
+
+  /** What the breaker counted when it last opened (the demo prints it; so do the log and Event). */
+  public Optional<CircuitReading> lastOpening() {
+    return Optional.ofNullable(lastOpening);
   }
 
   /**
