@@ -348,19 +348,18 @@ class RepairLifecycleIT {
                         && "cart-1".equals(r.name())
                         && !r.backstage()))
         .isEqualTo(2);
-    // Each agent writes its own events: the second one says the first attempt was cut off.
+    // The second agent continues the first one's Event series (one Event per reason, counted
+    // twice), and says the first attempt was cut off.
     await()
         .atMost(WAIT)
         .untilAsserted(
             () ->
-                assertThat(reasons(node.eventsAbout(uid)))
+                assertThat(reasonCounts(node.eventsAbout(uid)))
                     .containsExactly(
-                        "DriftConfirmed",
-                        "DriftConfirmed",
-                        "RepairFailed",
-                        "RepairStarted",
-                        "RepairStarted",
-                        "RepairSucceeded"));
+                        "DriftConfirmedx2",
+                        "RepairFailedx1",
+                        "RepairStartedx2",
+                        "RepairSucceededx1"));
     assertThat(
             node.eventsAbout(uid).stream()
                 .filter(e -> e.getReason().equals("RepairFailed"))
