@@ -58,7 +58,7 @@ import java.util.TreeMap;
  *       most a sandbox) is no drift. The kubelet has done its part and forgets the copy on its own.
  * </ol>
  *
- * {@code DriftDetectorTest} checks this over every combination of the views for two UIDs of one
+ * {@code StrayUidTableTest} checks this over every combination of the views for two UIDs of one
  * name.
  */
 public final class DriftDetector {
