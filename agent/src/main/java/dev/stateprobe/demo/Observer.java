@@ -6,12 +6,12 @@ import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.Transition;
+import dev.stateprobe.repair.RepairController;
 import dev.stateprobe.repair.job.AttemptRecord;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.repair.job.Verification;
-import dev.stateprobe.repair.planner.CircuitBreaker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -87,6 +87,8 @@ public final class Observer {
   private final AtomicLong relists = new AtomicLong();
   private volatile CycleResult last;
   private volatile boolean circuitOpen;
+  private volatile RepairController.CircuitReading lastOpening;
+  private final Map<DriftKey, TrackedDrift> confirmed = new ConcurrentHashMap<>();
 
   /** Follows {@code runtime} from now on; an earlier runtime's cycles are ignored. */
   public void attach(AgentRuntime runtime) {
@@ -123,6 +125,16 @@ public final class Observer {
 
   public boolean circuitOpen() {
     return circuitOpen;
+  }
+
+  /** The drift as the agent confirmed it (its last confirmation), whatever happened since. */
+  public java.util.Optional<TrackedDrift> confirmed(DriftKey key) {
+    return java.util.Optional.ofNullable(confirmed.get(key));
+  }
+
+  /** What the agent's breaker counted when it last opened, as the agent reports it. */
+  public java.util.Optional<RepairController.CircuitReading> lastCircuitOpening() {
+    return java.util.Optional.ofNullable(lastOpening);
   }
 
   /** The records as last seen, by name. */
@@ -193,18 +205,20 @@ public final class Observer {
         TrackedDrift d = t.drift();
         switch (t.type()) {
           case SUSPECTED -> emit(Type.SUSPECTED, now, cycle, d.key(), null, d.drift().detail());
-          case CONFIRMED ->
-              emit(
-                  Type.CONFIRMED,
-                  now,
-                  cycle,
-                  d.key(),
-                  null,
-                  "held "
-                      + seconds(t.latency())
-                      + ", "
-                      + d.observations()
-                      + " trusted cycles in a row");
+          case CONFIRMED -> {
+            confirmed.put(d.key(), d);
+            emit(
+                Type.CONFIRMED,
+                now,
+                cycle,
+                d.key(),
+                null,
+                "held "
+                    + seconds(t.latency())
+                    + ", "
+                    + d.observations()
+                    + " trusted cycles in a row");
+          }
           case DISMISSED ->
               emit(Type.DISMISSED, now, cycle, d.key(), null, "gone before its window ended");
           case CLEARED -> emit(Type.CLEARED, now, cycle, d.key(), null, "no longer seen");
@@ -214,16 +228,11 @@ public final class Observer {
       if (open != circuit) {
         circuit = open;
         circuitOpen = open;
-        int pods =
-            Math.max(
-                c.snapshot().controlPlane().size(),
-                c.snapshot().kubelet().map(k -> k.size()).orElse(0));
-        int threshold =
-            CircuitBreaker.closed(
-                    config.repair().circuitMin(),
-                    config.repair().circuitPercent(),
-                    config.repair().circuitRecovery())
-                .threshold(pods);
+        // What the breaker itself counted when it opened, not a count of the demo's.
+        RepairController.CircuitReading reading = runtime.repair().lastOpening().orElse(null);
+        if (open) {
+          lastOpening = reading;
+        }
         emit(
             open ? Type.CIRCUIT_OPENED : Type.CIRCUIT_CLOSED,
             now,
@@ -231,12 +240,10 @@ public final class Observer {
             null,
             null,
             open
-                ? c.confirmed().size()
-                    + " confirmed drifts > threshold "
-                    + threshold
-                    + " (of "
-                    + pods
-                    + " pods): the views are more likely wrong than the pods; repairs held"
+                ? (reading == null
+                        ? "opened"
+                        : reading.summary() + " (of " + reading.nodePods() + " pods)")
+                    + ": the views are more likely wrong than the pods; repairs held"
                 : "closed after "
                     + seconds(config.repair().circuitRecovery())
                     + " under the threshold; repairs may run again");

@@ -1,8 +1,10 @@
 package dev.stateprobe.demo;
 
+import dev.stateprobe.drift.Drift;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.repair.RepairController;
 import dev.stateprobe.sim.KubeletFault;
 import dev.stateprobe.view.PodRef;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
@@ -219,11 +221,14 @@ public final class TimelineScenarios {
                     });
           });
       p.awaitConfirmed();
-      Optional<TrackedDrift> seen =
-          p.observer().last().drifts().stream().filter(d -> d.key().equals(key)).findFirst();
+      // The drift as the agent confirmed it: exactly the labels, nothing more, nothing less.
+      Optional<TrackedDrift> seen = p.observer().confirmed(key);
       p.check(
-          seen.map(d -> d.drift().detail().endsWith("metadata.labels")).orElse(true),
-          "the drift names more than the labels: " + seen.map(d -> d.drift().detail()).orElse(""));
+          seen.isPresent()
+              && seen.get().drift() instanceof Drift.StaleKubeletView stale
+              && stale.fields().equals(List.of("metadata.labels")),
+          "the confirmed drift does not name exactly metadata.labels: "
+              + seen.map(d -> d.drift().detail()).orElse("no such drift confirmed"));
       p.awaitRepairs();
     }
   }
@@ -570,7 +575,12 @@ public final class TimelineScenarios {
       p.act("the kubelet's list is complete again", () -> node.kubeletSim().resync());
       p.awaitGone();
       p.await("the circuit breaker to close", () -> !p.observer().circuitOpen());
-      p.fact("breaker opened at " + victims.size() + " drifts");
+      p.fact(
+          "breaker: "
+              + p.observer()
+                  .lastCircuitOpening()
+                  .map(RepairController.CircuitReading::summary)
+                  .orElse("no count from the agent"));
     }
 
     @Override

@@ -33,6 +33,33 @@ import java.util.TreeMap;
  * <p>The detector is total: it never throws on consistent-but-odd views (an empty kubelet view, two
  * kubelet pods with one name, a mirror pod without its static pod). Whether such a view is
  * trustworthy is decided before it is called.
+ *
+ * <p><b>Stray UIDs.</b> Every UID that the kubelet lists or the runtime runs, and that the API
+ * server does not have, is a <i>stray</i>; static pods (which run under their config hash and pair
+ * with a mirror pod) are not. Each stray is accounted for by exactly one drift, with one stated
+ * exception:
+ *
+ * <ol>
+ *   <li>The API server has a pod of the stray's namespace/name under another UID, and the kubelet
+ *       does not list that UID: the kubelet missed a recreation. One {@code UidMismatch} about the
+ *       API's pod accounts for one stray kubelet copy of the name (a live one before a finished
+ *       one, then the first by UID), whatever the runtime does with it; the API pod is then not
+ *       also {@code UnknownToKubelet}.
+ *   <li>Otherwise a stray the kubelet lists live (not Succeeded/Failed, deleting or not) is an
+ *       {@code OrphanedPod} seen in the kubelet, even when the kubelet also lists the API's UID for
+ *       that name (the pod was recreated and the kubelet still holds the old copy beside the new).
+ *       A {@code UidMismatch} never hides an orphan: a second old copy is judged by this rule.
+ *   <li>Otherwise a stray the runtime runs is an {@code OrphanedPod} seen in the runtime: either
+ *       the kubelet does not list it (any sandbox counts), or the kubelet lists it finished but the
+ *       runtime still runs containers of it. The latter is an orphan rather than a {@code
+ *       TerminalButRunning}: that kind is about a pod the API server has, and here nobody owns the
+ *       containers that run; stopping its sandbox is the same repair as for any orphan.
+ *   <li>The exception: a stray the kubelet lists finished and the runtime runs no container of (at
+ *       most a sandbox) is no drift. The kubelet has done its part and forgets the copy on its own.
+ * </ol>
+ *
+ * {@code StrayUidTableTest} checks this over every combination of the views for two UIDs of one
+ * name.
  */
 public final class DriftDetector {
 
@@ -73,8 +100,6 @@ public final class DriftDetector {
         apiMirrorKeys.add(a.configMirror());
       }
     }
-    // Needed only for kubelet pods whose UID the API server does not have: made on first use.
-    Map<Name, PodRecord> apiNonMirrorByName = null;
 
     Map<String, PodRecord> kubeletByUid = kubelet.podsByUid();
     List<PodRecord> kubeletPods = sorted(kubeletByUid.values());
@@ -86,7 +111,32 @@ public final class DriftDetector {
     }
 
     Map<DriftKey, Drift> found = new TreeMap<>();
+    // The API pod each recreated name stands for, by the UID of the one stray kubelet copy that
+    // its UidMismatch accounts for; every other stray copy is judged on its own.
+    Map<String, PodRecord> mismatchByStrayUid = new HashMap<>();
     Set<String> apiUidsWithMismatch = new HashSet<>();
+    Map<Name, PodRecord> strayByName = null;
+    for (PodRecord k : kubeletPods) {
+      if (k.isStatic() || apiByUid.containsKey(k.uid())) {
+        continue;
+      }
+      if (strayByName == null) {
+        strayByName = new HashMap<>();
+      }
+      // A live copy stands for the name before a finished one: the kubelet runs it in place of
+      // the API's pod. Among equals, the first by reference (the loop's order).
+      strayByName.merge(Name.of(k), k, (x, y) -> x.terminal() && !y.terminal() ? y : x);
+    }
+    if (strayByName != null) {
+      Map<Name, PodRecord> apiNonMirrorByName = byName(apiPods);
+      for (Map.Entry<Name, PodRecord> e : strayByName.entrySet()) {
+        PodRecord sameName = apiNonMirrorByName.get(e.getKey());
+        if (sameName != null && !kubeletByUid.containsKey(sameName.uid())) {
+          mismatchByStrayUid.put(e.getValue().uid(), sameName);
+          apiUidsWithMismatch.add(sameName.uid());
+        }
+      }
+    }
 
     for (PodRecord k : kubeletPods) {
       if (k.isStatic()) {
@@ -113,20 +163,15 @@ public final class DriftDetector {
         }
         continue;
       }
-      if (apiNonMirrorByName == null) {
-        apiNonMirrorByName = byName(apiPods);
-      }
-      PodRecord sameName = apiNonMirrorByName.get(Name.of(k));
-      if (sameName != null) {
-        // A recreated pod: one drift about the API's current pod, not an orphan plus a pod the
-        // kubelet does not know.
-        add(found, new Drift.UidMismatch(sameName.ref(), k.uid()));
-        apiUidsWithMismatch.add(sameName.uid());
-        continue;
-      }
-      if (!k.terminal()) {
+      PodRecord recreated = mismatchByStrayUid.get(k.uid());
+      if (recreated != null) {
+        // The kubelet missed a recreation: one drift about the API's current pod, not an orphan
+        // plus a pod the kubelet does not know.
+        add(found, new Drift.UidMismatch(recreated.ref(), k.uid()));
+      } else if (!k.terminal()) {
         add(found, new Drift.OrphanedPod(k.ref(), Source.KUBELET));
       }
+      // A finished copy is the runtime rule's to judge: harmless unless something still runs.
     }
 
     for (PodRecord a : apiPods) {
@@ -159,10 +204,15 @@ public final class DriftDetector {
               }
             } else if (!kubeletStaticKeys.contains(p.uid())
                 && !apiMirrorKeys.contains(p.uid())
-                && !kubeletByUid.containsKey(p.uid())) {
-              // Not a static pod (those run under their config hash), and not one the
-              // kubelet-side rules above already judged (as an orphan or a recreated pod).
-              add(found, new Drift.OrphanedPod(p.ref(), Source.RUNTIME));
+                && !mismatchByStrayUid.containsKey(p.uid())) {
+              // Not a static pod (those run under their config hash), and not the old copy a
+              // UidMismatch already stands for. A live kubelet copy was reported above; a
+              // finished one that still runs containers is an orphan all the same: nobody owns
+              // it and it runs (a sandbox alone is the kubelet's ordinary clean-up).
+              PodRecord k = kubeletByUid.get(p.uid());
+              if (k == null || (k.terminal() && !p.runningContainers().isEmpty())) {
+                add(found, new Drift.OrphanedPod(p.ref(), Source.RUNTIME));
+              }
             }
           }
           for (PodRecord a : apiPods) {

@@ -1,6 +1,6 @@
 /**
  * The pure core: drift kinds, the detector, the trust gate and the confirmation tracker. Rule: a
- * function of views and the {@code now} passed in; no I/O, no clock, no logger, no Vert.x, fabric8
- * client or Micrometer (enforced by {@code PurityTest}).
+ * function of views and the {@code now} passed in; no I/O, no clock and no read of the time, no
+ * logger, no Vert.x, fabric8 client or Micrometer (enforced by {@code PurityTest}).
  */
 package dev.stateprobe.drift;

@@ -18,10 +18,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,14 @@ import org.slf4j.LoggerFactory;
  * Writes events.k8s.io/v1 Events, aggregating repeats of the same (object, reason) within a series
  * window into one Event whose {@code series.count} grows, as client-go's recorder does: a flapping
  * drift must not flood etcd.
+ *
+ * <p>Across restarts: an Event's name is deterministic, from the object, its UID, the reason and
+ * the series window its series began in ({@link #eventName}). The first time this process writes an
+ * (object, reason) it reads the Events of the current and the previous window by name; one whose
+ * series began less than a window ago is continued (its count + 1), so a restarted agent adds to
+ * the series its predecessor began instead of starting a second one. Only {@code series} is
+ * patched: events.k8s.io/v1 refuses a change of {@code note} (or any other field) in an update, so
+ * a repeat's note is the first one's.
  */
 public final class EventRecorder {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
@@ -63,6 +72,8 @@ public final class EventRecorder {
   private final String nodeName;
   private final Metrics metrics;
   private final Clock clock;
+
+  /** Touched only by the ordered worker tasks (one at a time); locked for memory visibility. */
   private final Map<Key, Series> recent =
       new LinkedHashMap<>(64, 0.75f, true) {
         @Override
@@ -117,44 +128,13 @@ public final class EventRecorder {
   private Future<Void> emit(
       Key key, ObjectReference regarding, Type type, String reason, String action, String note) {
     Instant now = clock.instant();
-    Series series;
-    boolean repeat;
-    synchronized (recent) {
-      Series prior = recent.get(key);
-      repeat = prior != null && Duration.between(prior.first(), now).compareTo(SERIES_WINDOW) < 0;
-      series =
-          repeat
-              ? new Series(prior.eventName(), prior.first(), prior.count() + 1)
-              : new Series(eventName(regarding.getName(), reason, now), now, 1);
-      recent.put(key, series);
-    }
     String truncated = note.length() > 1024 ? note.substring(0, 1021) + "..." : note;
-    // Ordered: a repeat patches the event that the first write creates; unordered on a pool of
-    // two threads the patch could run before the create and find nothing.
+    // Ordered: the series of a key is decided and written one emit at a time, so a repeat finds
+    // the event the emit before it created; unordered on a pool of two threads it could not.
     return worker
         .<Void>executeBlocking(
             () -> {
-              if (repeat && patchSeries(key, series, now, truncated)) {
-                metrics.event(reason);
-                return null;
-              }
-              Series fresh = repeat ? restart(key, regarding, now) : series;
-              Event e =
-                  new EventBuilder()
-                      .withNewMetadata()
-                      .withName(fresh.eventName())
-                      .withNamespace(key.namespace())
-                      .endMetadata()
-                      .withEventTime(new MicroTime(MICRO.format(now)))
-                      .withReportingController(CONTROLLER)
-                      .withReportingInstance(CONTROLLER + "-" + nodeName)
-                      .withAction(action)
-                      .withReason(reason)
-                      .withType(type.value)
-                      .withRegarding(regarding)
-                      .withNote(truncated)
-                      .build();
-              client.events().v1().events().inNamespace(key.namespace()).resource(e).create();
+              write(key, regarding, type, reason, action, truncated, now);
               metrics.event(reason);
               return null;
             },
@@ -168,33 +148,116 @@ public final class EventRecorder {
                   key.name(),
                   Objects.toString(t.getMessage(), t.toString()));
               synchronized (recent) {
-                // The series may not exist server-side: start a new one next time.
+                // The series may not exist server-side: look it up again next time.
                 recent.remove(key);
               }
               return null;
             });
   }
 
+  /** Continues this key's series if one is live (ours, or a predecessor's), else begins one. */
+  private void write(
+      Key key,
+      ObjectReference regarding,
+      Type type,
+      String reason,
+      String action,
+      String note,
+      Instant now) {
+    Series prior;
+    synchronized (recent) {
+      prior = recent.get(key);
+    }
+    if (prior == null) {
+      // This process has not written the key yet: a predecessor may have.
+      prior = find(key, now).orElse(null);
+    }
+    if (prior != null && live(prior, now) && continueSeries(key, prior, now)) {
+      return;
+    }
+    Series fresh = new Series(eventName(key, now), now, 1);
+    Event e =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(fresh.eventName())
+            .withNamespace(key.namespace())
+            .endMetadata()
+            .withEventTime(new MicroTime(MICRO.format(now)))
+            .withReportingController(CONTROLLER)
+            .withReportingInstance(CONTROLLER + "-" + nodeName)
+            .withAction(action)
+            .withReason(reason)
+            .withType(type.value)
+            .withRegarding(regarding)
+            .withNote(note)
+            .build();
+    try {
+      client.events().v1().events().inNamespace(key.namespace()).resource(e).create();
+      remember(key, fresh);
+    } catch (KubernetesClientException ex) {
+      if (ex.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+        throw ex;
+      }
+      // Written in this window by another process of this agent after we looked: join it.
+      Series existing =
+          read(key, fresh.eventName())
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "event " + fresh.eventName() + " exists and is gone"));
+      if (!continueSeries(key, existing, now)) {
+        throw new IllegalStateException("event " + fresh.eventName() + " vanished while joined");
+      }
+    }
+  }
+
+  private static boolean live(Series s, Instant now) {
+    return Duration.between(s.first(), now).compareTo(SERIES_WINDOW) < 0;
+  }
+
   /**
-   * Adds one to the series of an event written before; false when that event is gone (deleted by
-   * the API server's event TTL, or by a person), so that a new one is written instead.
+   * The series a predecessor began for this key and that is still live: its name holds the window
+   * it began in, which is this one or the one before.
    */
-  private boolean patchSeries(Key key, Series series, Instant now, String note) {
+  private Optional<Series> find(Key key, Instant now) {
+    for (Instant in : List.of(now, now.minus(SERIES_WINDOW))) {
+      Optional<Series> s = read(key, eventName(key, in)).filter(x -> live(x, now));
+      if (s.isPresent()) {
+        return s;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<Series> read(Key key, String name) {
+    Event e = client.events().v1().events().inNamespace(key.namespace()).withName(name).get();
+    if (e == null || e.getEventTime() == null || e.getEventTime().getTime() == null) {
+      return Optional.empty();
+    }
+    Instant first = Instant.parse(e.getEventTime().getTime());
+    int count =
+        e.getSeries() == null || e.getSeries().getCount() == null ? 1 : e.getSeries().getCount();
+    return Optional.of(new Series(name, first, count));
+  }
+
+  /**
+   * Adds one to a series written before; false when its event is gone (deleted by the API server's
+   * event TTL, or by a person), so that a new one is written instead.
+   */
+  private boolean continueSeries(Key key, Series prior, Instant now) {
+    Series next = new Series(prior.eventName(), prior.first(), prior.count() + 1);
     String patch =
         "{\"series\":{\"count\":"
-            + series.count()
+            + next.count()
             + ",\"lastObservedTime\":\""
             + MICRO.format(now)
-            + "\"},\"note\":"
-            + jsonString(note)
-            + "}";
-    // On a bare withName(...), fabric8 GETs the Event before a string patch, and the role grants
-    // no events get (RbacIT): a stub carrying only the name is enough, and a PATCH of an Event
-    // that is gone answers 404 by itself.
+            + "\"}}";
+    // On a bare withName(...), fabric8 GETs the Event before a string patch: a stub carrying
+    // only the name saves that read, and a PATCH of an Event that is gone answers 404 by itself.
     Event target =
         new EventBuilder()
             .withNewMetadata()
-            .withName(series.eventName())
+            .withName(next.eventName())
             .withNamespace(key.namespace())
             .endMetadata()
             .build();
@@ -206,56 +269,49 @@ public final class EventRecorder {
           .inNamespace(key.namespace())
           .resource(target)
           .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-      return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        synchronized (recent) {
+          recent.remove(key);
+        }
         return false;
       }
       throw e;
     }
+    remember(key, next);
+    return true;
   }
 
-  /** A new series for {@code key}, starting now, in place of one whose event is gone. */
-  private Series restart(Key key, ObjectReference regarding, Instant now) {
-    Series fresh = new Series(eventName(regarding.getName(), key.reason(), now), now, 1);
+  private void remember(Key key, Series s) {
     synchronized (recent) {
-      recent.put(key, fresh);
+      recent.put(key, s);
     }
-    return fresh;
   }
 
   /**
-   * {@code <object>.<hex microseconds>.<reason>}: the reason is part of it because two reasons
-   * about one object can be written at the same instant (one cycle, an injected clock), and the
-   * second would otherwise be refused as AlreadyExists and lost.
+   * {@code <object>.<reason>.<identity>.<window>}: deterministic, so that a restarted agent finds
+   * the series its predecessor began. The identity (a digest of namespace, kind, name and UID)
+   * keeps a recreated pod's events apart from its predecessor's; the reason is there because two
+   * reasons about one object can be written at the same instant; the window (the number of series
+   * windows since the epoch) gives a series that ended a successor with a name of its own.
    */
-  static String eventName(String objectName, String reason, Instant now) {
-    String suffix =
-        Long.toHexString(ChronoUnit.MICROS.between(Instant.EPOCH, now))
-            + "."
-            + reason.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
-    String base = objectName.length() > 200 ? objectName.substring(0, 200) : objectName;
-    return base + "." + suffix;
+  static String eventName(Key key, Instant seriesStart) {
+    long window = seriesStart.getEpochSecond() / SERIES_WINDOW.toSeconds();
+    String identity =
+        String.format(
+            java.util.Locale.ROOT,
+            "%08x",
+            (key.namespace() + "/" + key.kind() + "/" + key.name() + "/" + key.uid()).hashCode());
+    String reason = key.reason().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    if (reason.length() > 30) {
+      reason = reason.substring(0, 30);
+    }
+    String base = key.name().length() > 200 ? key.name().substring(0, 200) : key.name();
+    return base + "." + reason + "." + identity + "." + Long.toHexString(window);
   }
 
-  private static String jsonString(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.append('"').toString();
+  /** The name of the series a pod's event of {@code reason} begun at {@code start} has. */
+  static String podEventName(PodRef pod, String reason, Instant start) {
+    return eventName(new Key(pod.namespace(), "Pod", pod.name(), pod.uid(), reason), start);
   }
 }

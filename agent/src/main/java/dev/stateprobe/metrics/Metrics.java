@@ -72,6 +72,8 @@ public final class Metrics implements AutoCloseable {
   private final Map<DriftKind, Timer> confirmationLatency = new EnumMap<>(DriftKind.class);
   private final AtomicLong runtimeAvailable = new AtomicLong();
   private final AtomicLong circuitOpen = new AtomicLong();
+  private final AtomicLong circuitDrifts = new AtomicLong();
+  private final AtomicLong circuitThreshold = new AtomicLong();
   private final AtomicLong paused = new AtomicLong();
   private final Map<String, Counter> repairs = new ConcurrentHashMap<>();
   private final Map<String, Timer> repairDuration = new ConcurrentHashMap<>();
@@ -174,6 +176,14 @@ public final class Metrics implements AutoCloseable {
     }
     gauge(PREFIX + "runtime.view.available", runtimeAvailable, "1 when /runningpods/ answers");
     gauge(PREFIX + "circuit.open", circuitOpen, "1 while the circuit breaker blocks repairs");
+    gauge(
+        PREFIX + "circuit.drifts",
+        circuitDrifts,
+        "Drifts (suspected or confirmed) the circuit breaker counted in the last trusted cycle");
+    gauge(
+        PREFIX + "circuit.threshold",
+        circuitThreshold,
+        "The count above which the circuit breaker opens, for the node's pods now");
     gauge(PREFIX + "paused", paused, "1 while the node annotation pauses repairs");
     catalogReloadFailures =
         Counter.builder(PREFIX + "catalog.reload.failures")
@@ -356,6 +366,13 @@ public final class Metrics implements AutoCloseable {
 
   public void circuitOpen(boolean open) {
     circuitOpen.set(open ? 1 : 0);
+  }
+
+  /** One breaker step: its state, the drifts it counted and the threshold it compared them with. */
+  public void circuit(boolean open, int drifts, int threshold) {
+    circuitOpen(open);
+    circuitDrifts.set(drifts);
+    circuitThreshold.set(threshold);
   }
 
   public void paused(boolean isPaused) {

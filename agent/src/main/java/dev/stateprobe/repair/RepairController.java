@@ -72,7 +72,9 @@ import org.slf4j.LoggerFactory;
  * that is {@code Unresolved}, which the planner treats as a failed attempt (back-off, then the next
  * matching entry once {@code maxAttempts} is used). Untrusted cycles do not count either way. A dry
  * run changed nothing on purpose: its verification stays {@code Pending} and it never escalates.
- * While a repair runs or waits for its verdict, its drift is not planned again.
+ * While a repair runs or waits for its verdict, its drift is not planned again. A drift held back
+ * by {@code MAX_CONCURRENT_REPAIRS} starts when a slot frees, not at the next cycle: the end of a
+ * repair plans again from the last trusted cycle (the planner stays a pure function of its input).
  *
  * <p>Memory: this node's records, cached after each write. They are the only history: a restarted
  * agent reads them back and plans from the same facts ({@link PlannerFacts}), and picks up the
@@ -146,6 +148,38 @@ public final class RepairController implements AutoCloseable {
   private Instant lastGc = Instant.EPOCH;
   private Instant lastApprovalRefresh = Instant.EPOCH;
   private Instant lastPauseRead = Instant.EPOCH;
+
+  /** What the breaker counted when it last opened; null until it does. */
+  private volatile CircuitReading lastOpening;
+
+  /**
+   * One step of the circuit breaker, as it counted it.
+   *
+   * @param drifts the drifts it counted, suspected or confirmed
+   * @param confirmed of which confirmed
+   * @param threshold what {@code drifts} was compared with: max(CIRCUIT_MIN, CIRCUIT_PERCENT ×
+   *     pods)
+   * @param nodePods the node's pods (the larger of the API server's and the kubelet's counts)
+   */
+  public record CircuitReading(int drifts, int confirmed, int threshold, int nodePods) {
+    /** {@code 12 drifts (suspected or confirmed) > threshold 8}. */
+    public String summary() {
+      return drifts + " drifts (suspected or confirmed) > threshold " + threshold;
+    }
+  }
+
+  /** The last trusted cycle planned from: a freed slot is planned again from it at once. */
+  private CycleResult lastPlanned;
+
+  /** The last plan held a drift back for want of a slot. */
+  private boolean heldForSlot;
+
+  /**
+   * Drifts whose attempt ended since the last cycle: a re-plan between cycles does not start them
+   * again (a failure waits for its back-off, a skip for the next cycle's evidence), which also
+   * bounds the re-plans to one per drift and cycle whatever goes wrong.
+   */
+  private final Set<DriftKey> endedSinceCycle = new HashSet<>();
 
   /**
    * A success waiting for its verdict. {@code writing}: the verdict is drawn and being written;
@@ -284,7 +318,31 @@ public final class RepairController implements AutoCloseable {
     if (config.repair().mode() == RepairMode.OFF) {
       return;
     }
+    lastPlanned = cycle;
+    endedSinceCycle.clear();
     plan(cycle, now);
+  }
+
+  /**
+   * A repair ended (its outcome written, or its attempt given up): the slot it held under {@code
+   * MAX_CONCURRENT_REPAIRS} is free now, so what the last cycle held back for it starts now rather
+   * than a poll interval later. Planned from the last trusted cycle's drifts, at the current time;
+   * a drift that went away since is caught by the fresh reads before any script runs (Skipped).
+   */
+  private void slotFreed(DriftKey ended) {
+    endedSinceCycle.add(ended);
+    if (!heldForSlot
+        || closed
+        || !started
+        || lastPlanned == null
+        || config.repair().mode() == RepairMode.OFF) {
+      return;
+    }
+    LOG.info(
+        "event=repair_replanned_on_slot cycle={} ended={}",
+        lastPlanned.cycle(),
+        ended.kind().wireName());
+    plan(lastPlanned, clock.instant());
   }
 
   /**
@@ -302,9 +360,10 @@ public final class RepairController implements AutoCloseable {
             cycle.snapshot().kubelet().map(k -> k.size()).orElse(0));
     CircuitBreaker.Step step = breaker.step(drifts, pods, now);
     breaker = step.state();
-    metrics.circuitOpen(breaker.open());
+    metrics.circuit(breaker.open(), drifts, step.threshold());
     switch (step.transition()) {
       case OPENED -> {
+        lastOpening = new CircuitReading(drifts, cycle.confirmed().size(), step.threshold(), pods);
         LOG.warn(
             "event=circuit_open cycle={} drifts={} confirmed={} threshold={} nodePods={}",
             cycle.cycle(),
@@ -389,6 +448,7 @@ public final class RepairController implements AutoCloseable {
     Set<DriftKey> handled = new HashSet<>();
     inFlight.values().forEach(k -> handled.add(k.drift()));
     verifying.values().forEach(v -> handled.add(v.key().drift()));
+    handled.addAll(endedSinceCycle);
     List<TrackedDrift> confirmed =
         cycle.confirmed().stream().filter(d -> !handled.contains(d.key())).toList();
     Map<DriftKey, List<RepairOption>> options = new HashMap<>();
@@ -410,7 +470,9 @@ public final class RepairController implements AutoCloseable {
             history(),
             PlannerFacts.approvals(List.copyOf(records.values())),
             now);
+    heldForSlot = false;
     for (Decision d : RepairPlanner.plan(input)) {
+      heldForSlot |= d.throttle().orElse(null) == Throttle.CONCURRENCY;
       countThrottle(d);
       switch (d.action()) {
         case START -> launch(d, cat, apiResourceVersion(cycle, d));
@@ -634,6 +696,7 @@ public final class RepairController implements AutoCloseable {
         .onComplete(
             ar -> {
               inFlight.remove(uid);
+              slotFreed(d.key());
               if (ar.failed()) {
                 if (closed) {
                   LOG.info(
@@ -952,6 +1015,11 @@ public final class RepairController implements AutoCloseable {
 
   public boolean circuitOpen() {
     return breaker.open();
+  }
+
+  /** What the breaker counted when it last opened (the demo prints it; so do the log and Event). */
+  public Optional<CircuitReading> lastOpening() {
+    return Optional.ofNullable(lastOpening);
   }
 
   /**

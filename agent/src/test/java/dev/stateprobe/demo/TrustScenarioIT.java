@@ -56,7 +56,10 @@ class TrustScenarioIT {
     assertThat(r.confirmed()).hasSize(12);
     assertThat(kinds(r.confirmed())).containsOnly(DriftKind.UNKNOWN_TO_KUBELET);
     assertThat(r.repairs()).isEmpty();
-    assertThat(r.facts()).containsExactly("breaker opened at 12 drifts");
+    // The agent's own count and threshold (24 pods × 30 % → 8), not the scenario's.
+    assertThat(r.facts())
+        .containsExactly("breaker: 12 drifts (suspected or confirmed) > threshold 8");
+    assertThat(node.observer().lastCircuitOpening().orElseThrow().drifts()).isEqualTo(12);
     assertThat(node.observer().circuitOpen()).isFalse();
   }
 }

@@ -246,10 +246,24 @@ class DriftDetectorTest {
             .api(WEB)
             .kubelet(b(webOld).phase("Succeeded").build())
             .expect(new UidMismatch(WEB.ref(), "uid-web-old")),
-        c("twoOldCopiesOfARecreatedPodAreStillOneUidMismatch")
+        c("twoOldCopiesOfARecreatedPodAreOneUidMismatchAndOneOrphan")
             .api(WEB)
             .kubelet(webOld, b(WEB).uid("uid-web-older").build())
-            .expect(new UidMismatch(WEB.ref(), "uid-web-old")),
+            .expect(
+                new OrphanedPod(b(WEB).uid("uid-web-older").build().ref(), Source.KUBELET),
+                new UidMismatch(WEB.ref(), "uid-web-old")),
+        c("aLiveOldCopyStandsForTheNameBeforeAFinishedOne")
+            .api(WEB)
+            .kubelet(b(webOld).phase("Succeeded").build(), b(WEB).uid("uid-web-z").build())
+            .expect(new UidMismatch(WEB.ref(), "uid-web-z")),
+        c("oldCopyListedBesideTheRecreatedPodIsOrphanedNotAMismatch")
+            .api(WEB)
+            .kubelet(WEB, webOld)
+            .expect(new OrphanedPod(webOld.ref(), Source.KUBELET)),
+        c("finishedOldCopyListedBesideTheRecreatedPodIsNoDrift")
+            .api(WEB)
+            .kubelet(WEB, b(webOld).phase("Succeeded").build())
+            .expect(),
         c("sameNameInAnotherNamespaceIsNoUidMismatch")
             .api(WEB)
             .kubelet(WEB, b(webOld).namespace("other").build())
@@ -362,11 +376,14 @@ class DriftDetectorTest {
             .kubelet(webOld)
             .runtime(rt(webOld, "app"))
             .expect(new UidMismatch(WEB.ref(), "uid-web-old")),
-        // The kubelet-side rules judged this UID (a terminal copy is no orphan); the runtime
-        // adds nothing, even though containers run. See the report's doubts.
-        c("runtimePodOfATerminalKubeletCopyTheApiLacksIsNotReported")
+        // Finished in the kubelet, still running, owned by nobody: an orphan, from the runtime.
+        c("runtimePodOfATerminalKubeletCopyTheApiLacksIsOrphanedInRuntime")
             .kubelet(b(stray).phase("Succeeded").build())
             .runtime(rt(stray, "x"))
+            .expect(new OrphanedPod(stray.ref(), Source.RUNTIME)),
+        c("sandboxOfATerminalKubeletCopyTheApiLacksIsNoDrift")
+            .kubelet(b(stray).phase("Succeeded").build())
+            .runtime(rt(stray))
             .expect(),
 
         // --- ContainerNotRunning ---

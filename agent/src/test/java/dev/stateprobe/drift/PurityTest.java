@@ -17,6 +17,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
+import dev.stateprobe.testing.Purity;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The drift package is a pure function of views and {@code now}: nothing in it may do I/O, read a
- * clock, log, start threads, or reach into the agent's other packages.
+ * clock or the time ({@code Instant.now()}, {@code System.currentTimeMillis()}, {@code
+ * System.nanoTime()}, {@code Clock.systemUTC()}), log, start threads, or reach into the agent's
+ * other packages.
  */
 class PurityTest {
 
@@ -52,6 +55,8 @@ class PurityTest {
           .resideInAPackage("dev.stateprobe.drift..")
           .should()
           .dependOnClassesThat(IMPURE)
+          .orShould()
+          .callMethodWhere(Purity.READS_THE_TIME)
           .because("the drift core must be a pure function of the views and the now passed in");
 
   @Test
@@ -101,7 +106,13 @@ class PurityTest {
             "java.lang.System",
             "java.time.Clock",
             "java.lang.Thread",
-            "dev.stateprobe.metrics.Metrics");
+            "dev.stateprobe.metrics.Metrics",
+            // README promises these by name: each is a read of the time.
+            "java.time.Instant.now()",
+            "java.time.LocalDateTime.now()",
+            "java.lang.System.currentTimeMillis()",
+            "java.lang.System.nanoTime()",
+            "java.time.Clock.systemUTC()");
     for (String target : targets) {
       assertTrue(
           details.stream().anyMatch(d -> d.contains("<" + target)),
@@ -169,6 +180,18 @@ class PurityTest {
 
     long systemTime() {
       return System.currentTimeMillis();
+    }
+
+    long nanoTime() {
+      return System.nanoTime();
+    }
+
+    Object instantNow() {
+      return java.time.Instant.now();
+    }
+
+    Object localNow() {
+      return java.time.LocalDateTime.now();
     }
 
     Object clock() {

@@ -11,6 +11,7 @@ import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.Transition;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -219,6 +220,88 @@ class AgentDriftIT {
     JsonNode after = agent.json("/v1/views").path("views");
     assertThat(after.path("api").path("checksum").asString())
         .isEqualTo(after.path("kubelet").path("checksum").asString());
+  }
+
+  @Test
+  void aRecreatedPodsOldCopyListedBesideTheNewOneIsAnOrphanNotAUidMismatch() {
+    String ns = "scraper";
+    String name = "e2e-statefulset-0";
+    String oldUid = node.kubeletUid(ns, name);
+    Pod before = node.apiPod(ns, name);
+    long since = agent.lastCycleId();
+
+    // Deleted and created again under its name; the kubelet starts the new pod and keeps the old.
+    node.cluster.pods().inNamespace(ns).withName(name).delete();
+    Pod recreated =
+        node.create(
+            new PodBuilder(before)
+                .editMetadata()
+                .withUid(null)
+                .withResourceVersion(null)
+                .withCreationTimestamp(null)
+                .endMetadata()
+                .build());
+    String newUid = recreated.getMetadata().getUid();
+    assertThat(newUid).isNotEqualTo(oldUid);
+    ObjectNode newCopy = node.kubeletPod(oldUid).deepCopy();
+    ((ObjectNode) newCopy.path("metadata")).put("uid", newUid);
+    node.putKubeletPod(newCopy);
+
+    await()
+        .until(
+            () ->
+                agent.last().confirmed().stream()
+                    .anyMatch(
+                        d ->
+                            d.drift().kind() == DriftKind.ORPHANED_POD
+                                && d.drift().target().uid().equals(oldUid)));
+    assertThat(agent.since(since))
+        .flatMap(CycleResult::drifts)
+        .noneMatch(d -> d.drift().kind() == DriftKind.UID_MISMATCH)
+        .noneMatch(d -> d.drift().kind() == DriftKind.UNKNOWN_TO_KUBELET);
+    assertThat(agent.last().drifts())
+        .filteredOn(d -> d.drift().target().uid().equals(oldUid))
+        .extracting(d -> d.drift().detail())
+        .containsExactly("kubelet lists it; API server has no pod with this UID");
+
+    node.kubelet.removePod(oldUid);
+    await()
+        .until(
+            () ->
+                agent.last().drifts().stream()
+                    .noneMatch(d -> d.drift().target().uid().equals(oldUid)));
+  }
+
+  @Test
+  void aFinishedCopyTheApiServerLacksWhoseContainersStillRunIsAnOrphan() {
+    String ns = "scraper";
+    String name = "e2e-deployment-79967c5968-8bnn8";
+    String uid = node.kubeletUid(ns, name);
+    assertThat(node.kubelet.runningUids()).contains(uid);
+
+    // The kubelet has given up on the pod (Failed), its containers still run, and the API server
+    // no longer has it: nobody owns what runs.
+    ObjectNode failed = node.kubeletPod(uid);
+    ((ObjectNode) failed.path("status")).put("phase", "Failed");
+    node.putKubeletPod(failed);
+    node.cluster.pods().inNamespace(ns).withName(name).delete();
+
+    await().until(() -> agent.lastShows(List.of(confirmed(DriftKind.ORPHANED_POD, name))));
+    assertThat(agent.last().drifts().getFirst().drift().target().uid()).isEqualTo(uid);
+    JsonNode d = agent.json("/v1/drifts").path("drifts");
+    assertThat(d).hasSize(1);
+    assertThat(d.get(0).path("kind").asString()).isEqualTo("OrphanedPod");
+    assertThat(d.get(0).path("detail").asString())
+        .isEqualTo("runtime runs it; API server has no pod with this UID");
+
+    // Its containers stop: a finished copy nothing runs is the kubelet's to forget.
+    ObjectNode stopped = node.kubeletPod(uid);
+    for (JsonNode c : stopped.path("status").path("containerStatuses")) {
+      ((ObjectNode) c).putObject("state").putObject("terminated").put("exitCode", 1);
+    }
+    node.putKubeletPod(stopped);
+    await().until(() -> agent.lastShows(List.of()));
+    assertThat(node.kubelet.podUids()).contains(uid);
   }
 
   private List<Long> cyclesWith(Transition.Type type, DriftKey key) {

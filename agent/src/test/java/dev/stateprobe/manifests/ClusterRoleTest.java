@@ -33,6 +33,7 @@ class ClusterRoleTest {
           "/nodes:get",
           "/nodes/pods:get",
           "events.k8s.io/events:create",
+          "events.k8s.io/events:get", // a restarted agent continues its predecessor's series
           "events.k8s.io/events:patch",
           "stateprobe.dev/consistencyrepairjobs:get",
           "stateprobe.dev/consistencyrepairjobs:list",

@@ -68,7 +68,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>pods delete: recreate-controlled-pod.sh and force-delete-stuck-pod.sh (curl, UID
  *       precondition);
  *   <li>nodes get: the pause annotation before each repair, the Node's UID for owner references;
- *   <li>events create, patch: DriftConfirmed and a repeat of it for the same pod (a series);
+ *   <li>events create, get, patch: DriftConfirmed and a repeat of it for the same pod (a series);
+ *       the get is the look-up of a predecessor's series before an (object, reason)'s first Event;
  *   <li>consistencyrepairjobs create, get, list, delete: a new record, adopting an existing one and
  *       refreshing approvals, start-up and garbage collection, garbage collection after {@code
  *       CRJ_TTL};

@@ -9,11 +9,11 @@ import java.util.Optional;
  * The node's circuit breaker, as an immutable value: each trusted cycle calls {@link #step} and
  * keeps the state it returns.
  *
- * <p>It opens when the confirmed drifts exceed {@code max(min, ceil(percent% × nodePods))}: that
- * many at once means the views are more likely wrong than the pods. It closes only once the count
- * has stayed at or under the threshold for the whole {@code recovery} window, measured from the
- * first step that saw it there; any step above the threshold restarts that window, so a count that
- * flaps around the threshold keeps it open.
+ * <p>It opens when the drifts (suspected or confirmed) exceed {@code max(min, ceil(percent% ×
+ * nodePods))}: that many at once means the views are more likely wrong than the pods. It closes
+ * only once the count has stayed at or under the threshold for the whole {@code recovery} window,
+ * measured from the first step that saw it there; any step above the threshold restarts that
+ * window, so a count that flaps around the threshold keeps it open.
  *
  * @param min {@code CIRCUIT_MIN}: the threshold never goes below it
  * @param percent {@code CIRCUIT_PERCENT} of the node's pods
@@ -38,10 +38,9 @@ public record CircuitBreaker(
    * @param state the breaker to keep for the next step
    * @param transition whether this step opened or closed it
    * @param threshold the threshold this step used
-   * @param confirmedDrifts the count this step saw
+   * @param drifts the count this step saw: drifts suspected or confirmed
    */
-  public record Step(
-      CircuitBreaker state, Transition transition, int threshold, int confirmedDrifts) {
+  public record Step(CircuitBreaker state, Transition transition, int threshold, int drifts) {
     public Step {
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(transition, "transition");
@@ -82,31 +81,30 @@ public record CircuitBreaker(
   }
 
   /**
-   * @param confirmedDrifts confirmed drifts of this cycle
+   * @param drifts the drifts of this cycle, suspected or confirmed (the controller counts both)
    * @param nodePods the node's pods: the larger of the API server's and the kubelet's counts
    * @param now the cycle's time
    */
-  public Step step(int confirmedDrifts, int nodePods, Instant now) {
+  public Step step(int drifts, int nodePods, Instant now) {
     Objects.requireNonNull(now, "now");
-    if (confirmedDrifts < 0) {
-      throw new IllegalArgumentException(
-          "circuit breaker: confirmedDrifts must be >= 0, was " + confirmedDrifts);
+    if (drifts < 0) {
+      throw new IllegalArgumentException("circuit breaker: drifts must be >= 0, was " + drifts);
     }
     int threshold = threshold(nodePods);
-    boolean over = confirmedDrifts > threshold;
+    boolean over = drifts > threshold;
     if (!open) {
       return over
-          ? new Step(with(true, Optional.empty()), Transition.OPENED, threshold, confirmedDrifts)
-          : new Step(this, Transition.NONE, threshold, confirmedDrifts);
+          ? new Step(with(true, Optional.empty()), Transition.OPENED, threshold, drifts)
+          : new Step(this, Transition.NONE, threshold, drifts);
     }
     if (over) {
-      return new Step(with(true, Optional.empty()), Transition.NONE, threshold, confirmedDrifts);
+      return new Step(with(true, Optional.empty()), Transition.NONE, threshold, drifts);
     }
     Instant since = calmSince.orElse(now);
     if (!now.isBefore(since.plus(recovery))) {
-      return new Step(with(false, Optional.empty()), Transition.CLOSED, threshold, confirmedDrifts);
+      return new Step(with(false, Optional.empty()), Transition.CLOSED, threshold, drifts);
     }
-    return new Step(with(true, Optional.of(since)), Transition.NONE, threshold, confirmedDrifts);
+    return new Step(with(true, Optional.of(since)), Transition.NONE, threshold, drifts);
   }
 
   private CircuitBreaker with(boolean isOpen, Optional<Instant> since) {

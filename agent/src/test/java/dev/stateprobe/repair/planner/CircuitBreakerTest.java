@@ -93,7 +93,7 @@ class CircuitBreakerTest {
   void stepReportsTheThresholdAndCountItUsed() {
     CircuitBreaker.Step s = DEFAULT.step(7, 20, T0);
     assertEquals(6, s.threshold());
-    assertEquals(7, s.confirmedDrifts());
+    assertEquals(7, s.drifts());
     assertEquals(CircuitBreaker.Transition.OPENED, s.transition());
     assertTrue(s.state().open());
     assertEquals(Optional.empty(), s.state().calmSince());
