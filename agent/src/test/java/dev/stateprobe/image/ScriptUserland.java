@@ -23,9 +23,8 @@ import java.util.stream.Stream;
  * the image.
  *
  * <p>crictl (cri-tools) is not packaged for Debian: tests that need it put a fake first on the
- * PATH, or add one with {@link #with}. The script's {@code #!/usr/bin/env bash} line is still
- * resolved by this machine's kernel and {@code env}; BusyBox's {@code env} is at the same path in
- * the image ({@link #APPLETS}).
+ * PATH. The script's {@code #!/usr/bin/env bash} line is still resolved by this machine's kernel
+ * and {@code env}; BusyBox's {@code env} is at the same path in the image ({@link #APPLETS}).
  *
  * <p>Fails, never skips, when busybox or a package's program is missing here: {@code .ci/run}
  * installs them ({@code apt-get install busybox bash curl jq}).
@@ -53,14 +52,27 @@ public final class ScriptUserland {
   private static final List<Path> HOST_DIRS =
       List.of(Path.of("/usr/local/bin"), Path.of("/usr/bin"), Path.of("/bin"));
 
+  /** Built once per test JVM, outside JUnit's temporary folders (which warn about links). */
+  private static final Path DIR =
+      Path.of(System.getProperty("basedir", ".")).resolve("target/image-userland");
+
+  private static ScriptUserland shared;
+
   private final Path dir;
 
   private ScriptUserland(Path dir) {
     this.dir = dir;
   }
 
-  /** Builds the userland in a new folder under {@code parent}. */
-  public static ScriptUserland create(Path parent) {
+  /** The userland, built on first use in this JVM under {@code target/image-userland}. */
+  public static synchronized ScriptUserland get() {
+    if (shared == null) {
+      shared = build(DIR);
+    }
+    return shared;
+  }
+
+  private static ScriptUserland build(Path dir) {
     try {
       Path busybox =
           hostProgram("busybox")
@@ -70,7 +82,14 @@ public final class ScriptUserland {
                           "busybox is not installed: the scripts cannot be tested with the image's"
                               + " userland (apt-get install busybox; .ci/run installs it)"));
       Set<String> here = busyboxApplets(busybox);
-      Path dir = Files.createTempDirectory(parent, "image-userland-");
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> old = Files.list(dir)) {
+          for (Path p : old.toList()) {
+            Files.delete(p); // links only: the programs they point at stay
+          }
+        }
+      }
+      Files.createDirectories(dir);
       List<String> lacking = new ArrayList<>();
       for (String applet : appletNames()) {
         if (!here.contains(applet)) {
@@ -100,17 +119,6 @@ public final class ScriptUserland {
         Files.createSymbolicLink(dir.resolve(program), p);
       }
       return new ScriptUserland(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Adds {@code program} under {@code name}, replacing what was there (e.g. a fake crictl). */
-  public ScriptUserland with(String name, Path program) {
-    try {
-      Files.deleteIfExists(dir.resolve(name));
-      Files.createSymbolicLink(dir.resolve(name), program.toAbsolutePath());
-      return this;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

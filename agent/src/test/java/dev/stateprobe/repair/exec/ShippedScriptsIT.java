@@ -56,7 +56,7 @@ class ShippedScriptsIT {
     Files.writeString(tokenFile, TOKEN + "\n");
     caFile = temp.resolve("ca.crt");
     Files.writeString(caFile, "-----BEGIN CERTIFICATE-----\n");
-    userland = ScriptUserland.create(temp);
+    userland = ScriptUserland.get();
     executor = executor(FAKEBIN + ":" + userland.path());
     socket = temp.resolve("containerd.sock");
     // The socket file stays once bound; crictl is a fake, nothing needs to answer on it.
