@@ -134,7 +134,21 @@ public final class ShellCommands {
 
   /** Scans {@code script} (the text of a bash script). */
   public static ShellCommands scan(String script) {
+    return scan(script, List.of());
+  }
+
+  /**
+   * Scans {@code script}, which sources {@code sourced} (their texts): their functions are the
+   * script's too.
+   */
+  public static ShellCommands scan(String script, List<String> sourced) {
     ShellCommands s = new ShellCommands();
+    for (String lib : sourced) {
+      Matcher f = FUNCTION.matcher(lib);
+      while (f.find()) {
+        s.functions.add(f.group(1));
+      }
+    }
     Matcher f = FUNCTION.matcher(script);
     while (f.find()) {
       s.functions.add(f.group(1));
