@@ -23,6 +23,7 @@ class ShellcheckIT {
   private static final List<Path> FOLDERS =
       List.of(
           Path.of("..", "repair-scripts"),
+          Path.of("..", ".ci"),
           Path.of("src/test/resources/repair/scripts"),
           Path.of("src/test/resources/repair/fakebin"),
           Path.of("src/test/resources/repair-it"),
@@ -59,9 +60,9 @@ class ShellcheckIT {
       }
     }
     assertEquals(
-        4 + 7 + 4 + 2 + 3 + 3,
+        4 + 1 + 7 + 4 + 2 + 3 + 3,
         scripts,
-        "shipped, fixture, fake, repair lifecycle, demo and demo test scripts found");
+        "shipped, CI, fixture, fake, repair lifecycle, demo and demo test scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "shellcheck did not finish in 60 s");
