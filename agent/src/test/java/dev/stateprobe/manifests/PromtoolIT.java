@@ -90,6 +90,31 @@ class PromtoolIT {
     assertTrue(out.contains("SUCCESS: " + rules(groups).size() + " rules found"), out);
   }
 
+  /**
+   * A plain rules file shipped anywhere under manifests/ (for a Prometheus without the Operator)
+   * holds exactly the PrometheusRule's groups: one source of truth, checked. Found by content (a
+   * YAML document whose only key is {@code groups}), so a new one is checked without listing it.
+   */
+  @Test
+  void everyPlainRulesFileInTheManifestsIsThePrometheusRulesGroups() throws Exception {
+    ObjectNode groups = groups();
+    List<Path> plain = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(repo.manifests())) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        for (String doc : repo.documents(f)) {
+          JsonNode tree = repo.yamlTree(doc, f);
+          if (tree.isObject() && tree.size() == 1 && tree.has("groups")) {
+            plain.add(f);
+            assertEquals(groups, tree, f + " differs from base/prometheusrule.yaml's groups");
+          }
+        }
+      }
+    }
+    for (Path f : plain) {
+      run("check", "rules", f.toString());
+    }
+  }
+
   @Test
   void theRulesPassTheirUnitTests() throws Exception {
     ObjectNode groups = groups();
