@@ -52,9 +52,13 @@ public final class ScriptUserland {
   private static final List<Path> HOST_DIRS =
       List.of(Path.of("/usr/local/bin"), Path.of("/usr/bin"), Path.of("/bin"));
 
-  /** Built once per test JVM, outside JUnit's temporary folders (which warn about links). */
+  /**
+   * Built once per test JVM, outside JUnit's temporary folders (which warn about links), in a
+   * folder of its own so that two builds at once do not share one.
+   */
   private static final Path DIR =
-      Path.of(System.getProperty("basedir", ".")).resolve("target/image-userland");
+      Path.of(System.getProperty("basedir", "."))
+          .resolve("target/image-userland-" + ProcessHandle.current().pid());
 
   private static ScriptUserland shared;
 
@@ -64,7 +68,7 @@ public final class ScriptUserland {
     this.dir = dir;
   }
 
-  /** The userland, built on first use in this JVM under {@code target/image-userland}. */
+  /** The userland, built on first use in this JVM under {@code target/image-userland-PID}. */
   public static synchronized ScriptUserland get() {
     if (shared == null) {
       shared = build(DIR);
