@@ -37,7 +37,10 @@ import tools.jackson.databind.JsonNode;
 
 /** The agent's HTTP surface, and the {@code agent} mode from flags to a clean stop. */
 class AgentHttpIT {
-  /** Series that only exist once a repair ran or was held back; REPAIR_MODE is off here. */
+  /**
+   * Series that exist only with a catalog (the repair counters, from its load on) or once a repair
+   * ran or was held back; REPAIR_MODE is off here, which reads no catalog.
+   */
   private static final Set<String> REPAIR_ONLY =
       Set.of(
           "stateprobe_repairs_total",
