@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # remove-orphaned-sandbox: stops and removes the pod sandbox(es) the container runtime still
 # runs for a pod UID the API server no longer has (OrphanedPod), or for a pod the API server
-# says has finished (TerminalButRunning). Needs crictl and the runtime socket: host-repair overlay.
+# says has finished (TerminalButRunning). Needs crictl and the runtime socket (host-repair overlay
+# and image); exits 3 ("cannot repair here") without them.
 # Contract (inputs, exit codes, dry-run): README.md in this folder.
 set -euo pipefail
 
@@ -23,7 +24,43 @@ dry_run=${STATE_PROBE_DRY_RUN:-}
 [[ "$uid" =~ $UID_RE ]] || fail 3 "STATE_PROBE_POD_UID '$uid' does not look like a pod UID"
 [[ "$dry_run" == true || "$dry_run" == false ]] ||
   fail 3 "STATE_PROBE_DRY_RUN must be true or false, got '$dry_run'"
-command -v crictl > /dev/null || fail 3 "crictl not found on PATH ($PATH): apply the host-repair overlay"
+
+# ---- can it act here? crictl and the runtime's socket come with the host-repair overlay ----
+# Without them no retry can help: exit 3, naming everything that is missing.
+runtime_sockets() {
+  local endpoint=${CONTAINER_RUNTIME_ENDPOINT:-} line re='^runtime-endpoint:[[:space:]]*"?([^"[:space:]]+)'
+  if [[ -z "$endpoint" && -r /etc/crictl.yaml ]]; then
+    while IFS= read -r line; do
+      [[ "$line" =~ $re ]] && endpoint=${BASH_REMATCH[1]}
+    done < /etc/crictl.yaml
+  fi
+  if [[ -n "$endpoint" ]]; then
+    printf '%s\n' "$endpoint"
+  else
+    # crictl's own defaults when nothing names an endpoint
+    printf 'unix://%s\n' /run/containerd/containerd.sock /run/crio/crio.sock /var/run/cri-dockerd.sock
+  fi
+}
+missing=()
+command -v crictl > /dev/null ||
+  missing+=("crictl not found on PATH ($PATH): the default image does not ship it, the host-repair image does")
+sockets=()
+reachable=false
+while IFS= read -r endpoint; do
+  if [[ "$endpoint" != unix://* ]]; then
+    reachable=true # not a socket file: crictl itself says whether it answers
+  elif [[ -S "${endpoint#unix://}" ]]; then
+    reachable=true
+  else
+    sockets+=("${endpoint#unix://}")
+  fi
+done < <(runtime_sockets)
+[[ "$reachable" == true ]] ||
+  missing+=("no container runtime socket is mounted (looked for ${sockets[*]})")
+if ((${#missing[@]} > 0)); then
+  reasons=$(printf '; %s' "${missing[@]}")
+  fail 3 "cannot repair here: ${reasons#; }. Needs the host-repair overlay (manifests/overlays/host-repair)"
+fi
 
 # ---- look (read-only, also in dry-run) ----
 if ! listed=$(crictl pods --label "io.kubernetes.pod.uid=$uid" -q); then

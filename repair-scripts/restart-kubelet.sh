@@ -2,8 +2,8 @@
 # restart-kubelet: restarts the node's kubelet, whose view of its pods has gone stale
 # (UnknownToKubelet, StaleKubeletView, MissingMirrorPod): a restart makes it re-list its pods
 # from the API server and re-create mirror pods. Enters the host's namespaces with nsenter, so it
-# needs the host-repair overlay (hostPID and a privileged container). Then waits until systemd
-# reports the kubelet active again.
+# needs the host-repair overlay (hostPID and a privileged container), and exits 3 ("cannot repair
+# here") without it. Then waits until systemd reports the kubelet active again.
 # Contract (inputs, exit codes, dry-run): README.md in this folder.
 set -euo pipefail
 
@@ -28,7 +28,15 @@ wait_seconds=${STATE_PROBE_KUBELET_WAIT_SECONDS:-30}
 if ! [[ "$wait_seconds" =~ ^[1-9][0-9]{0,2}$ ]] || ((wait_seconds > 600)); then
   fail 3 "STATE_PROBE_KUBELET_WAIT_SECONDS must be 1..600, got '$wait_seconds'"
 fi
-command -v nsenter > /dev/null || fail 3 "nsenter not found on PATH ($PATH)"
+
+# ---- can it act here? The host's systemd is reachable only with the host-repair overlay ----
+# (hostPID: true and a privileged container). Without it no retry can help: exit 3, saying why.
+command -v nsenter > /dev/null ||
+  fail 3 "cannot repair here: nsenter not found on PATH ($PATH). Needs the host-repair overlay (manifests/overlays/host-repair)"
+if ! probe=$("${HOST[@]}" systemctl --version 2>&1); then
+  probe=${probe//$'\n'/ }
+  fail 3 "cannot repair here: no access to the host's systemd ('${HOST[*]} systemctl --version' failed: ${probe:0:300}). Needs the host-repair overlay (manifests/overlays/host-repair: hostPID and a privileged container)"
+fi
 
 if [[ "$dry_run" == true ]]; then
   log "dry-run: would run '${HOST[*]} systemctl restart kubelet' on node $node and wait up to ${wait_seconds}s for it to be active"

@@ -2,6 +2,7 @@ package dev.stateprobe.agent;
 
 import dev.stateprobe.Main;
 import dev.stateprobe.config.AgentConfig;
+import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.controlplane.ControlPlaneSource;
 import dev.stateprobe.controlplane.PodInformerSource;
 import dev.stateprobe.controlplane.PodLister;
@@ -142,7 +143,8 @@ public final class AgentRuntime implements AutoCloseable {
   /**
    * Builds and starts everything; the future completes when the HTTP port is bound (the informer
    * and the first poll go on in the background: {@code /readyz} says when they are done). Fails
-   * when the catalog is invalid: an agent that cannot know its scripts must not start.
+   * when the catalog is invalid: an agent that cannot know its scripts must not start (unless
+   * {@code REPAIR_MODE=off}, which reads no catalog).
    */
   public static Future<AgentRuntime> start(
       Vertx vertx,
@@ -168,10 +170,13 @@ public final class AgentRuntime implements AutoCloseable {
     rt.closeables.push(metrics);
     try {
       // The catalog first: an agent that cannot know its scripts must not start, and must not
-      // have connected anywhere before it says so.
+      // have connected anywhere before it says so. With REPAIR_MODE=off no script can run, so
+      // the catalog is not read at all: detection needs none.
       rt.catalog =
-          CatalogWatcher.open(
-              vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
+          config.repair().mode() == RepairMode.OFF
+              ? CatalogWatcher.disabled(vertx, worker, metrics, config.repair().catalogFile())
+              : CatalogWatcher.open(
+                  vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
       rt.closeables.push(rt.catalog);
       PodJsonDecoder decoder = new PodJsonDecoder();
       KubeletSource kubelet =

@@ -17,7 +17,9 @@ import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -316,18 +318,45 @@ public final class Metrics implements AutoCloseable {
 
   // ---- repair ----
 
-  /** {@code outcome}: succeeded, failed, timed_out, skipped, unresolved, resolved. */
+  /**
+   * The {@code outcome} tags of {@code stateprobe_repairs_total}. Every one exists at 0 for every
+   * catalog entry from the moment the catalog loads ({@link #repairScripts}): {@code increase()}
+   * over a series that appears with its first count misses that count, and an alert on "three
+   * failures" would need four.
+   */
+  public static final List<String> REPAIR_OUTCOMES =
+      List.of("succeeded", "failed", "timed_out", "skipped", "unresolved", "resolved");
+
+  /** {@code outcome}: one of {@link #REPAIR_OUTCOMES}. */
   public void repair(String script, String outcome) {
-    repairs
-        .computeIfAbsent(
-            script + "/" + outcome,
-            k ->
-                Counter.builder(PREFIX + "repairs")
-                    .description("Repair attempts by script and outcome")
-                    .tag("script", script)
-                    .tag("outcome", outcome)
-                    .register(registry))
-        .increment();
+    repairCounter(script, outcome).increment();
+  }
+
+  /**
+   * Registers the repair counters of {@code scripts} at 0, for every outcome. Called when a catalog
+   * loads; scripts a later catalog drops keep their series (a counter does not go back).
+   */
+  public void repairScripts(Collection<String> scripts) {
+    for (String script : scripts) {
+      for (String outcome : REPAIR_OUTCOMES) {
+        repairCounter(script, outcome);
+      }
+    }
+  }
+
+  private Counter repairCounter(String script, String outcome) {
+    if (!REPAIR_OUTCOMES.contains(outcome)) {
+      throw new IllegalArgumentException(
+          "repair outcome '" + outcome + "' is not one of " + REPAIR_OUTCOMES);
+    }
+    return repairs.computeIfAbsent(
+        script + "/" + outcome,
+        k ->
+            Counter.builder(PREFIX + "repairs")
+                .description("Repair attempts by script and outcome")
+                .tag("script", script)
+                .tag("outcome", outcome)
+                .register(registry));
   }
 
   public void repairDuration(String script, Duration took) {

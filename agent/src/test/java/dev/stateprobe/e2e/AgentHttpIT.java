@@ -228,8 +228,15 @@ class AgentHttpIT {
 
   @Test
   void agentModeRefusesToStartWithoutItsCatalog() {
+    // The install's default mode; REPAIR_MODE=off reads no catalog (DefaultInstallRepairIT).
     Map<String, String> env =
-        new HashMap<>(node.env(Map.of("CATALOG_FILE", dir.resolve("missing.yaml").toString())));
+        new HashMap<>(
+            node.env(
+                Map.of(
+                    "CATALOG_FILE",
+                    dir.resolve("missing.yaml").toString(),
+                    "REPAIR_MODE",
+                    "dry-run")));
     env.put("KUBECONFIG", node.kubeconfig().toString());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     AgentCommand command =

@@ -86,7 +86,9 @@ final class SimulatedNode implements AutoCloseable {
     return node;
   }
 
-  /** A valid catalog: repair is off in these tests, but the agent refuses to start without one. */
+  /**
+   * A valid catalog, as an install has one (repair is off in these tests: the agent reads none).
+   */
   private void writeCatalog() {
     try {
       Path folder = Files.createDirectories(catalogFile.getParent());

@@ -78,11 +78,131 @@ class DockerfileTest {
     return found.get(0).args();
   }
 
+  /** The stages by name, in order: FROM's {@code AS} name. */
+  private List<String> stages() {
+    return all("FROM").stream()
+        .map(i -> i.args().substring(i.args().lastIndexOf(' ') + 1))
+        .toList();
+  }
+
+  private int stage(String name) {
+    int n = stages().indexOf(name);
+    assertTrue(n >= 0, "a stage named " + name);
+    return n;
+  }
+
+  private List<Instruction> in(String stage, String keyword) {
+    int n = stage(stage);
+    return all(keyword).stream().filter(i -> i.stage() == n).toList();
+  }
+
+  /** The value of a global {@code ARG NAME=value} (before the first FROM). */
+  private String globalArg(String name) {
+    List<String> values =
+        all("ARG").stream()
+            .filter(i -> i.stage() == -1 && i.args().startsWith(name + "="))
+            .map(i -> i.args().substring(name.length() + 1))
+            .toList();
+    assertEquals(1, values.size(), "one global ARG " + name);
+    return values.get(0);
+  }
+
   @Test
-  void buildsOnTheTemurinJdkAndRunsOnTheAlpineJre() {
+  void buildsOnTheTemurinJdkAndRunsOnTheAlpineJreBothPinnedByDigest() {
     assertEquals(
-        List.of("eclipse-temurin:25-jdk AS build", "eclipse-temurin:25-jre-alpine"),
+        List.of(
+            "--platform=$BUILDPLATFORM ${JDK_IMAGE} AS build",
+            "${JRE_IMAGE} AS runtime",
+            "runtime AS host-repair",
+            "runtime AS default"),
         all("FROM").stream().map(Instruction::args).toList());
+    // A tag moves; a digest names the same bytes until someone moves the pin on purpose.
+    assertTrue(
+        globalArg("JDK_IMAGE").matches("eclipse-temurin:25-jdk@sha256:[0-9a-f]{64}"),
+        globalArg("JDK_IMAGE"));
+    assertTrue(
+        globalArg("JRE_IMAGE").matches("eclipse-temurin:25-jre-alpine@sha256:[0-9a-f]{64}"),
+        globalArg("JRE_IMAGE"));
+  }
+
+  @Test
+  void onlyTheBuildStageRunsOnTheBuildersPlatform() {
+    // Maven then runs natively once per multi-arch build, never under emulation: the jar is
+    // platform-independent. The runtime stages must not: they are the per-platform images.
+    for (Instruction from : all("FROM")) {
+      assertEquals(
+          from.stage() == stage("build"),
+          from.args().startsWith("--platform=$BUILDPLATFORM "),
+          from.args());
+    }
+  }
+
+  @Test
+  void theDefaultTargetIsTheImageWithoutHostTools() {
+    // `docker build` without --target builds the last stage.
+    List<String> stages = stages();
+    assertEquals("default", stages.get(stages.size() - 1));
+    int last = stages.size() - 1;
+    assertEquals(
+        List.of("FROM"),
+        instructions.stream().filter(i -> i.stage() == last).map(Instruction::keyword).toList());
+    assertEquals("runtime AS default", all("FROM").get(last).args());
+  }
+
+  @Test
+  void hostRepairAddsCrictlAndNothingElseAndRunsAsTheSameUser() {
+    assertEquals("runtime AS host-repair", all("FROM").get(stage("host-repair")).args());
+    assertEquals(
+        List.of("apk add --no-cache cri-tools"),
+        in("host-repair", "RUN").stream().map(Instruction::args).toList());
+    assertEquals(
+        List.of("0:0", "65532:65532"),
+        in("host-repair", "USER").stream().map(Instruction::args).toList());
+    Set<String> keywords = new TreeSet<>();
+    instructions.stream()
+        .filter(i -> i.stage() == stage("host-repair"))
+        .forEach(i -> keywords.add(i.keyword()));
+    assertEquals(Set.of("FROM", "LABEL", "USER", "RUN"), keywords);
+  }
+
+  @Test
+  void carriesOciLabels() {
+    List<Instruction> labels = in("runtime", "LABEL");
+    assertEquals(1, labels.size());
+    Matcher m =
+        Pattern.compile("(org\\.opencontainers\\.image\\.[a-z.]+)=\"([^\"]*)\"")
+            .matcher(labels.get(0).args());
+    java.util.Map<String, String> found = new java.util.TreeMap<>();
+    while (m.find()) {
+      found.put(m.group(1), m.group(2));
+    }
+    String p = "org.opencontainers.image.";
+    assertEquals(
+        Set.of(
+            p + "title",
+            p + "description",
+            p + "version",
+            p + "revision",
+            p + "created",
+            p + "base.name"),
+        found.keySet());
+    assertEquals("state-probe", found.get(p + "title"));
+    Matcher description =
+        Pattern.compile("<description>([^<]+)</description>")
+            .matcher(repo.read(repo.resolve("pom.xml")));
+    assertTrue(description.find());
+    assertEquals(description.group(1), found.get(p + "description"));
+    assertEquals("${VERSION}", found.get(p + "version"));
+    assertEquals("${REVISION}", found.get(p + "revision"));
+    assertEquals("${CREATED}", found.get(p + "created"));
+    assertEquals("${JRE_IMAGE}", found.get(p + "base.name"));
+    Matcher version =
+        Pattern.compile("<version>([^<]+)</version>").matcher(repo.read(repo.resolve("pom.xml")));
+    assertTrue(version.find());
+    assertEquals(
+        List.of("JRE_IMAGE", "VERSION=" + version.group(1), "REVISION=unknown", "CREATED=unknown"),
+        in("runtime", "ARG").stream().map(Instruction::args).toList(),
+        "the label's ARGs, declared in the stage; VERSION defaults to the pom's");
   }
 
   @Test
@@ -100,7 +220,7 @@ class DockerfileTest {
     assertTrue(count >= 1, "the root pom lists its modules");
     Set<String> copied = new TreeSet<>();
     for (Instruction i : all("COPY")) {
-      if (i.stage() == 0) {
+      if (i.stage() == stage("build")) {
         copied.add(i.args());
       }
     }
@@ -113,7 +233,7 @@ class DockerfileTest {
 
   @Test
   void buildsWithTheWrapperAndLeavesTheTestsToCi() {
-    List<Instruction> runs = all("RUN").stream().filter(i -> i.stage() == 0).toList();
+    List<Instruction> runs = in("build", "RUN");
     assertEquals(1, runs.size());
     assertTrue(
         runs.get(0).args().endsWith("./mvnw -B -ntp -DskipTests package"), runs.get(0).args());
@@ -153,7 +273,7 @@ class DockerfileTest {
     String dir = ConfigLoader.DEFAULT_CATALOG.getParent().toString() + "/";
     List<String> copies =
         all("COPY").stream()
-            .filter(i -> i.stage() == 1)
+            .filter(i -> i.stage() == stage("runtime"))
             .map(Instruction::args)
             .filter(a -> a.contains("repair-scripts/"))
             .toList();
@@ -165,12 +285,11 @@ class DockerfileTest {
   }
 
   @Test
-  void installsOnlyWhatTheScriptsNeedFromAlpinesRepositories() {
-    List<Instruction> runs = all("RUN").stream().filter(i -> i.stage() == 1).toList();
+  void installsOnlyWhatTheApiScriptsNeedFromAlpinesRepositories() {
+    List<Instruction> runs = in("runtime", "RUN");
     assertEquals(1, runs.size());
     assertTrue(
-        runs.get(0).args().startsWith("apk add --no-cache bash curl jq cri-tools && "),
-        runs.get(0).args());
+        runs.get(0).args().startsWith("apk add --no-cache bash curl jq && "), runs.get(0).args());
     assertTrue(all("ADD").isEmpty(), "no ADD: it can fetch URLs");
     for (Instruction i : instructions) {
       assertFalse(
@@ -180,13 +299,19 @@ class DockerfileTest {
 
   @Test
   void runsAsTheNumericUserTheDaemonSetExpects() {
+    List<Instruction> users = in("runtime", "USER");
+    assertEquals(1, users.size());
+    String user = users.get(0).args();
     assertEquals(
         agent.getSecurityContext().getRunAsUser()
             + ":"
             + agent.getSecurityContext().getRunAsGroup(),
-        only("USER"));
-    assertTrue(only("USER").matches("[0-9]+:[0-9]+"), "numeric, so runAsNonRoot can be verified");
-    assertEquals("65532:65532", only("USER"));
+        user);
+    assertTrue(user.matches("[0-9]+:[0-9]+"), "numeric, so runAsNonRoot can be verified");
+    assertEquals("65532:65532", user);
+    // Every image ends as that user; host-repair's overlay makes it root on purpose, not the image.
+    List<Instruction> hostRepair = in("host-repair", "USER");
+    assertEquals(user, hostRepair.get(hostRepair.size() - 1).args());
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.stateprobe.agent.AgentRuntime;
 import dev.stateprobe.agent.CycleResult;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.ConfigLoader;
+import dev.stateprobe.image.ScriptUserland;
 import dev.stateprobe.manifests.ClusterRoleGrants;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
@@ -29,6 +30,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -349,10 +353,24 @@ class RbacIT {
     scriptEnv.put("STATE_PROBE_API_TOKEN_FILE", tokenFile.toString());
     scriptEnv.put("FAKE_LOG", toolLog.toString());
     scriptEnv.put("FAKE_CRICTL_PODS", SANDBOX);
+    // The host-repair overlay's runtime socket: remove-orphaned-sandbox.sh exits 3 without one.
+    Path socket = temp.resolve("containerd.sock");
+    if (!Files.exists(socket)) {
+      try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+        server.bind(UnixDomainSocketAddress.of(socket));
+      }
+    }
+    scriptEnv.put("CONTAINER_RUNTIME_ENDPOINT", "unix://" + socket);
+    // The fake node tools in front of the image's userland (BusyBox, bash, curl, jq).
+    ScriptExecutor.Settings defaults = ScriptExecutor.Settings.defaults(scripts);
     AgentRuntime.Options options =
         new AgentRuntime.Options(
             Map.copyOf(scriptEnv),
-            ScriptExecutor.Settings.defaults(scripts).withPathPrepended(bin),
+            new ScriptExecutor.Settings(
+                defaults.tempBase(),
+                defaults.killGrace(),
+                bin + ":" + ScriptUserland.get().path(),
+                defaults.captureInterval()),
             Duration.ofSeconds(10));
     agent =
         AgentRuntime.start(

@@ -342,6 +342,24 @@ final class SimNode implements AutoCloseable {
     return catalogDir.resolve("catalog.yaml");
   }
 
+  /**
+   * The shipped catalog and scripts (repair-scripts/), laid out as the base install mounts them.
+   */
+  Path shippedCatalog() {
+    Path shipped =
+        Path.of(System.getProperty("basedir", ".")).resolve("../repair-scripts").normalize();
+    try (var files = Files.list(shipped)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".sh")).toList()) {
+        Path to = catalogDir.resolve(f.getFileName());
+        Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("r-xr-xr-x"));
+      }
+      return catalog(Files.readString(shipped.resolve("catalog.yaml")));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   Path file(String name) {
     return dir.resolve(name + "-" + testNumber);
   }
@@ -378,6 +396,14 @@ final class SimNode implements AutoCloseable {
    * environment: the fake kubelet's URL and token, the call log, plus {@code scriptEnv}.
    */
   Agent start(Map<String, String> overrides, Map<String, String> scriptEnv) {
+    return start(overrides, scriptEnv, null);
+  }
+
+  /**
+   * As {@link #start(Map, Map)}, with {@code scriptPath} as the scripts' whole PATH (null: the
+   * fixed PATH), e.g. the image's userland.
+   */
+  Agent start(Map<String, String> overrides, Map<String, String> scriptEnv, String scriptPath) {
     AgentConfig config;
     try {
       config = ConfigLoader.load(env(overrides), List.of());
@@ -391,10 +417,7 @@ final class SimNode implements AutoCloseable {
     env.putAll(scriptEnv);
     AgentRuntime.Options options =
         new AgentRuntime.Options(
-            Map.copyOf(env),
-            ScriptExecutor.Settings.defaults(dir.resolve("work"))
-                .withKillGrace(Duration.ofMillis(200)),
-            Duration.ofMillis(100));
+            Map.copyOf(env), scriptSettings(scriptPath), Duration.ofMillis(100));
     KubernetesClient client = api.newClient();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AgentRuntime rt;
@@ -410,6 +433,14 @@ final class SimNode implements AutoCloseable {
     Agent a = new Agent(rt, registry, transitions);
     agents.add(a);
     return a;
+  }
+
+  private ScriptExecutor.Settings scriptSettings(String scriptPath) {
+    ScriptExecutor.Settings d =
+        ScriptExecutor.Settings.defaults(dir.resolve("work")).withKillGrace(Duration.ofMillis(200));
+    return scriptPath == null
+        ? d
+        : new ScriptExecutor.Settings(d.tempBase(), d.killGrace(), scriptPath, d.captureInterval());
   }
 
   void closeAgents() {

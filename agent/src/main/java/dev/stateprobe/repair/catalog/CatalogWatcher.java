@@ -42,6 +42,9 @@ public final class CatalogWatcher implements AutoCloseable {
   private final AtomicReference<Catalog> current;
   private final AtomicBoolean checking = new AtomicBoolean();
 
+  /** False for {@link #disabled}: the file is never read. */
+  private final boolean watching;
+
   /** The version last looked at, good or bad. Written only by {@link #check()}. */
   private volatile Fingerprint seen;
 
@@ -54,7 +57,8 @@ public final class CatalogWatcher implements AutoCloseable {
       Path file,
       Duration interval,
       Catalog initial,
-      Fingerprint seen) {
+      Fingerprint seen,
+      boolean watching) {
     this.vertx = vertx;
     this.worker = worker;
     this.metrics = metrics;
@@ -62,6 +66,7 @@ public final class CatalogWatcher implements AutoCloseable {
     this.interval = interval;
     this.current = new AtomicReference<>(initial);
     this.seen = seen;
+    this.watching = watching;
   }
 
   /**
@@ -89,18 +94,42 @@ public final class CatalogWatcher implements AutoCloseable {
     }
     Catalog catalog = CatalogLoader.parse(file, version.content());
     metrics.catalogReloaded(true);
+    metrics.repairScripts(names(catalog));
     LOG.info(
         "catalog loaded: {} ({} scripts, real path {})",
         file,
         catalog.entries().size(),
         version.fingerprint().realPath());
     return new CatalogWatcher(
-        vertx, worker, metrics, file, interval, catalog, version.fingerprint());
+        vertx, worker, metrics, file, interval, catalog, version.fingerprint(), true);
   }
 
-  /** Starts the periodic check. */
+  /**
+   * A watcher that never reads {@code file} and always holds an empty catalog: for {@code
+   * REPAIR_MODE=off}, where no script can run, so a missing or broken catalog must not stop the
+   * agent from detecting.
+   */
+  public static CatalogWatcher disabled(
+      Vertx vertx, WorkerExecutor worker, Metrics metrics, Path file) {
+    LOG.info("catalog not read: REPAIR_MODE is off ({} is not needed)", file);
+    return new CatalogWatcher(
+        vertx,
+        worker,
+        metrics,
+        file,
+        Duration.ofDays(1),
+        new Catalog(file, List.of()),
+        Fingerprint.unreadable("not read"),
+        false);
+  }
+
+  private static List<String> names(Catalog catalog) {
+    return catalog.entries().stream().map(CatalogEntry::name).toList();
+  }
+
+  /** Starts the periodic check; does nothing for a {@link #disabled} watcher. */
   public synchronized void start() {
-    if (timerId < 0) {
+    if (watching && timerId < 0) {
       timerId =
           vertx.setPeriodic(
               interval.toMillis(),
@@ -118,7 +147,7 @@ public final class CatalogWatcher implements AutoCloseable {
    * nothing changed, the reload was refused, or a check was already running.
    */
   public Future<Boolean> checkNow() {
-    if (!checking.compareAndSet(false, true)) {
+    if (!watching || !checking.compareAndSet(false, true)) {
       return Future.succeededFuture(false);
     }
     return worker.executeBlocking(this::check, false).andThen(ar -> checking.set(false));
@@ -143,6 +172,7 @@ public final class CatalogWatcher implements AutoCloseable {
     seen = version.fingerprint();
     try {
       Catalog catalog = CatalogLoader.parse(file, version.content());
+      metrics.repairScripts(names(catalog));
       current.set(catalog);
       metrics.catalogReloaded(true);
       LOG.info(

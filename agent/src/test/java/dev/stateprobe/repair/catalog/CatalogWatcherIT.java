@@ -107,6 +107,58 @@ class CatalogWatcherIT {
     return c.entries().stream().map(CatalogEntry::name).toList();
   }
 
+  /** The repair counters as "script/outcome=count", sorted. */
+  private List<String> repairCounters() {
+    return registry.find("stateprobe.repairs").counters().stream()
+        .map(c -> c.getId().getTag("script") + "/" + c.getId().getTag("outcome") + "=" + c.count())
+        .sorted()
+        .toList();
+  }
+
+  private static List<String> zeros(String... scripts) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String s : scripts) {
+      for (String o : Metrics.REPAIR_OUTCOMES) {
+        out.add(s + "/" + o + "=0.0");
+      }
+    }
+    return out.stream().sorted().toList();
+  }
+
+  @Test
+  void everyEntryHasItsRepairCountersAtZeroFromLoadAndReloadOn() throws Exception {
+    try (CatalogWatcher w = open()) {
+      // A first failure is then an increase from 0, which increase() sees.
+      assertEquals(zeros("first"), repairCounters());
+      publish(TWO);
+      assertEquals(true, checkNow(w));
+      assertEquals(zeros("first", "second"), repairCounters());
+      metrics.repair("second", "failed");
+      publish(ONE);
+      assertEquals(true, checkNow(w));
+      // A dropped entry keeps its series: counters do not go back.
+      assertEquals(
+          zeros("first", "second").stream()
+              .map(c -> c.equals("second/failed=0.0") ? "second/failed=1.0" : c)
+              .toList(),
+          repairCounters());
+    }
+  }
+
+  @Test
+  void withRepairsOffTheCatalogIsNeverRead() throws Exception {
+    Path missing = dir.resolve("no-such-folder/catalog.yaml");
+    try (CatalogWatcher w = CatalogWatcher.disabled(vertx, worker, metrics, missing)) {
+      w.start();
+      assertEquals(List.of(), w.current().entries());
+      assertEquals(missing, w.current().file());
+      assertEquals(false, checkNow(w));
+      assertEquals(0.0, reloads());
+      assertEquals(0.0, failures());
+      assertEquals(List.of(), repairCounters());
+    }
+  }
+
   @Test
   void startUpLoadsTheCatalogAndCountsIt() throws Exception {
     try (CatalogWatcher w = open()) {

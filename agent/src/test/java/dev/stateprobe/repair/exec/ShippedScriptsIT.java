@@ -3,10 +3,13 @@ package dev.stateprobe.repair.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stateprobe.drift.DriftKind;
+import dev.stateprobe.image.ScriptUserland;
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -16,16 +19,16 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The scripts in repair-scripts/, run through the real executor with fake crictl, curl, nsenter and
- * systemctl first on the PATH (src/test/resources/repair/fakebin). The fakes append each call,
- * tab-separated, to a log these tests read.
+ * The scripts in repair-scripts/, run through the real executor with the image's userland as the
+ * PATH ({@link ScriptUserland}: Alpine's BusyBox applets, bash, curl, jq; no Debian tools), and
+ * fake crictl, curl, nsenter and systemctl before it (src/test/resources/repair/fakebin). The fakes
+ * append each call, tab-separated, to a log these tests read.
  */
 class ShippedScriptsIT {
   static final Path SHIPPED = Path.of("..", "repair-scripts").toAbsolutePath().normalize();
@@ -39,20 +42,35 @@ class ShippedScriptsIT {
   private Path tokenFile;
   private Path caFile;
   private ScriptExecutor executor;
+  private ScriptUserland userland;
+  private Path work;
+
+  /** A container runtime socket, as the host-repair overlay mounts one. */
+  private Path socket;
 
   @BeforeEach
   void setUp() throws IOException {
-    Path work = Files.createDirectory(temp.resolve("work"));
+    work = Files.createDirectory(temp.resolve("work"));
     log = temp.resolve("calls.log");
     tokenFile = temp.resolve("token");
     Files.writeString(tokenFile, TOKEN + "\n");
     caFile = temp.resolve("ca.crt");
     Files.writeString(caFile, "-----BEGIN CERTIFICATE-----\n");
-    executor =
-        new ScriptExecutor(
-            DefaultProcessRunner.create(),
-            Clock.systemUTC(),
-            ScriptExecutor.Settings.defaults(work).withPathPrepended(FAKEBIN));
+    userland = ScriptUserland.get();
+    executor = executor(FAKEBIN + ":" + userland.path());
+    socket = temp.resolve("containerd.sock");
+    // The socket file stays once bound; crictl is a fake, nothing needs to answer on it.
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(socket));
+    }
+  }
+
+  private ScriptExecutor executor(String path) {
+    ScriptExecutor.Settings d = ScriptExecutor.Settings.defaults(work);
+    return new ScriptExecutor(
+        DefaultProcessRunner.create(),
+        Clock.systemUTC(),
+        new ScriptExecutor.Settings(d.tempBase(), d.killGrace(), path, d.captureInterval()));
   }
 
   /** What a run is about; tests change one field at a time. */
@@ -64,6 +82,16 @@ class ShippedScriptsIT {
 
   private ScriptResult run(
       String script, DriftKind kind, boolean dryRun, Target t, Map<String, String> env) {
+    return run(executor, script, kind, dryRun, t, env);
+  }
+
+  private ScriptResult run(
+      ScriptExecutor executor,
+      String script,
+      DriftKind kind,
+      boolean dryRun,
+      Target t,
+      Map<String, String> env) {
     Map<String, String> extra = new HashMap<>(env);
     extra.put("FAKE_LOG", log.toString());
     return executor.run(
@@ -110,7 +138,56 @@ class ShippedScriptsIT {
     private final String b = "b".repeat(64);
 
     private ScriptResult run(DriftKind kind, boolean dryRun, Target t, Map<String, String> env) {
-      return ShippedScriptsIT.this.run(S, kind, dryRun, t, env);
+      Map<String, String> withSocket = new HashMap<>();
+      withSocket.put("CONTAINER_RUNTIME_ENDPOINT", "unix://" + socket);
+      withSocket.putAll(env);
+      return ShippedScriptsIT.this.run(S, kind, dryRun, t, withSocket);
+    }
+
+    @Test
+    void withoutCrictlAndTheRuntimeSocketItCannotRepairHereAndSaysWhy() throws IOException {
+      // The default install: the default image (no crictl), no host-repair overlay (no socket).
+      Path none = temp.resolve("run/containerd/containerd.sock");
+      for (boolean dryRun : List.of(false, true)) {
+        ScriptResult r =
+            ShippedScriptsIT.this.run(
+                executor(userland.path()),
+                S,
+                DriftKind.ORPHANED_POD,
+                dryRun,
+                Target.ok(),
+                Map.of("CONTAINER_RUNTIME_ENDPOINT", "unix://" + none));
+        assertExit(3, r);
+        assertEquals(ScriptOutcome.PERMANENT_FAILURE, r.outcome());
+        assertEquals(
+            "remove-orphaned-sandbox: cannot repair here: crictl not found on PATH ("
+                + userland.path()
+                + "): the default image does not ship it, the host-repair image does; no"
+                + " container runtime socket is mounted (looked for "
+                + none
+                + "). Needs the host-repair overlay (manifests/overlays/host-repair)\n",
+            r.output());
+      }
+      assertEquals(List.of(), calls());
+    }
+
+    @Test
+    void withCrictlButNoSocketItCannotRepairHere() throws IOException {
+      Path none = temp.resolve("crio.sock");
+      ScriptResult r =
+          run(
+              DriftKind.ORPHANED_POD,
+              false,
+              Target.ok(),
+              Map.of("CONTAINER_RUNTIME_ENDPOINT", "unix://" + none, "FAKE_CRICTL_PODS", a));
+      assertExit(3, r);
+      assertEquals(
+          "remove-orphaned-sandbox: cannot repair here: no container runtime socket is mounted"
+              + " (looked for "
+              + none
+              + "). Needs the host-repair overlay (manifests/overlays/host-repair)\n",
+          r.output());
+      assertEquals(List.of(), calls());
     }
 
     @Test
@@ -312,14 +389,6 @@ class ShippedScriptsIT {
   class RecreateControlledPod {
     private static final String S = "recreate-controlled-pod";
 
-    @BeforeEach
-    void needsJq() {
-      assumeTrue(
-          Stream.of(ScriptEnv.DEFAULT_PATH.split(":"))
-              .anyMatch(d -> Files.isExecutable(Path.of(d, "jq"))),
-          "jq is not installed: recreate-controlled-pod.sh was NOT tested (apt-get install jq)");
-    }
-
     private String pod(String uid, String owners) {
       return "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-7d9f-abcde\",\"namespace\":\"shop\","
           + "\"uid\":\""
@@ -460,6 +529,8 @@ class ShippedScriptsIT {
       assertExit(0, r);
       assertEquals(
           List.of(
+              host("systemctl", "--version"),
+              List.of("systemctl", "--version"),
               host("systemctl", "restart", "kubelet"),
               List.of("systemctl", "restart", "kubelet"),
               host("systemctl", "is-active", "kubelet"),
@@ -479,7 +550,29 @@ class ShippedScriptsIT {
               Target.ok(),
               Map.of("FAKE_SYSTEMCTL_RESTART_EXIT", "1"));
       assertExit(1, r);
-      assertEquals(2, calls().size());
+      assertEquals(4, calls().size());
+    }
+
+    @Test
+    void withoutAccessToTheHostItCannotRepairHereAndSaysWhy() throws IOException {
+      // The default install: no hostPID, no privileges, so entering PID 1's namespaces fails.
+      for (boolean dryRun : List.of(false, true)) {
+        Files.deleteIfExists(log);
+        ScriptResult r =
+            run(
+                DriftKind.UNKNOWN_TO_KUBELET,
+                dryRun,
+                Target.ok(),
+                Map.of("FAKE_NSENTER_DENIED", "true"));
+        assertExit(3, r);
+        assertEquals(
+            "restart-kubelet: cannot repair here: no access to the host's systemd ('nsenter -t 1"
+                + " -m -u -i -n -p -- systemctl --version' failed: nsenter: reassociate to"
+                + " namespace 'ns/ipc' failed: Operation not permitted). Needs the host-repair"
+                + " overlay (manifests/overlays/host-repair: hostPID and a privileged container)\n",
+            r.output());
+        assertEquals(List.of(host("systemctl", "--version")), calls());
+      }
     }
 
     @Test
@@ -498,10 +591,11 @@ class ShippedScriptsIT {
     }
 
     @Test
-    void dryRunCallsNothing() throws IOException {
+    void dryRunOnlyChecksItCanReachTheHost() throws IOException {
       ScriptResult r = run(DriftKind.MISSING_MIRROR_POD, true, Target.ok(), Map.of());
       assertExit(0, r);
-      assertEquals(List.of(), calls());
+      assertEquals(
+          List.of(host("systemctl", "--version"), List.of("systemctl", "--version")), calls());
       assertEquals(
           "restart-kubelet: dry-run: would run 'nsenter -t 1 -m -u -i -n -p -- systemctl restart"
               + " kubelet' on node node-a.example.com and wait up to 30s for it to be active\n",

@@ -172,6 +172,15 @@ class RepairPlannerTest {
                         ScriptHistory.finished(1, NOW.minusSeconds(1), Outcome.GAVE_UP)),
             "a: START y#1"),
         row(
+            "exit 3 of the only matching option ends its repairs: no retry, however long ago",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 3, 600))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(86_400), Outcome.GAVE_UP)),
+            "a: NONE max_attempts"),
+        row(
             "exit 2 (not applicable) escalates though attempts are left",
             () ->
                 input()

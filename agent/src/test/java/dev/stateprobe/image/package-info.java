@@ -1,0 +1,7 @@
+/**
+ * The shipped image as tests can see it without Docker: its userland (BusyBox applets as Alpine has
+ * them, plus the packages the Dockerfile installs) to run scripts with, and checks that everything
+ * the agent and the scripts call is in it. Test scope only; reads the Dockerfile and the scripts
+ * from the source tree.
+ */
+package dev.stateprobe.image;
