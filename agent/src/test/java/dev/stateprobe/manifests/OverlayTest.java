@@ -38,7 +38,19 @@ class OverlayTest {
     assertEquals("namespace-privileged.yaml", k.path("patches").get(1).path("path").asString());
     Set<String> fields = new TreeSet<>();
     k.propertyNames().forEach(fields::add);
-    assertEquals(Set.of("apiVersion", "kind", "resources", "patches"), fields);
+    assertEquals(Set.of("apiVersion", "kind", "resources", "patches", "images"), fields);
+  }
+
+  @Test
+  void hostRepairRunsTheHostRepairImageOfTheSameVersion() {
+    // The default image has no crictl: with it the overlay's scripts could only exit 3.
+    JsonNode base = repo.yamlTree(repo.manifests().resolve("base/kustomization.yaml"));
+    JsonNode images = repo.yamlTree(hostRepair.resolve("kustomization.yaml")).path("images");
+    assertEquals(1, images.size());
+    assertEquals("state-probe", images.get(0).path("name").asString());
+    assertEquals(
+        base.path("images").get(0).path("newTag").asString() + "-host-repair",
+        images.get(0).path("newTag").asString());
   }
 
   @Test

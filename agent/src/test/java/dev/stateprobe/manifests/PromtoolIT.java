@@ -100,7 +100,13 @@ class PromtoolIT {
     ObjectNode groups = groups();
     List<Path> plain = new ArrayList<>();
     try (Stream<Path> files = Files.walk(repo.manifests())) {
-      for (Path f : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+      // Helm templates are Go templates, not YAML, until rendered.
+      Path templates = repo.manifests().resolve("helm");
+      for (Path f :
+          files
+              .filter(f -> f.toString().endsWith(".yaml") && !f.startsWith(templates))
+              .sorted()
+              .toList()) {
         for (String doc : repo.documents(f)) {
           JsonNode tree = repo.yamlTree(doc, f);
           if (tree.isObject() && tree.size() == 1 && tree.has("groups")) {
