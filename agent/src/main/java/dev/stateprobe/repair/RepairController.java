@@ -31,6 +31,7 @@ import dev.stateprobe.repair.planner.RepairPlanner;
 import dev.stateprobe.repair.planner.ScriptHistory;
 import dev.stateprobe.repair.planner.ScriptKey;
 import dev.stateprobe.repair.planner.Throttle;
+import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.report.Reports;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -208,7 +209,8 @@ public final class RepairController implements AutoCloseable {
                   config.repair().mode().value());
               return (Void) null;
             })
-        .onFailure(e -> LOG.error("event=repair_start_failed error=\"{}\"", e.toString()));
+        .onFailure(
+            e -> LOG.error("event=repair_start_failed error=\"{}\"", Logfmt.escaped(e.toString())));
   }
 
   /** The pod's people learn that an attempt was cut off, as they learn of any failed attempt. */
@@ -369,7 +371,7 @@ public final class RepairController implements AutoCloseable {
           e.getKey(),
           verdict.wireName(),
           v.key().drift().kind().wireName(),
-          v.key().drift().target().uid());
+          Logfmt.value(v.key().drift().target().uid()));
       if (verdict == Verification.UNRESOLVED) {
         events.pod(
             v.key().drift().target(),
@@ -465,9 +467,9 @@ public final class RepairController implements AutoCloseable {
       LOG.info(
           "event=repair_held kind={} uid={} reason={} detail=\"{}\"",
           d.key().kind().wireName(),
-          d.key().target().uid(),
+          Logfmt.value(d.key().target().uid()),
           t.tag(),
-          d.reason());
+          Logfmt.escaped(d.reason()));
     }
   }
 
@@ -502,12 +504,12 @@ public final class RepairController implements AutoCloseable {
                     "event=repair_awaiting_approval record={} script={} uid={}",
                     name,
                     script,
-                    d.key().target().uid());
+                    Logfmt.value(d.key().target().uid()));
               } else {
                 LOG.warn(
                     "event=record_write_failed record={} error=\"{}\"",
                     name,
-                    ar.cause().toString());
+                    Logfmt.escaped(ar.cause().toString()));
               }
             });
   }
@@ -595,7 +597,7 @@ public final class RepairController implements AutoCloseable {
               }
               publishCounts();
             })
-        .onFailure(e -> LOG.warn("event=gc_failed error=\"{}\"", e.toString()));
+        .onFailure(e -> LOG.warn("event=gc_failed error=\"{}\"", Logfmt.escaped(e.toString())));
   }
 
   /**
@@ -624,7 +626,7 @@ public final class RepairController implements AutoCloseable {
                 // Counted here once; the planner's hold in the next cycles has the same reason.
                 metrics.throttled(Throttle.PAUSED.tag());
                 lastThrottle.put(d.key(), Throttle.PAUSED);
-                LOG.info("event=repair_paused uid={} script={}", uid, script);
+                LOG.info("event=repair_paused uid={} script={}", Logfmt.value(uid), script);
                 return Future.succeededFuture();
               }
               return record(drift, script, d, apiResourceVersion)
@@ -638,14 +640,14 @@ public final class RepairController implements AutoCloseable {
                 if (closed) {
                   LOG.info(
                       "event=repair_abandoned uid={} script={} reason=\"agent stopping\"",
-                      uid,
+                      Logfmt.value(uid),
                       script);
                 } else {
                   LOG.warn(
                       "event=repair_aborted uid={} script={} error=\"{}\"",
-                      uid,
+                      Logfmt.value(uid),
                       script,
-                      ar.cause().toString());
+                      Logfmt.escaped(ar.cause().toString()));
                 }
               }
             });
@@ -708,7 +710,10 @@ public final class RepairController implements AutoCloseable {
                   "RepairSkipped",
                   "Repair",
                   script + ": " + verdict.why());
-              LOG.info("event=repair_skipped record={} reason=\"{}\"", job.name(), verdict.why());
+              LOG.info(
+                  "event=repair_skipped record={} reason=\"{}\"",
+                  Logfmt.value(job.name()),
+                  Logfmt.escaped(verdict.why()));
               RepairJobStatus s = job.statusOrPending();
               if (s.phase() != Phase.PENDING) {
                 return Future.succeededFuture(); // an earlier attempt's outcome stays as it is
@@ -744,7 +749,7 @@ public final class RepairController implements AutoCloseable {
                   d.attempt(),
                   d.dryRun(),
                   drift.drift().kind().wireName(),
-                  drift.drift().target().uid());
+                  Logfmt.value(drift.drift().target().uid()));
               ScriptInvocation inv =
                   new ScriptInvocation(
                       entry.name(),
@@ -884,7 +889,7 @@ public final class RepairController implements AutoCloseable {
                       + " error=\"{}\"",
                   name,
                   status.phase().wireName(),
-                  err.toString());
+                  Logfmt.escaped(err.toString()));
               ConsistencyRepairJob cached = job.withStatus(status);
               remember(cached);
               return Future.succeededFuture(cached);

@@ -42,10 +42,13 @@ class BoundedBodyTest {
     assertThat(BodySizes.expectedLength(1000, 4_320_000)).isEqualTo(1000);
 
     BodySizes sizes = new BodySizes();
-    assertThat(sizes.newBody("/pods", 1 << 20, -1).array()).hasSize(64 * 1024);
+    assertThat(sizes.newBody("/pods", 1 << 20, -1, new BodyBudget(1 << 30)).array())
+        .hasSize(64 * 1024);
     sizes.remember("/pods", 8000);
-    assertThat(sizes.newBody("/pods", 1 << 20, -1).array()).hasSize(9000);
-    assertThat(sizes.newBody("/pods", 1 << 20, 5000).array()).hasSize(5000);
-    assertThat(sizes.newBody("/runningpods/", 1 << 20, -1).array()).hasSize(64 * 1024);
+    assertThat(sizes.newBody("/pods", 1 << 20, -1, new BodyBudget(1 << 30)).array()).hasSize(9000);
+    assertThat(sizes.newBody("/pods", 1 << 20, 5000, new BodyBudget(1 << 30)).array())
+        .hasSize(5000);
+    assertThat(sizes.newBody("/runningpods/", 1 << 20, -1, new BodyBudget(1 << 30)).array())
+        .hasSize(64 * 1024);
   }
 }
