@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
  */
 final class BoundedBody {
   private static final int FIRST_CHUNK = 64 * 1024;
+  private static final byte[] EMPTY = new byte[0];
 
   /** A Content-Length is a claim, not a fact: do not allocate more than this on its word. */
   private static final int MAX_FIRST_ALLOCATION = 8 * 1024 * 1024;
@@ -109,13 +110,18 @@ final class BoundedBody {
   }
 
   /**
-   * Gives the array back to the budget. Idempotent; call it on every path once the body is no
-   * longer needed (decoded, refused, abandoned).
+   * Gives the array back to the budget and drops it. Idempotent; call it on every path once the
+   * body is no longer needed (decoded, refused, abandoned); a reply handed on keeps its own
+   * reference to the array until it is dropped.
    */
   synchronized void release() {
     if (!released) {
       released = true;
       budget.release(bytes.length);
+      // Whoever still holds this body (an HTTP stream that has not let go of its handlers) must
+      // not hold the array: the budget has already given its bytes to the next reply.
+      bytes = EMPTY;
+      length = 0;
     }
   }
 
