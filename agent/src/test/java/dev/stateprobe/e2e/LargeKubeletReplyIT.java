@@ -193,7 +193,7 @@ class LargeKubeletReplyIT {
     assertThat(err)
         .contains("check: GET /pods from " + node.kubelet.url())
         .contains("KUBELET_MAX_BODY_BYTES")
-        .doesNotContain("OutOfMemoryError");
+        .doesNotContain("java.lang.OutOfMemoryError");
   }
 
   private void stopCleanly() throws Exception {
@@ -201,7 +201,7 @@ class LargeKubeletReplyIT {
     assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String log = log();
     assertThat(process.exitValue()).as(log).isEqualTo(143);
-    assertThat(log).doesNotContain("OutOfMemoryError");
+    assertThat(log).doesNotContain("java.lang.OutOfMemoryError");
   }
 
   private static String log() {
