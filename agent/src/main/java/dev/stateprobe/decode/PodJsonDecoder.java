@@ -34,7 +34,11 @@ public final class PodJsonDecoder {
 
   /**
    * Duplicate keys are malformed JSON here, as in the catalog loader: "the later one wins" would
-   * let one pod carry two UIDs, one for each reader of the object.
+   * let one pod carry two UIDs, one for each reader of the object. Cost, measured on a 1000-pod
+   * (4.2 MB) reply with the DaemonSet's C1-only JIT on this shared 2-core machine: a bare token
+   * pass went from ~100 to ~165 ms, the whole decode stayed within the noise (53 to 105 ms with, 70
+   * to 96 ms with a hand-written check of only the objects read key by key); and an unchanged reply
+   * is not decoded again at all ({@code ReplyMemo}).
    */
   private final JsonFactory factory =
       JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();

@@ -3,6 +3,7 @@ package dev.stateprobe.repair;
 import dev.stateprobe.agent.CycleResult;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.RepairMode;
+import dev.stateprobe.decode.PodIdentity;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.Transition;
@@ -33,6 +34,7 @@ import dev.stateprobe.repair.planner.ScriptKey;
 import dev.stateprobe.repair.planner.Throttle;
 import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.report.Reports;
+import dev.stateprobe.view.PodRef;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vertx.core.Context;
@@ -130,6 +132,7 @@ public final class RepairController implements AutoCloseable {
   private final Map<String, Verifying> verifying = new HashMap<>();
   private final Map<DriftKey, Throttle> lastThrottle = new HashMap<>();
   private final Set<String> creatingPending = new HashSet<>();
+  private final Set<DriftKey> refusedIdentities = new HashSet<>();
 
   /**
    * Outcomes and verdicts that the API server has not taken yet, by record: written again on each
@@ -414,6 +417,12 @@ public final class RepairController implements AutoCloseable {
             now);
     for (Decision d : RepairPlanner.plan(input)) {
       countThrottle(d);
+      boolean writes =
+          d.action() == Decision.Action.START
+              || d.action() == Decision.Action.CREATE_PENDING_APPROVAL;
+      if (writes && !validIdentity(d.key())) {
+        continue;
+      }
       switch (d.action()) {
         case START -> launch(d, cat, apiResourceVersion(cycle, d));
         case CREATE_PENDING_APPROVAL -> createPendingApproval(d);
@@ -421,6 +430,7 @@ public final class RepairController implements AutoCloseable {
       }
     }
     lastThrottle.keySet().retainAll(options.keySet());
+    refusedIdentities.retainAll(options.keySet());
   }
 
   /** The target's resourceVersion in the API view the drift was confirmed from, if it has one. */
@@ -471,6 +481,30 @@ public final class RepairController implements AutoCloseable {
           t.tag(),
           Logfmt.escaped(d.reason()));
     }
+  }
+
+  /**
+   * Whether the drift's pod can be named in a record, a URL and a script. The kubelet's entries are
+   * validated when read; this catches what came another way (an API server that did not validate).
+   * A name that cannot go into a URL made a record whose revalidation failed, and the next cycle
+   * adopted that record and failed again, for good: refused here, before any record, once logged.
+   */
+  private boolean validIdentity(DriftKey key) {
+    PodRef t = key.target();
+    Optional<PodIdentity.Field> bad = PodIdentity.invalid(t.namespace(), t.name(), t.uid());
+    if (bad.isEmpty()) {
+      return true;
+    }
+    if (refusedIdentities.add(key)) {
+      LOG.warn(
+          "event=repair_refused kind={} uid={} reason=invalid_identity field={} value={}",
+          key.kind().wireName(),
+          Logfmt.value(Logfmt.shortened(t.uid())),
+          bad.get().tag(),
+          Logfmt.quoted(
+              Logfmt.shortened(bad.get() == PodIdentity.Field.NAME ? t.name() : t.namespace())));
+    }
+    return false;
   }
 
   private void createPendingApproval(Decision d) {
