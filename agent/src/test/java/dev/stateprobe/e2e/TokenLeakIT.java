@@ -45,6 +45,16 @@ class TokenLeakIT {
     vertx = Vertx.vertx();
     node = SimulatedNode.start(vertx, dir);
     node.seed();
+    // Records are owned by their node.
+    node.cluster
+        .nodes()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NodeBuilder()
+                .withNewMetadata()
+                .withName(SimulatedNode.NODE)
+                .endMetadata()
+                .build())
+        .create();
   }
 
   @AfterAll
@@ -106,6 +116,8 @@ class TokenLeakIT {
                       .getItems()
                       .isEmpty());
       collect(http, port, answers);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(Files.readString(stderr, StandardCharsets.UTF_8), e);
     } finally {
       process.destroy();
       assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
