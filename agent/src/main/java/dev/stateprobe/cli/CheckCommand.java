@@ -273,7 +273,7 @@ public final class CheckCommand {
     p.future().await(d.toMillis() + 10_000, TimeUnit.MILLISECONDS);
   }
 
-  private void printTable(Options opts, List<TrackedDrift> drifts) {
+  void printTable(Options opts, List<TrackedDrift> drifts) {
     if (drifts.isEmpty()) {
       out.printf(
           "node %s: no drift in %d samples%n", Logfmt.printable(opts.node()), opts.samples());

@@ -40,6 +40,8 @@ public final class TokenSource {
   /** Tokens remembered for {@link #redact}: the current one and those it replaced lately. */
   private static final int REMEMBERED = 4;
 
+  static final int REDACTED_MIN = 8;
+
   private final Path file;
   private final WorkerExecutor worker;
   private final Deque<String> sent = new ArrayDeque<>(); // guarded by this
@@ -159,14 +161,21 @@ public final class TokenSource {
     return token;
   }
 
-  /** {@code text} with every token this source read replaced by {@code [REDACTED]}. */
+  /**
+   * {@code text} with every token this source read replaced by {@code [REDACTED]}. A token shorter
+   * than {@value #REDACTED_MIN} characters is not searched for: it would match inside ordinary
+   * words and garble every message, and no real bearer token is that short (a service-account token
+   * is a JWT of several hundred characters).
+   */
   public synchronized String redact(String text) {
     if (text == null) {
       return null;
     }
     String out = text;
     for (String token : sent) {
-      out = out.replace(token, "[REDACTED]");
+      if (token.length() >= REDACTED_MIN) {
+        out = out.replace(token, "[REDACTED]");
+      }
     }
     return out;
   }
