@@ -13,6 +13,7 @@ import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.kubelet.KubeletException;
 import dev.stateprobe.kubelet.KubeletSource;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.KubeletView;
 import dev.stateprobe.view.RuntimeView;
@@ -193,7 +194,10 @@ public final class Agent implements AutoCloseable {
                               done.complete(r);
                             } catch (RuntimeException e) {
                               LOG.error(
-                                  "event=cycle_failed cycle={} error=\"{}\"", id, e.toString(), e);
+                                  "event=cycle_failed cycle={} error=\"{}\"",
+                                  id,
+                                  Logfmt.escaped(e.toString()),
+                                  e);
                               done.fail(e);
                             } finally {
                               inFlight = false;
@@ -227,7 +231,7 @@ public final class Agent implements AutoCloseable {
             "event=kubelet_first_poll cycle={} pods={} source=\"{}\"",
             id,
             lastKubelet.size(),
-            kubelet.describe());
+            Logfmt.escaped(kubelet.describe()));
       }
       everKubeletOk = true;
     } else {
@@ -260,7 +264,7 @@ public final class Agent implements AutoCloseable {
           "event=relist cycle={} relists={} resourceVersion={} quietUntil={}",
           id,
           api.relists(),
-          api.resourceVersion(),
+          Logfmt.value(api.resourceVersion()),
           api.lastRelistAt() == null
               ? "-"
               : api.lastRelistAt().plus(config.detection().quietPeriod()));
@@ -311,7 +315,8 @@ public final class Agent implements AutoCloseable {
       try {
         l.accept(result);
       } catch (RuntimeException e) {
-        LOG.error("event=listener_failed cycle={} error=\"{}\"", id, e.toString(), e);
+        LOG.error(
+            "event=listener_failed cycle={} error=\"{}\"", id, Logfmt.escaped(e.toString()), e);
       }
     }
     return result;
@@ -356,11 +361,11 @@ public final class Agent implements AutoCloseable {
         event,
         id,
         d.drift().kind().wireName(),
-        d.drift().target().namespace(),
-        d.drift().target().name(),
-        d.drift().target().uid(),
+        Logfmt.value(d.drift().target().namespace()),
+        Logfmt.value(d.drift().target().name()),
+        Logfmt.value(d.drift().target().uid()),
         d.observations(),
-        d.drift().detail());
+        Logfmt.escaped(d.drift().detail()));
   }
 
   private void record(Snapshot s, Trust trust, DriftTracker.Step step) {

@@ -20,6 +20,7 @@ import dev.stateprobe.repair.catalog.CatalogWatcher;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.job.JobStore;
+import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.report.Reports;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -299,7 +300,10 @@ public final class AgentRuntime implements AutoCloseable {
                   backoff.multipliedBy(2).compareTo(MAX_REPAIR_START_BACKOFF) > 0
                       ? MAX_REPAIR_START_BACKOFF
                       : backoff.multipliedBy(2);
-              LOG.warn("event=repair_start_retry in={} error=\"{}\"", backoff, e.toString());
+              LOG.warn(
+                  "event=repair_start_retry in={} error=\"{}\"",
+                  backoff,
+                  Logfmt.escaped(e.toString()));
               vertx.setTimer(backoff.toMillis(), id -> startRepair(vertx, next));
             });
   }
@@ -310,7 +314,7 @@ public final class AgentRuntime implements AutoCloseable {
             + " repairMode={}",
         Main.version(),
         config.nodeName(),
-        kubelet.describe(),
+        Logfmt.escaped(kubelet.describe()),
         config.pollInterval(),
         config.detection().minObservations(),
         config.detection().quietPeriod(),
@@ -379,7 +383,9 @@ public final class AgentRuntime implements AutoCloseable {
         }
       } catch (Exception e) {
         LOG.warn(
-            "event=close_failed part={} error=\"{}\"", c.getClass().getSimpleName(), e.toString());
+            "event=close_failed part={} error=\"{}\"",
+            c.getClass().getSimpleName(),
+            Logfmt.escaped(e.toString()));
       }
     }
   }

@@ -15,6 +15,7 @@ import dev.stateprobe.kubelet.ApiProxyKubeletSource;
 import dev.stateprobe.kubelet.DirectKubeletSource;
 import dev.stateprobe.kubelet.KubeletSource;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.report.Reports;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.KubeletView;
@@ -159,7 +160,8 @@ public final class CheckCommand {
       client = client(vertx, opts.kubeconfig());
       return check(vertx, client, config, opts);
     } catch (Exception e) {
-      err.println("check: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      err.println(
+          "check: " + Logfmt.printable(e.getMessage() == null ? e.toString() : e.getMessage()));
       return 2;
     } finally {
       // Vert.x before the client: see AgentCommand.
@@ -271,23 +273,26 @@ public final class CheckCommand {
     p.future().await(d.toMillis() + 10_000, TimeUnit.MILLISECONDS);
   }
 
-  private void printTable(Options opts, List<TrackedDrift> drifts) {
+  void printTable(Options opts, List<TrackedDrift> drifts) {
     if (drifts.isEmpty()) {
-      out.printf("node %s: no drift in %d samples%n", opts.node(), opts.samples());
+      out.printf(
+          "node %s: no drift in %d samples%n", Logfmt.printable(opts.node()), opts.samples());
       return;
     }
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"KIND", "STATE", "NAMESPACE", "NAME", "UID", "SEEN", "DETAIL"});
     for (TrackedDrift d : drifts) {
+      // Names and details come from the kubelet and the API server: a terminal must not receive
+      // their control characters (an escape sequence could rewrite what the operator sees).
       rows.add(
           new String[] {
             d.drift().kind().wireName(),
             d.state().wireName(),
-            d.drift().target().namespace(),
-            d.drift().target().name(),
-            d.drift().target().uid(),
+            Logfmt.printable(d.drift().target().namespace()),
+            Logfmt.printable(d.drift().target().name()),
+            Logfmt.printable(d.drift().target().uid()),
             d.observations() + "/" + opts.samples(),
-            d.drift().detail()
+            Logfmt.printable(d.drift().detail())
           });
     }
     int[] w = new int[7];

@@ -41,7 +41,7 @@ public record AgentConfig(
    * How to reach the kubelet.
    *
    * @param url {@code KUBELET_URL}, default {@code https://$NODE_IP:10250}; ignored when {@code
-   *     viaApiProxy}
+   *     viaApiProxy}; {@code http} only with {@code KUBELET_ALLOW_INSECURE_HTTP=true}
    * @param tokenFile {@code KUBELET_TOKEN_FILE}, default the service-account token; re-read when it
    *     changes
    * @param caFile {@code KUBELET_CA_FILE}; empty means the JVM's trust store
@@ -51,7 +51,8 @@ public record AgentConfig(
    * @param connectTimeout {@code KUBELET_CONNECT_TIMEOUT}, default 5s: TCP and the TLS handshake,
    *     which a cold JVM's first connection was measured to need more than 2 s for
    * @param requestTimeout {@code KUBELET_REQUEST_TIMEOUT}, default 10s
-   * @param maxBodyBytes {@code KUBELET_MAX_BODY_BYTES}, default 64 MiB, enforced while reading
+   * @param maxBodyBytes {@code KUBELET_MAX_BODY_BYTES}, default an eighth of the maximum heap (at
+   *     most that), enforced while reading
    * @param runtimeReprobeInterval {@code RUNTIME_REPROBE_INTERVAL}, default 5m: how often an
    *     unavailable {@code /runningpods/} is asked again
    */

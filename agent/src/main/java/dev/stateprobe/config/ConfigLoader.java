@@ -38,6 +38,7 @@ public final class ConfigLoader {
                 "KUBELET_TOKEN_FILE",
                 "KUBELET_CA_FILE",
                 "KUBELET_INSECURE_SKIP_TLS_VERIFY",
+                "KUBELET_ALLOW_INSECURE_HTTP",
                 "KUBELET_VIA_API_PROXY",
                 "KUBELET_CONNECT_TIMEOUT",
                 "KUBELET_REQUEST_TIMEOUT",
@@ -63,12 +64,22 @@ public final class ConfigLoader {
     VARIABLES = List.copyOf(v);
   }
 
+  /**
+   * The share of the heap one kubelet reply may take: {@code heap / 8}. Reply bodies in flight
+   * together may take a quarter of the heap (the kubelet package's budget), and both endpoints are
+   * read at once; with {@code -Xmx64m} this is 7.7 MB, above a 1000-pod node's 4.3 MB {@code
+   * /pods}.
+   */
+  public static final int HEAP_PER_BODY_DIVISOR = 8;
+
   private final Map<String, String> values;
   private final List<String> problems = new ArrayList<>();
+  private final long maxHeapBytes;
 
-  private ConfigLoader(Map<String, String> values, List<String> problems) {
+  private ConfigLoader(Map<String, String> values, List<String> problems, long maxHeapBytes) {
     this.values = values;
     this.problems.addAll(problems);
+    this.maxHeapBytes = maxHeapBytes;
   }
 
   /**
@@ -76,6 +87,12 @@ public final class ConfigLoader {
    * @param args flags; anything that is not a known flag is a problem
    */
   public static AgentConfig load(Map<String, String> env, List<String> args)
+      throws ConfigException {
+    return load(env, args, Runtime.getRuntime().maxMemory());
+  }
+
+  /** Same, for a JVM whose maximum heap is {@code maxHeapBytes}: the body limit derives from it. */
+  public static AgentConfig load(Map<String, String> env, List<String> args, long maxHeapBytes)
       throws ConfigException {
     Map<String, String> merged = new LinkedHashMap<>();
     for (String name : VARIABLES) {
@@ -86,7 +103,7 @@ public final class ConfigLoader {
     }
     List<String> problems = new ArrayList<>();
     merged.putAll(parseFlags(args, problems));
-    return new ConfigLoader(merged, problems).build();
+    return new ConfigLoader(merged, problems, maxHeapBytes).build();
   }
 
   /** {@code --poll-interval=5s} or {@code --poll-interval 5s} → {@code POLL_INTERVAL=5s}. */
@@ -130,6 +147,15 @@ public final class ConfigLoader {
 
     boolean viaProxy = bool("KUBELET_VIA_API_PROXY", false);
     URI url = kubeletUrl(nodeIp, viaProxy);
+    boolean allowHttp = bool("KUBELET_ALLOW_INSECURE_HTTP", false);
+    if (url != null && !viaProxy && "http".equals(url.getScheme()) && !allowHttp) {
+      problems.add(
+          "KUBELET_URL '"
+              + url
+              + "' is plain http: the bearer token would cross the network in clear and the"
+              + " reply could come from anyone; use https, or set KUBELET_ALLOW_INSECURE_HTTP=true"
+              + " to accept that");
+    }
     Path tokenFile =
         Path.of(values.getOrDefault("KUBELET_TOKEN_FILE", DEFAULT_TOKEN_FILE.toString()));
     Optional<Path> caFile = Optional.ofNullable(values.get("KUBELET_CA_FILE")).map(Path::of);
@@ -139,7 +165,7 @@ public final class ConfigLoader {
     }
     Duration connectTimeout = positive("KUBELET_CONNECT_TIMEOUT", "5s");
     Duration requestTimeout = positive("KUBELET_REQUEST_TIMEOUT", "10s");
-    long maxBody = integer("KUBELET_MAX_BODY_BYTES", 64L * 1024 * 1024, 1024, Long.MAX_VALUE);
+    long maxBody = maxBodyBytes();
     Duration reprobe = positive("RUNTIME_REPROBE_INTERVAL", "5m");
 
     Duration poll = positive("POLL_INTERVAL", "5s");
@@ -229,6 +255,27 @@ public final class ConfigLoader {
       problems.add("KUBELET_URL '" + raw + "' is not a URL: " + e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * {@code KUBELET_MAX_BODY_BYTES}: an eighth of the heap unless set; a value the heap cannot hold
+   * is refused rather than lowered quietly (the old default of 64 MiB was the whole heap, and a
+   * large reply ended the agent with an OutOfMemoryError, restart after restart).
+   */
+  private long maxBodyBytes() {
+    long heapShare = Math.max(1024, maxHeapBytes / HEAP_PER_BODY_DIVISOR);
+    long n = integer("KUBELET_MAX_BODY_BYTES", heapShare, 1024, Long.MAX_VALUE);
+    if (n > heapShare) {
+      problems.add(
+          "KUBELET_MAX_BODY_BYTES "
+              + n
+              + " is more than this JVM's heap can hold for one reply: at most "
+              + heapShare
+              + " (an eighth of the "
+              + maxHeapBytes
+              + "-byte maximum heap); lower it, or raise -Xmx");
+    }
+    return n;
   }
 
   private boolean bool(String name, boolean dflt) {

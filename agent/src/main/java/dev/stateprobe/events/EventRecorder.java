@@ -1,6 +1,7 @@
 package dev.stateprobe.events;
 
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.view.PodRef;
 import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.api.model.ObjectReference;
@@ -144,9 +145,9 @@ public final class EventRecorder {
               LOG.warn(
                   "event=event_write_failed reason={} regarding={}/{} error=\"{}\"",
                   reason,
-                  key.namespace(),
-                  key.name(),
-                  Objects.toString(t.getMessage(), t.toString()));
+                  Logfmt.value(key.namespace()),
+                  Logfmt.value(key.name()),
+                  Logfmt.escaped(Objects.toString(t.getMessage(), t.toString())));
               synchronized (recent) {
                 // The series may not exist server-side: look it up again next time.
                 recent.remove(key);

@@ -69,7 +69,9 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
         clock,
         worker,
         Objects.requireNonNull(settings, "settings").runtimeReprobeInterval(),
-        "API server node proxy for " + validNodeName(nodeName)); // before a worker is opened
+        "API server node proxy for " + validNodeName(nodeName), // before a worker is opened
+        settings.maxBodyBytes(),
+        BodyBudget.ofHeap());
     this.client = Objects.requireNonNull(client, "client");
     this.settings = settings;
     this.nodeName = nodeName;
@@ -111,11 +113,21 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
     return "node proxy " + nodeName;
   }
 
+  /** The API client's own bearer token, which a proxy could echo into an error body. */
+  @Override
+  protected String redact(String text) {
+    String token = client.getConfiguration().getOauthToken();
+    return text == null || token == null || token.isBlank()
+        ? text
+        : text.replace(token.strip(), "[REDACTED]");
+  }
+
   @Override
   protected Future<Reply> fetch(String path) {
     String what = "GET " + path + " from " + where();
     Promise<Reply> promise = Promise.promise();
     Collector collector = new Collector(settings.maxBodyBytes(), path, what, promise);
+    promise.future().onFailure(t -> collector.release()); // on success the reader releases it
     context.runOnContext(
         v -> {
           long timer =
@@ -214,6 +226,9 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
                     + " (KUBELET_MAX_BODY_BYTES); not read"));
         return;
       }
+      if (body != null) {
+        body.release();
+      }
       body = ok ? newBody(path, limit, declared) : new BoundedBody(ERROR_TEXT_BYTES, -1);
       asyncBody
           .done()
@@ -235,20 +250,12 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
         return;
       }
       if (body == null) {
-        body = new BoundedBody(limit, -1); // chunks before the response was handed over
+        body = newBody(path, limit, -1); // chunks before the response was handed over
       }
       for (ByteBuffer chunk : chunks) {
         if (!body.append(chunk)) {
           if (status >= 200 && status < 300 || status == 0) {
-            fail(
-                new KubeletException(
-                    FailureReason.TOO_LARGE,
-                    what
-                        + ": reply passed the limit of "
-                        + limit
-                        + " bytes (KUBELET_MAX_BODY_BYTES) after "
-                        + body.length()
-                        + " bytes; connection closed"));
+            fail(overLimit(what, body));
           } else {
             complete(); // enough of an error text
             source.cancel();
@@ -266,13 +273,22 @@ public final class ApiProxyKubeletSource extends AbstractKubeletSource {
               ? ""
               : new String(body.array(), 0, body.length(), StandardCharsets.UTF_8)
                   .replaceAll("\\s+", " ");
-      promise.tryComplete(
+      if (!promise.tryComplete(
           new Reply(
               status,
               ok ? body.array() : new byte[0],
               ok ? body.length() : 0,
               clock.instant(),
-              text));
+              text,
+              body))) {
+        body.release();
+      }
+    }
+
+    synchronized void release() {
+      if (body != null) {
+        body.release();
+      }
     }
 
     private synchronized void fail(KubeletException e) {

@@ -20,9 +20,9 @@ final class BodySizes {
   private final Map<String, Integer> lastLengths = new ConcurrentHashMap<>();
 
   /** A body for a reply on {@code path} that declared {@code declared} bytes ({@code -1}: none). */
-  BoundedBody newBody(String path, long limit, long declared) {
+  BoundedBody newBody(String path, long limit, long declared, BodyBudget budget) {
     Integer last = lastLengths.get(path);
-    return new BoundedBody(limit, expectedLength(declared, last == null ? -1 : last));
+    return new BoundedBody(limit, expectedLength(declared, last == null ? -1 : last), budget);
   }
 
   /** Remembers the length of a good reply on {@code path}. */

@@ -5,35 +5,54 @@ import java.nio.ByteBuffer;
 
 /**
  * A growing byte array that refuses to grow past a limit: the body is counted while it arrives,
- * never buffered first and measured after. Not thread-safe: one reply, one thread at a time.
+ * never buffered first and measured after. Every array it allocates is first reserved from a {@link
+ * BodyBudget}: a body the heap cannot hold is refused like one over the limit. Not thread-safe, but
+ * {@link #release()} may come from another thread than the chunks (a timeout).
  */
 final class BoundedBody {
   private static final int FIRST_CHUNK = 64 * 1024;
+  private static final byte[] EMPTY = new byte[0];
 
   /** A Content-Length is a claim, not a fact: do not allocate more than this on its word. */
   private static final int MAX_FIRST_ALLOCATION = 8 * 1024 * 1024;
 
   private final long limit;
+  private final BodyBudget budget;
+  // all guarded by this
   private byte[] bytes;
   private int length;
+  private boolean refusedByBudget;
+  private boolean released;
+
+  /** A body with a budget of its own, as large as its limit (tests, error texts). */
+  BoundedBody(long limit, long expected) {
+    this(limit, expected, new BodyBudget(Math.max(0, Math.min(limit, Integer.MAX_VALUE))));
+  }
 
   /**
    * @param limit the most bytes accepted
    * @param expected the Content-Length, or -1: sizes the first allocation, never beyond {@code
-   *     limit} nor 8 MiB
+   *     limit} nor 8 MiB; when the budget cannot give that much, 64 KiB, or nothing
    */
-  BoundedBody(long limit, long expected) {
+  BoundedBody(long limit, long expected, BodyBudget budget) {
     this.limit = limit;
+    this.budget = budget;
     long first = expected >= 0 ? expected : FIRST_CHUNK;
-    this.bytes =
-        new byte[(int) Math.max(0, Math.min(Math.min(first, limit), MAX_FIRST_ALLOCATION))];
+    int size = (int) Math.max(0, Math.min(Math.min(first, limit), MAX_FIRST_ALLOCATION));
+    if (!budget.tryReserve(size)) {
+      size = (int) Math.min(size, FIRST_CHUNK);
+      if (!budget.tryReserve(size)) {
+        size = 0;
+      }
+    }
+    this.bytes = new byte[size];
   }
 
   /**
-   * Appends a chunk; false (and nothing appended) when it would pass the limit: the caller must
-   * abort the reply then.
+   * Appends a chunk; false (and nothing appended) when it would pass the limit or the budget: the
+   * caller must abort the reply then.
    */
-  boolean append(byte[] src, int offset, int len) {
+  synchronized boolean append(byte[] src, int offset, int len) {
     if (!reserve(len)) {
       return false;
     }
@@ -42,7 +61,7 @@ final class BoundedBody {
     return true;
   }
 
-  boolean append(Buffer chunk) {
+  synchronized boolean append(Buffer chunk) {
     int len = chunk.length();
     if (!reserve(len)) {
       return false;
@@ -52,7 +71,7 @@ final class BoundedBody {
     return true;
   }
 
-  boolean append(ByteBuffer chunk) {
+  synchronized boolean append(ByteBuffer chunk) {
     int len = chunk.remaining();
     if (!reserve(len)) {
       return false;
@@ -63,25 +82,60 @@ final class BoundedBody {
   }
 
   private boolean reserve(int len) {
+    if (released) {
+      return false; // a late chunk of an abandoned reply: never reserve again
+    }
     long needed = (long) length + len;
     if (needed > limit || needed > Integer.MAX_VALUE - 8) {
       return false;
     }
     if (needed > bytes.length) {
-      long grown = Math.max(needed, Math.min(limit, (long) bytes.length * 2));
-      byte[] copy = new byte[(int) Math.min(grown, Integer.MAX_VALUE - 8)];
+      long grown =
+          Math.min(
+              Math.max(needed, Math.min(limit, (long) bytes.length * 2)), Integer.MAX_VALUE - 8);
+      // The old array stays live while it is copied: both are reserved until then.
+      if (!budget.tryReserve(grown)) {
+        grown = needed + Math.min(needed / 8, limit - needed);
+        if (!budget.tryReserve(grown)) {
+          refusedByBudget = true;
+          return false;
+        }
+      }
+      byte[] copy = new byte[(int) grown];
       System.arraycopy(bytes, 0, copy, 0, length);
+      budget.release(bytes.length);
       bytes = copy;
     }
     return true;
   }
 
+  /**
+   * Gives the array back to the budget and drops it. Idempotent; call it on every path once the
+   * body is no longer needed (decoded, refused, abandoned); a reply handed on keeps its own
+   * reference to the array until it is dropped.
+   */
+  synchronized void release() {
+    if (!released) {
+      released = true;
+      budget.release(bytes.length);
+      // Whoever still holds this body (an HTTP stream that has not let go of its handlers) must
+      // not hold the array: the budget has already given its bytes to the next reply.
+      bytes = EMPTY;
+      length = 0;
+    }
+  }
+
+  /** Whether the last refusal was the budget's (the heap), not the limit's. */
+  synchronized boolean refusedByBudget() {
+    return refusedByBudget;
+  }
+
   /** The backing array; valid from 0 to {@link #length()}. Not copied: hand it on, then drop it. */
-  byte[] array() {
+  synchronized byte[] array() {
     return bytes;
   }
 
-  int length() {
+  synchronized int length() {
     return length;
   }
 

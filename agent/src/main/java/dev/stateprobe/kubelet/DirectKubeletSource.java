@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
@@ -77,6 +78,17 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
       Metrics metrics,
       Clock clock,
       WorkerExecutor worker) {
+    this(vertx, settings, decoder, metrics, clock, worker, BodyBudget.ofHeap());
+  }
+
+  DirectKubeletSource(
+      Vertx vertx,
+      KubeletSettings settings,
+      PodJsonDecoder decoder,
+      Metrics metrics,
+      Clock clock,
+      WorkerExecutor worker,
+      BodyBudget budget) {
     super(
         vertx,
         decoder,
@@ -84,7 +96,9 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
         clock,
         worker,
         checked(settings).runtimeReprobeInterval(), // before a worker is opened
-        "kubelet " + settings.url());
+        "kubelet " + settings.url(),
+        settings.maxBodyBytes(),
+        budget);
     this.settings = settings;
     URI url = settings.url();
     this.ssl = "https".equalsIgnoreCase(url.getScheme());
@@ -108,7 +122,12 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
     }
     String trust;
     if (!ssl) {
-      trust = "plain HTTP";
+      trust = "PLAIN HTTP, NOT ENCRYPTED";
+      LOG.warn(
+          "event=insecure_kubelet_http KUBELET_ALLOW_INSECURE_HTTP=true: the kubelet at {} is read"
+              + " over plain HTTP; anyone on the path can read the bearer token and answer for the"
+              + " kubelet. Use https.",
+          url);
     } else if (settings.insecureSkipTlsVerify()) {
       options.setTrustAll(true).setVerifyHost(false);
       trust = "TLS NOT VERIFIED";
@@ -194,6 +213,12 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
     return tokens;
   }
 
+  /** The tokens this source has sent, replaced wherever a message could repeat them. */
+  @Override
+  protected String redact(String text) {
+    return tokens.redact(text);
+  }
+
   @Override
   protected Future<Reply> fetch(String path) {
     return tokens
@@ -218,7 +243,25 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
    */
   private Future<Reply> send(String path, String token) {
     Promise<Reply> promise = Promise.promise();
-    context.runOnContext(v -> sendOnContext(path, token, promise));
+    context.runOnContext(
+        v -> {
+          try {
+            sendOnContext(path, token, promise);
+          } catch (RuntimeException e) {
+            // Whatever the HTTP client refuses (a header it will not send), the poll must end
+            // now, not at its timeout; the exception's message may quote the header: not kept.
+            promise.tryFail(
+                new KubeletException(
+                    FailureReason.CONNECT,
+                    "GET "
+                        + path
+                        + " from "
+                        + where()
+                        + ": the request could not be sent ("
+                        + e.getClass().getSimpleName()
+                        + ")"));
+          }
+        });
     return promise.future();
   }
 
@@ -313,28 +356,24 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
       return;
     }
     BoundedBody body = newBody(path, limit, declared);
+    promise.future().onFailure(t -> body.release()); // on success the reply's reader releases it
     response.handler(
         chunk -> {
           if (promise.future().isComplete()) {
             return; // timed out or aborted: the rest is on its way to nowhere
           }
           if (!body.append(chunk)) {
-            promise.tryFail(
-                new KubeletException(
-                    FailureReason.TOO_LARGE,
-                    what
-                        + ": reply passed the limit of "
-                        + limit
-                        + " bytes (KUBELET_MAX_BODY_BYTES) after "
-                        + body.length()
-                        + " bytes; connection closed"));
+            promise.tryFail(overLimit(what, body));
             abort(request);
           }
         });
     response.endHandler(
-        v ->
-            promise.tryComplete(
-                new Reply(status, body.array(), body.length(), clock.instant(), "")));
+        v -> {
+          if (!promise.tryComplete(
+              new Reply(status, body.array(), body.length(), clock.instant(), "", body))) {
+            body.release();
+          }
+        });
   }
 
   /**
@@ -378,12 +417,17 @@ public final class DirectKubeletSource extends AbstractKubeletSource {
   }
 
   /**
-   * Stops a reply for good. On HTTP/1.1 a reset closes the connection (measured with Vert.x 5.0.7:
-   * within 10 ms, after the kubelet had sent ~4 MB that sat in socket buffers), so the kubelet
-   * stops sending and the pool opens a fresh connection next time.
+   * Stops a reply for good: the request is reset and its connection closed, so the kubelet stops
+   * sending and the pool opens a fresh connection next time. The reset alone was not enough with
+   * Vert.x 5.2 against a kubelet that kept sending: a heap dump after an OutOfMemoryError held six
+   * refused replies' streams in their connections' in-flight queues, each with its body.
    */
   private static void abort(HttpClientRequest request) {
     request.reset();
+    HttpConnection connection = request.connection();
+    if (connection != null) {
+      connection.close();
+    }
   }
 
   private static String errorText(Buffer text) {

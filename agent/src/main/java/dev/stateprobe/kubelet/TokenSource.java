@@ -3,11 +3,14 @@ package dev.stateprobe.kubelet;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +37,14 @@ public final class TokenSource {
 
   private record Cached(Stamp stamp, String token) {}
 
+  /** Tokens remembered for {@link #redact}: the current one and those it replaced lately. */
+  private static final int REMEMBERED = 4;
+
+  static final int REDACTED_MIN = 8;
+
   private final Path file;
   private final WorkerExecutor worker;
+  private final Deque<String> sent = new ArrayDeque<>(); // guarded by this
   private Cached cached; // guarded by this
   private long reads; // guarded by this
 
@@ -96,20 +105,78 @@ public final class TokenSource {
     try {
       // Through the link, not the resolved path: the old target may be gone after a swap. A
       // swap between stat and read leaves a stale stamp, which only costs one more read.
-      token = Files.readString(file, StandardCharsets.UTF_8).strip();
+      token = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (MalformedInputException e) {
+      throw new KubeletException(
+          FailureReason.TOKEN, "the token file " + file + " is not UTF-8 text; no token sent");
     } catch (IOException e) {
       throw new KubeletException(
-          FailureReason.TOKEN, "cannot read the token file " + file + ": " + e, e);
+          FailureReason.TOKEN,
+          "cannot read the token file " + file + ": " + e.getClass().getSimpleName());
     }
-    if (token.isEmpty()) {
-      throw new KubeletException(FailureReason.TOKEN, "the token file " + file + " is empty");
-    }
+    token = validated(token);
     reads++;
     boolean changed = cached != null && !cached.token().equals(token);
     cached = new Cached(stamp, token);
+    if (!sent.contains(token)) {
+      sent.addFirst(token);
+      while (sent.size() > REMEMBERED) {
+        sent.removeLast();
+      }
+    }
     if (changed) {
       LOG.info("kubelet token reloaded from {} (now {})", file, stamp.realPath());
     }
     return token;
+  }
+
+  /**
+   * The token as a bearer token must be, or a {@code TOKEN} failure that names the file and never
+   * its content. Surrounding white space (the trailing newline an editor or {@code echo} adds) is
+   * trimmed, as kubectl and client-go do; what is left must be one non-empty run of visible ASCII,
+   * the characters an HTTP header may carry: a newline inside would split the header, and Vert.x
+   * refused it with an exception that quoted the whole header, token and all.
+   */
+  String validated(String raw) {
+    String token = raw.strip();
+    if (token.isEmpty()) {
+      throw new KubeletException(FailureReason.TOKEN, "the token file " + file + " is empty");
+    }
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c == '\n' || c == '\r') {
+        throw new KubeletException(
+            FailureReason.TOKEN,
+            "the token file " + file + " holds more than one line; a token is one line");
+      }
+      if (c <= 0x20 || c >= 0x7f) {
+        throw new KubeletException(
+            FailureReason.TOKEN,
+            "the token file "
+                + file
+                + " holds a character a bearer token cannot carry (a control character, a space"
+                + " or a non-ASCII character); no token sent");
+      }
+    }
+    return token;
+  }
+
+  /**
+   * {@code text} with every token this source read replaced by {@code [REDACTED]}. A token shorter
+   * than {@value #REDACTED_MIN} characters is not searched for: it would match inside ordinary
+   * words and garble every message, and no real bearer token is that short (a service-account token
+   * is a JWT of several hundred characters).
+   */
+  public synchronized String redact(String text) {
+    if (text == null) {
+      return null;
+    }
+    String out = text;
+    for (String token : sent) {
+      if (token.length() >= REDACTED_MIN) {
+        out = out.replace(token, "[REDACTED]");
+      }
+    }
+    return out;
   }
 }

@@ -1,5 +1,6 @@
 package dev.stateprobe.metrics;
 
+import dev.stateprobe.decode.PodIdentity;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.kubelet.FailureReason;
@@ -62,6 +63,7 @@ public final class Metrics implements AutoCloseable {
   private final MeterRegistry registry;
   private final Map<Endpoint, Timer> pollDuration = new EnumMap<>(Endpoint.class);
   private final Map<String, Counter> pollFailures = new ConcurrentHashMap<>();
+  private final Map<String, Counter> invalidPods = new ConcurrentHashMap<>();
   private final Map<View, AtomicLong> viewPods = new EnumMap<>(View.class);
   private final Map<View, AtomicLong> viewObservedMillis = new EnumMap<>(View.class);
   private final AtomicLong trusted = new AtomicLong();
@@ -106,6 +108,9 @@ public final class Metrics implements AutoCloseable {
               .register(registry));
       for (FailureReason r : FailureReason.values()) {
         pollFailure(e, r, 0); // pre-register: a zero is a fact, an absent series is not
+      }
+      for (PodIdentity.Field f : PodIdentity.Field.values()) {
+        invalidKubeletPod(e, f, 0);
       }
     }
     kubeletBodyBytes =
@@ -251,6 +256,27 @@ public final class Metrics implements AutoCloseable {
                     .description("Failed kubelet requests by reason")
                     .tag("endpoint", endpoint.tag)
                     .tag("reason", reason.tag())
+                    .register(registry))
+        .increment(n);
+  }
+
+  /**
+   * A kubelet entry whose identity Kubernetes would refuse, by the field that failed; its reply is
+   * refused whole (and counted as a {@code decode} failure besides).
+   */
+  public void invalidKubeletPod(Endpoint endpoint, PodIdentity.Field field) {
+    invalidKubeletPod(endpoint, field, 1);
+  }
+
+  private void invalidKubeletPod(Endpoint endpoint, PodIdentity.Field field, int n) {
+    invalidPods
+        .computeIfAbsent(
+            endpoint.tag + "/" + field.tag(),
+            k ->
+                Counter.builder(PREFIX + "kubelet.invalid.pods")
+                    .description("Kubelet entries refused for a name, namespace or UID")
+                    .tag("endpoint", endpoint.tag)
+                    .tag("field", field.tag())
                     .register(registry))
         .increment(n);
   }

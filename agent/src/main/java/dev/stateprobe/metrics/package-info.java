@@ -1,6 +1,6 @@
 /**
  * Every meter name and tag of the agent, in one class. Rule: tags are bounded enums ({@code kind},
- * {@code script}, {@code outcome}, {@code reason}, {@code view}, {@code endpoint}, {@code phase});
- * never a pod name, namespace or UID. The registry is passed in, never global.
+ * {@code script}, {@code outcome}, {@code reason}, {@code view}, {@code endpoint}, {@code phase},
+ * {@code field}); never a pod name, namespace or UID. The registry is passed in, never global.
  */
 package dev.stateprobe.metrics;

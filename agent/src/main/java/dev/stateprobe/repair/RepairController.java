@@ -3,6 +3,7 @@ package dev.stateprobe.repair;
 import dev.stateprobe.agent.CycleResult;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.RepairMode;
+import dev.stateprobe.decode.PodIdentity;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.Transition;
@@ -31,7 +32,9 @@ import dev.stateprobe.repair.planner.RepairPlanner;
 import dev.stateprobe.repair.planner.ScriptHistory;
 import dev.stateprobe.repair.planner.ScriptKey;
 import dev.stateprobe.repair.planner.Throttle;
+import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.report.Reports;
+import dev.stateprobe.view.PodRef;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vertx.core.Context;
@@ -131,6 +134,7 @@ public final class RepairController implements AutoCloseable {
   private final Map<String, Verifying> verifying = new HashMap<>();
   private final Map<DriftKey, Throttle> lastThrottle = new HashMap<>();
   private final Set<String> creatingPending = new HashSet<>();
+  private final Set<DriftKey> refusedIdentities = new HashSet<>();
 
   /**
    * Outcomes and verdicts that the API server has not taken yet, by record: written again on each
@@ -242,7 +246,8 @@ public final class RepairController implements AutoCloseable {
                   config.repair().mode().value());
               return (Void) null;
             })
-        .onFailure(e -> LOG.error("event=repair_start_failed error=\"{}\"", e.toString()));
+        .onFailure(
+            e -> LOG.error("event=repair_start_failed error=\"{}\"", Logfmt.escaped(e.toString())));
   }
 
   /** The pod's people learn that an attempt was cut off, as they learn of any failed attempt. */
@@ -428,7 +433,7 @@ public final class RepairController implements AutoCloseable {
           e.getKey(),
           verdict.wireName(),
           v.key().drift().kind().wireName(),
-          v.key().drift().target().uid());
+          Logfmt.value(v.key().drift().target().uid()));
       if (verdict == Verification.UNRESOLVED) {
         events.pod(
             v.key().drift().target(),
@@ -474,6 +479,12 @@ public final class RepairController implements AutoCloseable {
     for (Decision d : RepairPlanner.plan(input)) {
       heldForSlot |= d.throttle().orElse(null) == Throttle.CONCURRENCY;
       countThrottle(d);
+      boolean writes =
+          d.action() == Decision.Action.START
+              || d.action() == Decision.Action.CREATE_PENDING_APPROVAL;
+      if (writes && !validIdentity(d.key())) {
+        continue;
+      }
       switch (d.action()) {
         case START -> launch(d, cat, apiResourceVersion(cycle, d));
         case CREATE_PENDING_APPROVAL -> createPendingApproval(d);
@@ -481,6 +492,7 @@ public final class RepairController implements AutoCloseable {
       }
     }
     lastThrottle.keySet().retainAll(options.keySet());
+    refusedIdentities.retainAll(options.keySet());
   }
 
   /** The target's resourceVersion in the API view the drift was confirmed from, if it has one. */
@@ -527,10 +539,34 @@ public final class RepairController implements AutoCloseable {
       LOG.info(
           "event=repair_held kind={} uid={} reason={} detail=\"{}\"",
           d.key().kind().wireName(),
-          d.key().target().uid(),
+          Logfmt.value(d.key().target().uid()),
           t.tag(),
-          d.reason());
+          Logfmt.escaped(d.reason()));
     }
+  }
+
+  /**
+   * Whether the drift's pod can be named in a record, a URL and a script. The kubelet's entries are
+   * validated when read; this catches what came another way (an API server that did not validate).
+   * A name that cannot go into a URL made a record whose revalidation failed, and the next cycle
+   * adopted that record and failed again, for good: refused here, before any record, once logged.
+   */
+  private boolean validIdentity(DriftKey key) {
+    PodRef t = key.target();
+    Optional<PodIdentity.Field> bad = PodIdentity.invalid(t.namespace(), t.name(), t.uid());
+    if (bad.isEmpty()) {
+      return true;
+    }
+    if (refusedIdentities.add(key)) {
+      LOG.warn(
+          "event=repair_refused kind={} uid={} reason=invalid_identity field={} value={}",
+          key.kind().wireName(),
+          Logfmt.value(Logfmt.shortened(t.uid())),
+          bad.get().tag(),
+          Logfmt.quoted(
+              Logfmt.shortened(bad.get() == PodIdentity.Field.NAME ? t.name() : t.namespace())));
+    }
+    return false;
   }
 
   private void createPendingApproval(Decision d) {
@@ -564,12 +600,12 @@ public final class RepairController implements AutoCloseable {
                     "event=repair_awaiting_approval record={} script={} uid={}",
                     name,
                     script,
-                    d.key().target().uid());
+                    Logfmt.value(d.key().target().uid()));
               } else {
                 LOG.warn(
                     "event=record_write_failed record={} error=\"{}\"",
                     name,
-                    ar.cause().toString());
+                    Logfmt.escaped(ar.cause().toString()));
               }
             });
   }
@@ -657,7 +693,7 @@ public final class RepairController implements AutoCloseable {
               }
               publishCounts();
             })
-        .onFailure(e -> LOG.warn("event=gc_failed error=\"{}\"", e.toString()));
+        .onFailure(e -> LOG.warn("event=gc_failed error=\"{}\"", Logfmt.escaped(e.toString())));
   }
 
   /**
@@ -686,7 +722,7 @@ public final class RepairController implements AutoCloseable {
                 // Counted here once; the planner's hold in the next cycles has the same reason.
                 metrics.throttled(Throttle.PAUSED.tag());
                 lastThrottle.put(d.key(), Throttle.PAUSED);
-                LOG.info("event=repair_paused uid={} script={}", uid, script);
+                LOG.info("event=repair_paused uid={} script={}", Logfmt.value(uid), script);
                 return Future.succeededFuture();
               }
               return record(drift, script, d, apiResourceVersion)
@@ -701,14 +737,14 @@ public final class RepairController implements AutoCloseable {
                 if (closed) {
                   LOG.info(
                       "event=repair_abandoned uid={} script={} reason=\"agent stopping\"",
-                      uid,
+                      Logfmt.value(uid),
                       script);
                 } else {
                   LOG.warn(
                       "event=repair_aborted uid={} script={} error=\"{}\"",
-                      uid,
+                      Logfmt.value(uid),
                       script,
-                      ar.cause().toString());
+                      Logfmt.escaped(ar.cause().toString()));
                 }
               }
             });
@@ -771,7 +807,10 @@ public final class RepairController implements AutoCloseable {
                   "RepairSkipped",
                   "Repair",
                   script + ": " + verdict.why());
-              LOG.info("event=repair_skipped record={} reason=\"{}\"", job.name(), verdict.why());
+              LOG.info(
+                  "event=repair_skipped record={} reason=\"{}\"",
+                  Logfmt.value(job.name()),
+                  Logfmt.escaped(verdict.why()));
               RepairJobStatus s = job.statusOrPending();
               if (s.phase() != Phase.PENDING) {
                 return Future.succeededFuture(); // an earlier attempt's outcome stays as it is
@@ -807,7 +846,7 @@ public final class RepairController implements AutoCloseable {
                   d.attempt(),
                   d.dryRun(),
                   drift.drift().kind().wireName(),
-                  drift.drift().target().uid());
+                  Logfmt.value(drift.drift().target().uid()));
               ScriptInvocation inv =
                   new ScriptInvocation(
                       entry.name(),
@@ -947,7 +986,7 @@ public final class RepairController implements AutoCloseable {
                       + " error=\"{}\"",
                   name,
                   status.phase().wireName(),
-                  err.toString());
+                  Logfmt.escaped(err.toString()));
               ConsistencyRepairJob cached = job.withStatus(status);
               remember(cached);
               return Future.succeededFuture(cached);

@@ -554,6 +554,13 @@ public final class FakeKubelet implements AutoCloseable {
               });
       case KubeletFault.Trickle t -> trickle(resp, render(path), t);
       case KubeletFault.Oversize o -> oversize(resp, o);
+      case KubeletFault.Truncated t -> truncated(req, resp, t);
+      case KubeletFault.EchoHeaders e -> {
+        StringBuilder echo = new StringBuilder("request headers:\n");
+        req.headers()
+            .forEach(h -> echo.append(h.getKey()).append(": ").append(h.getValue()).append('\n'));
+        text(resp, e.code(), echo.toString());
+      }
     }
   }
 
@@ -738,6 +745,29 @@ public final class FakeKubelet implements AutoCloseable {
           } else {
             resp.write(chunk).onSuccess(v -> next[0].run()).onFailure(t -> record.run());
           }
+        };
+    next[0].run();
+  }
+
+  /** Writes the first {@code t.cutAfter()} bytes in chunks, paced by the socket, then closes. */
+  private void truncated(HttpServerRequest req, HttpServerResponse resp, KubeletFault.Truncated t) {
+    resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    Buffer body = Buffer.buffer(t.bytes());
+    int[] offset = {0};
+    Runnable[] next = new Runnable[1];
+    next[0] =
+        () -> {
+          if (resp.closed()) {
+            return;
+          }
+          if (offset[0] >= t.cutAfter()) {
+            req.connection().close();
+            return;
+          }
+          int end = Math.min(t.cutAfter(), offset[0] + OVERSIZE_CHUNK);
+          Buffer chunk = body.getBuffer(offset[0], end);
+          offset[0] = end;
+          resp.write(chunk).onSuccess(v -> next[0].run());
         };
     next[0].run();
   }

@@ -71,6 +71,25 @@ public sealed interface KubeletFault {
     }
   }
 
+  /**
+   * Answer 200 in chunks with the first {@code cutAfter} of these bytes, then close the connection
+   * without the last chunk: a reply cut off mid-body (a kubelet that died, a proxy that gave up).
+   */
+  record Truncated(byte[] bytes, int cutAfter) implements KubeletFault {
+    public Truncated {
+      if (cutAfter < 0 || cutAfter > bytes.length) {
+        throw new IllegalArgumentException(
+            "cutAfter must be between 0 and " + bytes.length + ", got " + cutAfter);
+      }
+    }
+  }
+
+  /**
+   * Answer with this status and a body that repeats the request's headers, as a misconfigured proxy
+   * or debugging endpoint does: the client's credentials come back in the error text.
+   */
+  record EchoHeaders(int code) implements KubeletFault {}
+
   static KubeletFault status(int code) {
     return new Status(code);
   }

@@ -25,7 +25,8 @@ class ConfigLoaderTest {
     assertThat(c.kubelet().tokenFile()).isEqualTo(ConfigLoader.DEFAULT_TOKEN_FILE);
     assertThat(c.kubelet().caFile()).isEmpty();
     assertThat(c.kubelet().insecureSkipTlsVerify()).isFalse();
-    assertThat(c.kubelet().maxBodyBytes()).isEqualTo(64L * 1024 * 1024);
+    assertThat(c.kubelet().maxBodyBytes())
+        .isEqualTo(Runtime.getRuntime().maxMemory() / ConfigLoader.HEAP_PER_BODY_DIVISOR);
     assertThat(c.pollInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.httpPort()).isEqualTo(9808);
     assertThat(c.detection().minObservations()).isEqualTo(3);
@@ -148,5 +149,43 @@ class ConfigLoaderTest {
     assertThat(c.repair().maxConcurrent()).isEqualTo(2);
     assertThat(c.repair().circuitRecovery()).isEqualTo(Duration.ofMinutes(2));
     assertThat(c.repair().jobTtl()).isEqualTo(Duration.ofHours(1));
+  }
+
+  private static final long HEAP_64M = 64L * 1024 * 1024;
+
+  @Test
+  void theBodyLimitIsAnEighthOfTheHeapUnlessSetAndNeverMoreThanTheHeapCanHold() throws Exception {
+    Map<String, String> base = Map.of("NODE_NAME", "n1", "NODE_IP", "10.0.0.7");
+    assertThat(ConfigLoader.load(base, List.of(), HEAP_64M).kubelet().maxBodyBytes())
+        .isEqualTo(8L * 1024 * 1024);
+    assertThat(
+            ConfigLoader.load(base, List.of("--kubelet-max-body-bytes=4194304"), HEAP_64M)
+                .kubelet()
+                .maxBodyBytes())
+        .isEqualTo(4L * 1024 * 1024);
+    // The old default: the whole heap for one reply.
+    assertThatThrownBy(
+            () -> ConfigLoader.load(base, List.of("--kubelet-max-body-bytes=67108864"), HEAP_64M))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("KUBELET_MAX_BODY_BYTES 67108864 is more than this JVM's heap")
+        .hasMessageContaining("at most 8388608");
+  }
+
+  @Test
+  void aPlainHttpKubeletIsRefusedUnlessExplicitlyAllowed() throws Exception {
+    Map<String, String> http = Map.of("NODE_NAME", "n1", "KUBELET_URL", "http://10.0.0.7:10255");
+    assertThatThrownBy(() -> load(http))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("KUBELET_URL 'http://10.0.0.7:10255' is plain http")
+        .hasMessageContaining("KUBELET_ALLOW_INSECURE_HTTP=true");
+    assertThat(load(http, "--kubelet-allow-insecure-http=true").kubelet().url())
+        .isEqualTo(URI.create("http://10.0.0.7:10255"));
+    assertThatThrownBy(() -> load(http, "--kubelet-allow-insecure-http=maybe"))
+        .hasMessageContaining("KUBELET_ALLOW_INSECURE_HTTP must be true or false");
+    assertThat(
+            load(Map.of("NODE_NAME", "n1", "KUBELET_URL", "https://10.0.0.7:10250"))
+                .kubelet()
+                .url())
+        .isEqualTo(URI.create("https://10.0.0.7:10250"));
   }
 }

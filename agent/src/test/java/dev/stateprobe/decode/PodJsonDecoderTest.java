@@ -387,4 +387,31 @@ class PodJsonDecoderTest {
     }
     assertThat(decoder.decodePod(utf8(pod.formatted(base + "0"))).specHash()).isNotEqualTo(h);
   }
+
+  @Test
+  void aDuplicateKeyInAnyObjectIsMalformed() {
+    String twoUids =
+        "{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"web-0\","
+            + "\"uid\":\"0b0bd6b2-9d0e-4c6f-8d35-1b0e7d0c1a11\","
+            + "\"uid\":\"1b0bd6b2-9d0e-4c6f-8d35-1b0e7d0c1a11\"}}]}";
+    assertThatThrownBy(() -> decoder.decodePodList(twoUids.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("malformed JSON")
+        .hasMessageContaining("uid");
+    String twoItems = "{\"kind\":\"PodList\",\"items\":[],\"items\":[]}";
+    assertThatThrownBy(() -> decoder.decodePodList(twoItems.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(DecodeException.class);
+    String running = "{\"items\":[{\"metadata\":{\"name\":\"a\",\"name\":\"b\",\"uid\":\"u\"}}]}";
+    assertThatThrownBy(() -> decoder.decodeRunningPods(running.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(DecodeException.class);
+  }
+
+  @Test
+  void aListOfMoreItemsThanAllowedIsTooLargeNotMalformed() throws Exception {
+    byte[] capture = Fixtures.kubelet(Fixtures.K8S_1_35);
+    assertThat(decoder.decodePodList(capture, 0, capture.length, 24)).hasSize(24);
+    assertThatThrownBy(() -> decoder.decodePodList(capture, 0, capture.length, 23))
+        .isInstanceOfSatisfying(DecodeException.class, e -> assertThat(e.tooLarge()).isTrue())
+        .hasMessageContaining("more than 23 items");
+  }
 }

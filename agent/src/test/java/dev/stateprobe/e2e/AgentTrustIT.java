@@ -15,6 +15,7 @@ import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.sim.FakeKubelet.RecordedRequest;
 import dev.stateprobe.sim.KubeletFault;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Views that may be stale draw no verdict: a re-listing informer, a kubelet that refuses the token,
@@ -236,6 +239,66 @@ class AgentTrustIT {
     assertThat(agent.counter("stateprobe.drifts.cleared", "kind", "OrphanedPod")).isZero();
     assertThat(agent.counter("stateprobe.drifts.detected", "kind", "OrphanedPod")).isEqualTo(1);
     assertThat(agent.counter("stateprobe.drifts.detected", "kind", "UnknownToKubelet")).isZero();
+  }
+
+  @Test
+  void aListWithADuplicateUidADuplicateKeyOrAnInvalidIdentityIsMalformedAndConfirmsNothing() {
+    startAgreeing(Map.of("WINDOW_UNKNOWN_TO_KUBELET", "1h"));
+    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    node.createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
+    await()
+        .until(
+            () ->
+                agent.lastShows(
+                    List.of(
+                        confirmed(DriftKind.ORPHANED_POD, "e2e-statefulset-0"),
+                        suspected(DriftKind.UNKNOWN_TO_KUBELET, "e2e-never-started"))));
+    byte[] served = node.kubelet.podsBody();
+
+    // The same UID twice: "later wins" confirmed false drifts.
+    breakKubeletAndCheckNothingMoved(
+        KubeletFault.body(withItem(served, 0, m -> {}, true)), "decode");
+    // Two uid keys in one object: each reader of the object could see another pod.
+    String text = new String(served, StandardCharsets.UTF_8);
+    int at = text.indexOf("\"uid\":\"");
+    String twoUids =
+        text.substring(0, at)
+            + "\"uid\":\"0b0bd6b2-9d0e-4c6f-8d35-1b0e7d0c1a11\","
+            + text.substring(at);
+    breakKubeletAndCheckNothingMoved(
+        KubeletFault.body(twoUids.getBytes(StandardCharsets.UTF_8)), "decode");
+    // A name that would forge a log line, and a UID that would climb out of a URL path.
+    String forged = "web-0\r\n2026-01-01T00:00:00.000Z INFO event=drift_confirmed kind=OrphanedPod";
+    breakKubeletAndCheckNothingMoved(
+        KubeletFault.body(withItem(served, 0, m -> m.put("name", forged), false)), "decode");
+    breakKubeletAndCheckNothingMoved(
+        KubeletFault.body(withItem(served, 1, m -> m.put("uid", "../../../nodes/x"), false)),
+        "decode");
+
+    assertThat(
+            agent.counter("stateprobe.kubelet.invalid.pods", "endpoint", "pods", "field", "name"))
+        .isGreaterThanOrEqualTo(3);
+    assertThat(agent.counter("stateprobe.kubelet.invalid.pods", "endpoint", "pods", "field", "uid"))
+        .isGreaterThanOrEqualTo(3);
+    assertThat(agent.counter("stateprobe.drifts.detected", "kind", "OrphanedPod")).isEqualTo(1);
+    assertThat(agent.counter("stateprobe.drifts.detected", "kind", "UnknownToKubelet")).isZero();
+    assertThat(logs.text()).doesNotContain("\r").doesNotContain("web-0\n");
+    assertThat(logs.text().lines()).noneMatch(l -> l.startsWith("2026-01-01T00:00:00.000Z"));
+  }
+
+  /** {@code list} with item {@code index}'s metadata edited, or a copy of it added (same UID). */
+  private static byte[] withItem(
+      byte[] list, int index, java.util.function.Consumer<ObjectNode> edit, boolean duplicate) {
+    ObjectNode root = (ObjectNode) RunningAgent.JSON.readTree(list);
+    ArrayNode items = (ArrayNode) root.path("items");
+    ObjectNode item = (ObjectNode) items.get(index);
+    if (duplicate) {
+      item = item.deepCopy();
+      ((ObjectNode) item.path("metadata")).put("name", "a-second-pod-with-this-uid");
+      items.add(item);
+    }
+    edit.accept((ObjectNode) item.path("metadata"));
+    return RunningAgent.JSON.writeValueAsBytes(root);
   }
 
   private void breakKubeletAndCheckNothingMoved(KubeletFault fault, String reason) {

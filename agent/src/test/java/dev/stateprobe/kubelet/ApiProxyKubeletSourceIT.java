@@ -44,9 +44,9 @@ class ApiProxyKubeletSourceIT {
   private static final String RUNNING_PODS =
       """
       {"kind":"PodList","apiVersion":"v1","metadata":{},"items":[
-       {"metadata":{"name":"etcd-n1","namespace":"kube-system","uid":"u-etcd","creationTimestamp":null},
+       {"metadata":{"name":"etcd-n1","namespace":"kube-system","uid":"1d2b3c4d-0000-4000-8000-00000000e7cd","creationTimestamp":null},
         "spec":{"containers":[{"name":"etcd","image":"registry.k8s.io/etcd:3.6","resources":{}}]},"status":{}},
-       {"metadata":{"name":"web","namespace":"shop","uid":"u-web","creationTimestamp":null},
+       {"metadata":{"name":"web","namespace":"shop","uid":"1d2b3c4d-0000-4000-8000-0000000000eb","creationTimestamp":null},
         "spec":{"containers":[{"name":"app","image":"shop:1","resources":{}},
                               {"name":"sidecar","image":"proxy:1","resources":{}}]},"status":{}}]}
       """;
@@ -176,8 +176,10 @@ class ApiProxyKubeletSourceIT {
 
     RuntimeView view = result(source().pollRunningPods()).orElseThrow();
 
-    assertThat(view.podsByUid().keySet()).containsExactlyInAnyOrder("u-etcd", "u-web");
-    assertThat(view.podsByUid().get("u-web").runningContainers())
+    assertThat(view.podsByUid().keySet())
+        .containsExactlyInAnyOrder(
+            "1d2b3c4d-0000-4000-8000-00000000e7cd", "1d2b3c4d-0000-4000-8000-0000000000eb");
+    assertThat(view.podsByUid().get("1d2b3c4d-0000-4000-8000-0000000000eb").runningContainers())
         .containsExactlyInAnyOrder("app", "sidecar");
     assertThat(source.runtimeAvailable()).isTrue();
   }

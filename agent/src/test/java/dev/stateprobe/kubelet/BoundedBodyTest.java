@@ -42,10 +42,43 @@ class BoundedBodyTest {
     assertThat(BodySizes.expectedLength(1000, 4_320_000)).isEqualTo(1000);
 
     BodySizes sizes = new BodySizes();
-    assertThat(sizes.newBody("/pods", 1 << 20, -1).array()).hasSize(64 * 1024);
+    assertThat(sizes.newBody("/pods", 1 << 20, -1, new BodyBudget(1 << 30)).array())
+        .hasSize(64 * 1024);
     sizes.remember("/pods", 8000);
-    assertThat(sizes.newBody("/pods", 1 << 20, -1).array()).hasSize(9000);
-    assertThat(sizes.newBody("/pods", 1 << 20, 5000).array()).hasSize(5000);
-    assertThat(sizes.newBody("/runningpods/", 1 << 20, -1).array()).hasSize(64 * 1024);
+    assertThat(sizes.newBody("/pods", 1 << 20, -1, new BodyBudget(1 << 30)).array()).hasSize(9000);
+    assertThat(sizes.newBody("/pods", 1 << 20, 5000, new BodyBudget(1 << 30)).array())
+        .hasSize(5000);
+    assertThat(sizes.newBody("/runningpods/", 1 << 20, -1, new BodyBudget(1 << 30)).array())
+        .hasSize(64 * 1024);
+  }
+
+  @Test
+  void aBodyThatTheBudgetCannotHoldIsRefusedAndEveryByteComesBackOnRelease() {
+    BodyBudget budget = new BodyBudget(1300);
+    BoundedBody a = new BoundedBody(10_000, 400, budget);
+    assertThat(budget.reserved()).isEqualTo(400);
+    assertThat(a.append(new byte[400], 0, 400)).isTrue();
+    // Growing to 800 while the 400 are still being copied needs 1200: both are counted.
+    assertThat(a.append(new byte[300], 0, 300)).isTrue();
+    assertThat(budget.reserved()).isEqualTo(800);
+    BoundedBody b = new BoundedBody(10_000, 600, budget);
+    assertThat(b.append(new byte[600], 0, 600)).isFalse();
+    assertThat(b.refusedByBudget()).isTrue();
+    assertThat(a.refusedByBudget()).isFalse();
+
+    a.release();
+    b.release();
+    a.release(); // idempotent
+    assertThat(budget.reserved()).isZero();
+    assertThat(a.array()).isEmpty(); // a stream still holding the body no longer holds its bytes
+    assertThat(a.append(new byte[1], 0, 1)).isFalse();
+    assertThat(budget.reserved()).isZero();
+  }
+
+  @Test
+  void theLimitStillRefusesFirstWhenTheBudgetIsLarge() {
+    BoundedBody body = new BoundedBody(100, -1, new BodyBudget(1 << 20));
+    assertThat(body.append(new byte[101], 0, 101)).isFalse();
+    assertThat(body.refusedByBudget()).isFalse();
   }
 }

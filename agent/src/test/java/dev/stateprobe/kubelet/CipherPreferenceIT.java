@@ -54,7 +54,7 @@ class CipherPreferenceIT {
   private static final String AES_128 = "TLS_AES_128_GCM_SHA256";
   private static final String POD_LIST =
       "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[{\"metadata\":"
-          + "{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"u-1\"}}]}";
+          + "{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"0b0bd6b2-9d0e-4c6f-8d35-1b0e7d0c1a11\"}}]}";
 
   private static Vertx vertx;
   private static SelfSignedCertificate certificate;
@@ -138,7 +138,8 @@ class CipherPreferenceIT {
               metrics,
               new TestClock(now))) {
         KubeletView view = source.pollPods().await(20, TimeUnit.SECONDS);
-        assertThat(view.podsByUid().keySet()).containsExactly("u-1");
+        assertThat(view.podsByUid().keySet())
+            .containsExactly("0b0bd6b2-9d0e-4c6f-8d35-1b0e7d0c1a11");
       } finally {
         metrics.close();
         Files.deleteIfExists(token);

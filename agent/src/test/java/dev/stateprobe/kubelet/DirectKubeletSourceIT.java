@@ -180,6 +180,111 @@ class DirectKubeletSourceIT {
         .count();
   }
 
+  // ---- hostile input ----
+
+  private static final String UID_A = "0b0bd6b2-9d0e-4c6f-8d35-1b0e7d0c1a11";
+
+  private static byte[] runningPods(String... namesAndUids) {
+    StringBuilder items = new StringBuilder();
+    for (int i = 0; i < namesAndUids.length; i += 2) {
+      items
+          .append(i == 0 ? "" : ",")
+          .append("{\"metadata\":{\"name\":\"")
+          .append(namesAndUids[i])
+          .append("\",\"namespace\":\"default\",\"uid\":\"")
+          .append(namesAndUids[i + 1])
+          .append("\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+    }
+    return ("{\"kind\":\"PodList\",\"items\":[" + items + "]}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aRunningPodsListWithAUidTwiceIsMalformed() throws Exception {
+    fake.inject("/runningpods/", KubeletFault.body(runningPods("a", UID_A, "b", UID_A)), 1);
+
+    KubeletException e = failure(source().pollRunningPods());
+
+    assertThat(e.reason()).isEqualTo(FailureReason.DECODE);
+    assertThat(e).hasMessageContaining("items 0 and 1 have the same metadata.uid " + UID_A);
+    assertThat(failures("runningpods", FailureReason.DECODE)).isEqualTo(1);
+  }
+
+  @Test
+  void aRunningPodWithAnInvalidNameIsCountedAndRefusesTheReply() throws Exception {
+    fake.inject(
+        "/runningpods/", KubeletFault.body(runningPods("ok-0", UID_A, "x\\r\\nevent=y", "u")), 1);
+
+    KubeletException e = failure(source().pollRunningPods());
+
+    assertThat(e.reason()).isEqualTo(FailureReason.DECODE);
+    assertThat(e).hasMessageContaining("item 1: metadata.uid \"u\" is not a valid Kubernetes UID");
+    assertThat(
+            registry
+                .get("stateprobe.kubelet.invalid.pods")
+                .tags("endpoint", "runningpods", "field", "uid")
+                .counter()
+                .count())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void anErrorBodyThatEchoesTheRequestHeadersIsRedactedOfTheToken() throws Exception {
+    fake.inject("/pods", new KubeletFault.EchoHeaders(500), 1);
+
+    KubeletException e = failure(source().pollPods());
+
+    assertThat(e.reason()).isEqualTo(FailureReason.HTTP_5XX);
+    assertThat(e).hasMessageContaining("Bearer [REDACTED]").hasMessageNotContaining(TOKEN);
+  }
+
+  @Test
+  void aReplyTheHeapBudgetCannotHoldIsTooLargeEvenUnderTheLimit() throws Exception {
+    source =
+        new DirectKubeletSource(
+            vertx,
+            settings(s -> s),
+            new PodJsonDecoder(),
+            metrics,
+            clock,
+            null,
+            new BodyBudget(64 * 1024));
+    fake.inject("/pods", KubeletFault.oversize(1_000_000, false), 1);
+
+    KubeletException e = failure(source.pollPods());
+
+    assertThat(e.reason()).isEqualTo(FailureReason.TOO_LARGE);
+    assertThat(e).hasMessageContaining("more than the agent's heap can hold");
+  }
+
+  @Test
+  void aTokenFileOfTwoLinesFailsAtOnceAsTokenNeverAsATimeout() throws Exception {
+    Files.writeString(tokenFile, TOKEN + "\nsecond-line\n");
+
+    KubeletException e =
+        failure(source(settings(s -> s.request(Duration.ofMinutes(5)))).pollPods());
+
+    assertThat(e.reason()).isEqualTo(FailureReason.TOKEN);
+    assertThat(e).hasMessageContaining(tokenFile.toString()).hasMessageNotContaining(TOKEN);
+    assertThat(fake.requests()).isEmpty();
+  }
+
+  @Test
+  void aPlainHttpKubeletIsAnnouncedLoudlyAtStartUp() throws Exception {
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    // slf4j-simple looks System.err up for every line (simplelogger.properties).
+    System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      source(settings(s -> s.url(URI.create("http://127.0.0.1:1")).ca(Optional.empty(), false)));
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(captured.toString(StandardCharsets.UTF_8))
+        .contains("WARN event=insecure_kubelet_http KUBELET_ALLOW_INSECURE_HTTP=true")
+        .contains("http://127.0.0.1:1");
+    assertThat(source.describe()).contains("PLAIN HTTP, NOT ENCRYPTED");
+  }
+
   // ---- /pods ----
 
   @Test
@@ -240,9 +345,11 @@ class DirectKubeletSourceIT {
   }
 
   @Test
-  void aUidListedTwiceCountsOnceAndTheLaterCopyWins() throws Exception {
+  void aUidListedTwiceMakesTheListMalformedNotTheLaterCopyWins() throws Exception {
     String pod =
-        "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"u-1\"},\"status\":{\"phase\":\"%s\"}}";
+        "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\""
+            + UID_A
+            + "\"},\"status\":{\"phase\":\"%s\"}}";
     String list =
         "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":["
             + pod.formatted("first", "Pending")
@@ -251,12 +358,11 @@ class DirectKubeletSourceIT {
             + "]}";
     fake.inject(KubeletFault.body(list.getBytes(StandardCharsets.UTF_8)));
 
-    KubeletView view = result(source().pollPods());
+    KubeletException e = failure(source().pollPods());
 
-    assertThat(view.size()).isEqualTo(1);
-    assertThat(view.podsByUid().get("u-1").name()).isEqualTo("second");
-    assertThat(view.podsByUid().get("u-1").phase()).isEqualTo("Running");
-    assertThat(totalFailures()).isZero();
+    assertThat(e.reason()).isEqualTo(FailureReason.DECODE);
+    assertThat(e).hasMessageContaining("items 0 and 1 have the same metadata.uid " + UID_A);
+    assertThat(failures("pods", FailureReason.DECODE)).isEqualTo(1);
   }
 
   @Test

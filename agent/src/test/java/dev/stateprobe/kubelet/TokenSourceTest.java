@@ -134,4 +134,60 @@ class TokenSourceTest {
     Files.writeString(file, "token-cccc");
     assertThat(tokens.currentBlocking()).isEqualTo("token-cccc");
   }
+
+  @Test
+  void surroundingWhiteSpaceIsTrimmedAsKubectlDoes() throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), "  \ttoken-aaaa \r\n\n");
+    assertThat(new TokenSource(file, null).currentBlocking()).isEqualTo("token-aaaa");
+  }
+
+  @Test
+  void aTokenOfTwoLinesIsATokenFailureThatNamesTheFileButNotTheToken() throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), "token-aaaa\nsecond-bbbb\n");
+    assertThatThrownBy(() -> new TokenSource(file, null).currentBlocking())
+        .isInstanceOfSatisfying(
+            KubeletException.class, e -> assertThat(e.reason()).isEqualTo(FailureReason.TOKEN))
+        .hasMessageContaining(file.toString())
+        .hasMessageContaining("more than one line")
+        .hasNoCause()
+        .message()
+        .doesNotContain("token-aaaa")
+        .doesNotContain("second-bbbb");
+  }
+
+  @Test
+  void controlSpaceAndNonAsciiCharactersAreRefused() throws Exception {
+    for (String bad : new String[] {"tok\u0007en", "tok en", "tok\u0000en", "tökén", "tok\ten"}) {
+      Path file = Files.writeString(dir.resolve("token"), bad);
+      assertThatThrownBy(() -> new TokenSource(file, null).currentBlocking())
+          .as("%s", bad)
+          .isInstanceOfSatisfying(
+              KubeletException.class, e -> assertThat(e.reason()).isEqualTo(FailureReason.TOKEN))
+          .message()
+          .contains(file.toString())
+          .doesNotContain(bad);
+    }
+  }
+
+  @Test
+  void aBadFileAfterAGoodOneIsRefusedNotPapered() throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), "token-aaaa\n");
+    TokenSource tokens = new TokenSource(file, null);
+    tokens.currentBlocking();
+    Files.writeString(file, "token-aaaa\nmore-lines-here\n");
+    assertThatThrownBy(tokens::currentBlocking).isInstanceOf(KubeletException.class);
+    assertThatThrownBy(tokens::currentBlocking).isInstanceOf(KubeletException.class);
+  }
+
+  @Test
+  void everyTokenReadIsRedactedFromText() throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), "token-aaaa\n");
+    TokenSource tokens = new TokenSource(file, null);
+    tokens.currentBlocking();
+    Files.writeString(file, "token-bbbbbb\n");
+    tokens.reloadBlocking();
+    assertThat(tokens.redact("Authorization: Bearer token-aaaa, then Bearer token-bbbbbb"))
+        .isEqualTo("Authorization: Bearer [REDACTED], then Bearer [REDACTED]");
+    assertThat(tokens.redact("nothing here")).isEqualTo("nothing here");
+  }
 }

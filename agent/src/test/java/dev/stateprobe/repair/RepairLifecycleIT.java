@@ -172,6 +172,45 @@ class RepairLifecycleIT {
   }
 
   @Test
+  void aDriftWhosePodNameKubernetesWouldRefuseGetsNoRecordAndNoScript() {
+    // Only the API side can bring such a name (the kubelet's entries are validated when read):
+    // a server that did not validate it. It must not become a record, a URL or a script run.
+    node.catalog(
+        new Entry("no-op", "no-op.sh", "UnknownToKubelet", "auto", 10, 3, 600),
+        Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    io.fabric8.kubernetes.api.model.Pod bad =
+        new io.fabric8.kubernetes.api.model.PodBuilder()
+            .withNewMetadata()
+            .withName("Cart_1.")
+            .withNamespace(NS)
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(NODE)
+            .addNewContainer()
+            .withName("app")
+            .withImage("registry.example/app:1")
+            .endContainer()
+            .endSpec()
+            .build();
+    node.cluster.pods().inNamespace(NS).resource(bad).create();
+    String uid = node.orphan("cart-1"); // a valid drift alongside, repaired as usual
+    Agent agent = node.start(Map.of());
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                agent.confirmed().stream()
+                    .anyMatch(c -> c.startsWith("UnknownToKubelet/" + NS + "/Cart_1./")));
+    // The valid one's whole repair, many cycles after the invalid one was confirmed.
+    awaitRecord(jobName(uid, "stop-sandbox"), verified(Verification.RESOLVED));
+    assertThat(node.records())
+        .extracting(ConsistencyRepairJob::name)
+        .containsExactly(jobName(uid, "stop-sandbox"));
+    assertThat(node.calls()).noneMatch(c -> c.job().contains("unknowntokubelet"));
+  }
+
+  @Test
   void aDriftGoneBetweenConfirmationAndStartEndsSkippedAndTheScriptNeverRuns() {
     node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
     String uid = node.orphan("cart-1");
