@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -50,6 +51,18 @@ public final class CatalogLoader {
       Arrays.stream(CatalogEntry.Mode.values())
           .map(CatalogEntry.Mode::wireName)
           .collect(Collectors.joining(", "));
+
+  /**
+   * File names of shells and other interpreters: run as a script, each would read the drift JSON on
+   * its stdin as a program.
+   */
+  static final Pattern INTERPRETERS =
+      Pattern.compile(
+          "(?:sh|bash|rbash|ash|dash|ksh|ksh93|mksh|pdksh|oksh|yash|posh|zsh|csh|tcsh|fish|nu"
+              + "|busybox|toybox|env|su|sudo|doas|nsenter|chroot|setsid|xargs|find"
+              + "|python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|irb|node|nodejs|deno|bun"
+              + "|php[0-9.]*|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|[gmn]?awk"
+              + "|sed|jq|java|jshell|osascript|pwsh|powershell|R|Rscript|guile|racket|sbcl|ghci)");
 
   private CatalogLoader() {}
 
@@ -261,6 +274,8 @@ public final class CatalogLoader {
       Path resolved = folder.resolve(relative).normalize();
       if (!Files.exists(resolved)) {
         problems.add(prefix + ": path: " + resolved + " does not exist");
+      } else if (!confined(resolved)) {
+        return null;
       } else if (!Files.isRegularFile(resolved)) {
         problems.add(prefix + ": path: " + resolved + " is not a regular file");
       } else if (!Files.isExecutable(resolved)) {
@@ -271,6 +286,53 @@ public final class CatalogLoader {
                 + " is not executable (chmod +x; a ConfigMap volume needs defaultMode: 0755)");
       }
       return resolved;
+    }
+
+    /**
+     * Whether {@code resolved}'s real path (every symlink followed) stays inside the catalog's real
+     * folder and is not a shell or another interpreter. Kubernetes' ConfigMap volumes make every
+     * file a symlink into {@code ..data/} inside the same folder, which passes; a symlink to {@code
+     * /bin/sh} would run the drift JSON the script gets on stdin as shell commands.
+     */
+    private boolean confined(Path resolved) {
+      Path real;
+      Path realFolder;
+      try {
+        real = resolved.toRealPath();
+        realFolder = folder.toRealPath();
+      } catch (IOException e) {
+        problems.add(prefix + ": path: " + resolved + " cannot be resolved: " + e);
+        return false;
+      }
+      if (!real.startsWith(realFolder) || real.equals(realFolder)) {
+        problems.add(
+            prefix
+                + ": path: "
+                + resolved
+                + " resolves to "
+                + real
+                + ", outside the catalog's folder "
+                + realFolder
+                + " (a script must be a file of the catalog's folder, not a link out of it)");
+        return false;
+      }
+      String named = resolved.getFileName().toString();
+      String realName = real.getFileName().toString();
+      for (String name : List.of(named, realName)) {
+        if (INTERPRETERS.matcher(name).matches()) {
+          problems.add(
+              prefix
+                  + ": path: "
+                  + resolved
+                  + (name.equals(named) ? "" : " resolves to " + real + ", which")
+                  + " is named like the interpreter '"
+                  + name
+                  + "': it would run the drift JSON on its stdin as a program; name the script"
+                  + " itself, with its own shebang");
+          return false;
+        }
+      }
+      return true;
     }
 
     private Set<DriftKind> drifts(Object value) {
