@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,10 +31,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Bounded against its clients, so none can exhaust the agent's memory or starve {@code /healthz}
  * (README, Security): HTTP/1.1 only (HTTP/2 would multiplex many requests on one connection), short
- * request lines and headers, idle connections closed, at most {@link #MAX_CONNECTIONS} at once, one
- * reply per connection built only once the previous one has been taken by the client (a client that
- * pipelines requests and reads nothing gets no more replies built), and the {@code /metrics} scrape
- * reused for {@link #SCRAPE_REUSE}.
+ * request lines and headers, idle connections closed, at most {@link #MAX_CONNECTIONS} at once and
+ * {@link #MAX_CONNECTIONS_PER_ADDRESS} from one address, one reply per connection built only once
+ * the previous one has been taken by the client (a client that pipelines requests and reads nothing
+ * gets no more replies built), and the {@code /metrics} scrape reused for {@link #SCRAPE_REUSE}.
  */
 public final class HttpApi implements AutoCloseable {
   private static final String JSON = "application/json";
@@ -44,6 +45,12 @@ public final class HttpApi implements AutoCloseable {
    * kubelet's probes need a handful.
    */
   public static final int MAX_CONNECTIONS = 128;
+
+  /**
+   * Connections open at once from one client address, so one client cannot take all of {@link
+   * #MAX_CONNECTIONS} and lock out the kubelet's probes and Prometheus.
+   */
+  public static final int MAX_CONNECTIONS_PER_ADDRESS = 32;
 
   /** A connection with no traffic either way for this long is closed. */
   public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
@@ -66,6 +73,7 @@ public final class HttpApi implements AutoCloseable {
   private volatile HttpServer server;
   private volatile Instant startedAt;
   private final AtomicInteger connections = new AtomicInteger();
+  private final ConcurrentHashMap<String, Integer> perAddress = new ConcurrentHashMap<>();
   private final AtomicReference<Scrape> lastScrape = new AtomicReference<>();
 
   private record Scrape(long atMillis, String body) {}
@@ -127,12 +135,20 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private void admit(HttpConnection conn) {
-    if (connections.incrementAndGet() > MAX_CONNECTIONS) {
-      connections.decrementAndGet();
+    String address = conn.remoteAddress() == null ? "" : conn.remoteAddress().hostAddress();
+    int total = connections.incrementAndGet();
+    int fromAddress = perAddress.merge(address, 1, Integer::sum);
+    if (total > MAX_CONNECTIONS || fromAddress > MAX_CONNECTIONS_PER_ADDRESS) {
+      release(address);
       conn.close();
       return;
     }
-    conn.closeHandler(v -> connections.decrementAndGet());
+    conn.closeHandler(v -> release(address));
+  }
+
+  private void release(String address) {
+    connections.decrementAndGet();
+    perAddress.computeIfPresent(address, (k, n) -> n <= 1 ? null : n - 1);
   }
 
   /**
