@@ -6,8 +6,8 @@
 #     script's session;
 #   - one double-forked into a new session: neither a descendant, nor in the session or group.
 set -euo pipefail
-setsid sleep 1005 </dev/null >/dev/null 2>&1 &
+setsid sleep 1005 >/dev/null 2>&1 &
 echo "daemon $!"
-( sleep 1006 </dev/null >/dev/null 2>&1 & echo "daemon $!" )
-( setsid sleep 1007 </dev/null >/dev/null 2>&1 & echo "daemon $!" )
+( sleep 1006 >/dev/null 2>&1 & echo "daemon $!" )
+( setsid sleep 1007 >/dev/null 2>&1 & echo "daemon $!" )
 exit 0
