@@ -55,7 +55,7 @@ class ShellcheckIT {
       }
     }
     assertEquals(
-        4 + 7 + 4 + 2 + 3 + 3,
+        4 + 9 + 4 + 2 + 3 + 3,
         scripts,
         "shipped, fixture, fake, repair lifecycle, demo and demo test scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
