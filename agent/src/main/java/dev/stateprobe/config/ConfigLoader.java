@@ -151,6 +151,18 @@ public final class ConfigLoader {
     Duration reprobe = within("RUNTIME_REPROBE_INTERVAL", "5m", MILLI, Duration.ofDays(1));
 
     Duration poll = within("POLL_INTERVAL", "5s", Duration.ofMillis(100), Duration.ofHours(1));
+    if (poll != null && requestTimeout != null) {
+      Duration stall = AgentConfig.stallAfter(poll);
+      if (requestTimeout.compareTo(stall) >= 0) {
+        problems.add(
+            "KUBELET_REQUEST_TIMEOUT ("
+                + Durations.format(requestTimeout)
+                + ") must be shorter than "
+                + Durations.format(stall)
+                + ", the time /healthz allows without a finished cycle (max(60s, 10 ×"
+                + " POLL_INTERVAL)): a kubelet that hangs would get the agent restarted");
+      }
+    }
     int port = (int) integer("HTTP_PORT", 9808, 0, 65535);
     int minObs = (int) integer("MIN_OBSERVATIONS", 3, 1, 1000);
     Duration quiet =

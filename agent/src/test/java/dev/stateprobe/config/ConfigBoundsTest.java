@@ -81,6 +81,18 @@ class ConfigBoundsTest {
   }
 
   @Test
+  void aKubeletRequestMayNotOutlastWhatHealthzAllows() throws Exception {
+    assertThat(problems(env("KUBELET_REQUEST_TIMEOUT", "60s")))
+        .containsExactly(
+            "KUBELET_REQUEST_TIMEOUT (1m) must be shorter than 1m, the time /healthz allows without"
+                + " a finished cycle (max(60s, 10 × POLL_INTERVAL)): a kubelet that hangs would get"
+                + " the agent restarted");
+    AgentConfig c =
+        ConfigLoader.load(env("KUBELET_REQUEST_TIMEOUT", "2m", "POLL_INTERVAL", "15s"), List.of());
+    assertThat(c.kubelet().requestTimeout()).isEqualTo(Duration.ofMinutes(2));
+  }
+
+  @Test
   void theBoundsThemselvesAreAccepted() throws Exception {
     AgentConfig c =
         ConfigLoader.load(
