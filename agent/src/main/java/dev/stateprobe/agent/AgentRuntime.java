@@ -223,7 +223,7 @@ public final class AgentRuntime implements AutoCloseable {
       rt.closeables.push(rt.agent);
       options.cycleListeners().forEach(rt.agent::onCycle);
       rt.agent.onCycle(rt.repair::onCycle);
-      Duration stall = max(Duration.ofSeconds(60), config.pollInterval().multipliedBy(10));
+      Duration stall = AgentConfig.stallAfter(config.pollInterval());
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
       logStart(config, kubelet);
@@ -319,10 +319,6 @@ public final class AgentRuntime implements AutoCloseable {
         config.detection().minObservations(),
         config.detection().quietPeriod(),
         config.repair().mode().value());
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
   }
 
   public Agent agent() {

@@ -38,6 +38,17 @@ public record AgentConfig(
   }
 
   /**
+   * How long {@code /healthz} tolerates no finished cycle before it fails: max(60s, 10 × the poll
+   * interval). A kubelet request may not take this long (ConfigLoader refuses such a timeout), or
+   * one hung kubelet would get the agent restarted.
+   */
+  public static Duration stallAfter(Duration pollInterval) {
+    Duration tenPolls = pollInterval.multipliedBy(10);
+    Duration floor = Duration.ofSeconds(60);
+    return tenPolls.compareTo(floor) > 0 ? tenPolls : floor;
+  }
+
+  /**
    * How to reach the kubelet.
    *
    * @param url {@code KUBELET_URL}, default {@code https://$NODE_IP:10250}; ignored when {@code

@@ -1,9 +1,16 @@
 package dev.stateprobe.config;
 
 import dev.stateprobe.drift.DriftKind;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -163,24 +170,35 @@ public final class ConfigLoader {
     if (insecure && caFile.isPresent()) {
       problems.add("KUBELET_CA_FILE and KUBELET_INSECURE_SKIP_TLS_VERIFY=true exclude each other");
     }
-    Duration connectTimeout = positive("KUBELET_CONNECT_TIMEOUT", "5s");
-    Duration requestTimeout = positive("KUBELET_REQUEST_TIMEOUT", "10s");
+    Duration connectTimeout = within("KUBELET_CONNECT_TIMEOUT", "5s", MILLI, Duration.ofMinutes(5));
+    Duration requestTimeout =
+        within("KUBELET_REQUEST_TIMEOUT", "10s", MILLI, Duration.ofMinutes(5));
     long maxBody = maxBodyBytes();
-    Duration reprobe = positive("RUNTIME_REPROBE_INTERVAL", "5m");
+    Duration reprobe = within("RUNTIME_REPROBE_INTERVAL", "5m", MILLI, Duration.ofDays(1));
 
-    Duration poll = positive("POLL_INTERVAL", "5s");
-    if (poll != null && poll.compareTo(Duration.ofMillis(100)) < 0) {
-      problems.add("POLL_INTERVAL must be at least 100ms, got " + values.get("POLL_INTERVAL"));
+    Duration poll = within("POLL_INTERVAL", "5s", Duration.ofMillis(100), Duration.ofHours(1));
+    if (poll != null && requestTimeout != null) {
+      Duration stall = AgentConfig.stallAfter(poll);
+      if (requestTimeout.compareTo(stall) >= 0) {
+        problems.add(
+            "KUBELET_REQUEST_TIMEOUT ("
+                + Durations.format(requestTimeout)
+                + ") must be shorter than "
+                + Durations.format(stall)
+                + ", the time /healthz allows without a finished cycle (max(60s, 10 ×"
+                + " POLL_INTERVAL)): a kubelet that hangs would get the agent restarted");
+      }
     }
     int port = (int) integer("HTTP_PORT", 9808, 0, 65535);
     int minObs = (int) integer("MIN_OBSERVATIONS", 3, 1, 1000);
     Duration quiet =
         values.containsKey("QUIET_PERIOD")
-            ? duration("QUIET_PERIOD", null)
+            ? within("QUIET_PERIOD", null, Duration.ZERO, Duration.ofDays(1))
             : (poll == null ? null : poll.multipliedBy(2));
     Map<DriftKind, Duration> windows = new EnumMap<>(DriftKind.class);
     for (DriftKind k : DriftKind.values()) {
-      Duration w = duration(k.windowVariable(), k.defaultWindow());
+      Duration w =
+          within(k.windowVariable(), k.defaultWindow(), Duration.ZERO, Duration.ofDays(30));
       if (w != null) {
         windows.put(k, w);
       }
@@ -192,11 +210,15 @@ public final class ConfigLoader {
     int maxPerHour = (int) integer("MAX_REPAIRS_PER_HOUR", 10, 0, 10_000);
     int circuitMin = (int) integer("CIRCUIT_MIN", 3, 0, 100_000);
     int circuitPercent = (int) integer("CIRCUIT_PERCENT", 30, 1, 100);
-    Duration circuitRecovery = positive("CIRCUIT_RECOVERY", "60s");
-    Duration ttl = positive("CRJ_TTL", "24h");
+    Duration circuitRecovery = within("CIRCUIT_RECOVERY", "60s", MILLI, Duration.ofDays(1));
+    Duration ttl = within("CRJ_TTL", "24h", MILLI, Duration.ofDays(365));
     int maxJobs = (int) integer("CRJ_MAX_PER_NODE", 200, 1, 100_000);
     Path tempDir =
         Path.of(values.getOrDefault("SCRIPT_TEMP_DIR", System.getProperty("java.io.tmpdir")));
+    if (mode != RepairMode.OFF) {
+      writableDirectory("SCRIPT_TEMP_DIR", tempDir);
+    }
+    caFile.ifPresent(ca -> pemCertificates("KUBELET_CA_FILE", ca));
 
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -324,13 +346,61 @@ public final class ConfigLoader {
     }
   }
 
-  private Duration positive(String name, String dflt) {
+  /** The shortest duration a positive setting may have. */
+  private static final Duration MILLI = Duration.ofMillis(1);
+
+  /** A duration from {@code min} to {@code max}; a problem naming the setting and both else. */
+  private Duration within(String name, String dflt, Duration min, Duration max) {
     Duration d = duration(name, dflt);
-    if (d != null && (d.isZero() || d.isNegative())) {
-      problems.add(name + " must be greater than zero");
+    if (d != null && (d.compareTo(min) < 0 || d.compareTo(max) > 0)) {
+      problems.add(
+          name
+              + " must be from "
+              + Durations.format(min)
+              + " to "
+              + Durations.format(max)
+              + ", got "
+              + values.get(name));
       return null;
     }
     return d;
+  }
+
+  private void writableDirectory(String name, Path dir) {
+    if (!Files.exists(dir)) {
+      problems.add(name + " " + dir + " does not exist (scripts' working directories go there)");
+    } else if (!Files.isDirectory(dir)) {
+      problems.add(name + " " + dir + " is not a directory");
+    } else if (!Files.isWritable(dir)) {
+      problems.add(name + " " + dir + " is not writable by this user");
+    }
+  }
+
+  /** The file must exist and hold at least one PEM certificate, and nothing else unparsable. */
+  private void pemCertificates(String name, Path file) {
+    byte[] content;
+    try {
+      content = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      problems.add(name + " " + file + " does not exist");
+      return;
+    } catch (IOException e) {
+      problems.add(name + " " + file + " cannot be read: " + e);
+      return;
+    }
+    if (!new String(content, StandardCharsets.US_ASCII).contains("-----BEGIN CERTIFICATE-----")) {
+      problems.add(name + " " + file + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+      return;
+    }
+    try {
+      if (CertificateFactory.getInstance("X.509")
+          .generateCertificates(new ByteArrayInputStream(content))
+          .isEmpty()) {
+        problems.add(name + " " + file + " holds no certificate");
+      }
+    } catch (CertificateException e) {
+      problems.add(name + " " + file + " is not a valid PEM certificate file: " + e.getMessage());
+    }
   }
 
   private <T> T enumValue(

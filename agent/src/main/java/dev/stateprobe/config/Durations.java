@@ -11,7 +11,18 @@ import java.util.regex.Pattern;
 public final class Durations {
   private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h)");
 
+  /**
+   * The longest duration accepted at all: 10 years, far beyond any setting's own bound, and short
+   * enough that adding it to any instant or multiplying it by a few never overflows.
+   */
+  public static final Duration MAX = Duration.ofDays(3650);
+
   private Durations() {}
+
+  private static IllegalArgumentException tooLong(String text) {
+    return new IllegalArgumentException(
+        "'" + text + "' is longer than " + format(MAX) + ", the longest duration accepted");
+  }
 
   /**
    * @throws IllegalArgumentException naming the accepted format when {@code text} is not one
@@ -29,16 +40,23 @@ public final class Durations {
         throw new IllegalArgumentException(
             "'" + text + "' is not a duration (use e.g. 500ms, 5s, 2m, 1h)");
       }
-      long n = Long.parseLong(m.group(1));
-      total =
-          total.plus(
-              switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> throw new IllegalStateException(m.group(2));
-              });
+      try {
+        long n = Long.parseLong(m.group(1));
+        total =
+            total.plus(
+                switch (m.group(2)) {
+                  case "ms" -> Duration.ofMillis(n);
+                  case "s" -> Duration.ofSeconds(n);
+                  case "m" -> Duration.ofMinutes(n);
+                  case "h" -> Duration.ofHours(n);
+                  default -> throw new IllegalStateException(m.group(2));
+                });
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw tooLong(text);
+      }
+      if (total.compareTo(MAX) > 0) {
+        throw tooLong(text);
+      }
       at = m.end();
     }
     return total;

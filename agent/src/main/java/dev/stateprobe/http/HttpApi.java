@@ -9,20 +9,59 @@ import dev.stateprobe.view.RuntimeView;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
-/** Serves the agent's endpoints from the agent's last published cycle. */
+/**
+ * Serves the agent's endpoints from the agent's last published cycle.
+ *
+ * <p>Bounded against its clients, so none can exhaust the agent's memory or starve {@code /healthz}
+ * (README, Security): HTTP/1.1 only (HTTP/2 would multiplex many requests on one connection), short
+ * request lines and headers, idle connections closed, at most {@link #MAX_CONNECTIONS} at once and
+ * {@link #MAX_CONNECTIONS_PER_ADDRESS} from one address, one reply per connection built only once
+ * the previous one has been taken by the client (a client that pipelines requests and reads nothing
+ * gets no more replies built), and the {@code /metrics} scrape reused for {@link #SCRAPE_REUSE}.
+ */
 public final class HttpApi implements AutoCloseable {
   private static final String JSON = "application/json";
   private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+
+  /**
+   * Connections open at once; one more is closed as soon as it is accepted. Prometheus and the
+   * kubelet's probes need a handful.
+   */
+  public static final int MAX_CONNECTIONS = 128;
+
+  /**
+   * Connections open at once from one client address, so one client cannot take all of {@link
+   * #MAX_CONNECTIONS} and lock out the kubelet's probes and Prometheus.
+   */
+  public static final int MAX_CONNECTIONS_PER_ADDRESS = 32;
+
+  /** A connection with no traffic either way for this long is closed. */
+  public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+  /** How long one {@code /metrics} scrape is served again, so a flood costs one scrape a second. */
+  public static final Duration SCRAPE_REUSE = Duration.ofSeconds(1);
+
+  /** Bytes of a request line and of all headers; the agent's requests need a few hundred. */
+  static final int MAX_REQUEST_LINE = 4096;
+
+  static final int MAX_HEADERS = 8192;
 
   private final Vertx vertx;
   private final String node;
@@ -33,6 +72,11 @@ public final class HttpApi implements AutoCloseable {
   private final Duration stallAfter;
   private volatile HttpServer server;
   private volatile Instant startedAt;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final ConcurrentHashMap<String, Integer> perAddress = new ConcurrentHashMap<>();
+  private final AtomicReference<Scrape> lastScrape = new AtomicReference<>();
+
+  private record Scrape(long atNanos, String body) {}
 
   /**
    * @param stallAfter {@code /healthz} fails when no cycle finished for this long: a wedged loop is
@@ -59,7 +103,8 @@ public final class HttpApi implements AutoCloseable {
   public Future<HttpServer> start(int port) {
     startedAt = clock.instant();
     return vertx
-        .createHttpServer()
+        .createHttpServer(options())
+        .connectionHandler(this::admit)
         .requestHandler(this::handle)
         .listen(port, "0.0.0.0")
         .onSuccess(s -> server = s);
@@ -73,13 +118,63 @@ public final class HttpApi implements AutoCloseable {
     return s.actualPort();
   }
 
+  static HttpServerOptions options() {
+    return new HttpServerOptions()
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) IDLE_TIMEOUT.toSeconds())
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        .setMaxInitialLineLength(MAX_REQUEST_LINE)
+        .setMaxHeaderSize(MAX_HEADERS)
+        .setCompressionSupported(false)
+        .setDecompressionSupported(false);
+  }
+
+  /** Connections open now (for tests and diagnostics). */
+  public int connections() {
+    return connections.get();
+  }
+
+  private void admit(HttpConnection conn) {
+    String address = conn.remoteAddress() == null ? "" : conn.remoteAddress().hostAddress();
+    int total = connections.incrementAndGet();
+    int fromAddress = perAddress.merge(address, 1, Integer::sum);
+    if (total > MAX_CONNECTIONS || fromAddress > MAX_CONNECTIONS_PER_ADDRESS) {
+      release(address);
+      conn.close();
+      return;
+    }
+    conn.closeHandler(v -> release(address));
+  }
+
+  private void release(String address) {
+    connections.decrementAndGet();
+    perAddress.computeIfPresent(address, (k, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /**
+   * Builds no reply while the connection still holds an earlier one the client has not read: Vert.x
+   * hands a pipelined request over only once the previous reply ended, so waiting for the drain
+   * holds every later request of that connection too.
+   */
   private void handle(HttpServerRequest req) {
+    HttpServerResponse response = req.response();
+    if (response.writeQueueFull()) {
+      response.drainHandler(v -> route(req));
+      return;
+    }
+    route(req);
+  }
+
+  private void route(HttpServerRequest req) {
+    if (req.response().ended() || req.response().closed()) {
+      return;
+    }
     if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
       req.response().setStatusCode(405).putHeader("Allow", "GET, HEAD").end();
       return;
     }
     switch (req.path()) {
-      case "/metrics" -> send(req, 200, PROMETHEUS, registry.scrape());
+      case "/metrics" -> send(req, 200, PROMETHEUS, scrape());
       case "/healthz" -> healthz(req);
       case "/readyz" -> readyz(req);
       case "/v1/drifts" -> drifts(req);
@@ -87,6 +182,21 @@ public final class HttpApi implements AutoCloseable {
       default ->
           send(req, 404, JSON, reports.object(Map.of("error", "not found", "path", req.path())));
     }
+  }
+
+  /**
+   * The scrape, reused for {@link #SCRAPE_REUSE} of real time: the bound is on the CPU a flood
+   * costs, so it is measured on the monotonic clock, not on the injected one (which tests may hold
+   * still).
+   */
+  private String scrape() {
+    long now = System.nanoTime();
+    Scrape s = lastScrape.get();
+    if (s == null || now - s.atNanos() >= SCRAPE_REUSE.toNanos()) {
+      s = new Scrape(now, registry.scrape());
+      lastScrape.set(s);
+    }
+    return s.body();
   }
 
   private void healthz(HttpServerRequest req) {

@@ -937,13 +937,15 @@ public final class RepairController implements AutoCloseable {
         "Repair",
         entry.name() + " attempt " + d.attempt() + ": " + r.reason());
     LOG.info(
-        "event=repair_finished record={} script={} attempt={} outcome={} exitCode={} seconds={}",
+        "event=repair_finished record={} script={} attempt={} outcome={} exitCode={} seconds={}"
+            + " processesEnded={}",
         job.name(),
         entry.name(),
         d.attempt(),
         r.outcome().tag(),
         r.exitCode(),
-        r.duration().toMillis() / 1000.0);
+        r.duration().toMillis() / 1000.0,
+        r.processesEnded());
     return persist(job, s)
         .map(
             updated -> {

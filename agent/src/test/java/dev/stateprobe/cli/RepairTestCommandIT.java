@@ -139,6 +139,7 @@ class RepairTestCommandIT {
             + "  STATE_PROBE_POD_UID="
             + UID
             + "\n"
+            + "  STATE_PROBE_RUN_ID=<working dir>\n"
             + "--- output ---\n"
             + "attempt=1 dry=false node=node-a job=repair-test\n"
             + "stdin="

@@ -2,6 +2,7 @@ package dev.stateprobe.repair.catalog;
 
 import dev.stateprobe.drift.DriftKind;
 import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,9 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 
@@ -51,6 +55,36 @@ public final class CatalogLoader {
           .map(CatalogEntry.Mode::wireName)
           .collect(Collectors.joining(", "));
 
+  /**
+   * File names of shells and other interpreters: run as a script, each would read the drift JSON on
+   * its stdin as a program.
+   */
+  static final Pattern INTERPRETERS =
+      Pattern.compile(
+          "(?:sh|bash|rbash|ash|dash|ksh|ksh93|mksh|pdksh|oksh|yash|posh|zsh|csh|tcsh|fish|nu"
+              + "|busybox|toybox|env|su|sudo|doas|nsenter|chroot|setsid|xargs|find"
+              + "|python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|irb|node|nodejs|deno|bun"
+              + "|php[0-9.]*|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|[gmn]?awk"
+              + "|sed|jq|java|jshell|osascript|pwsh|powershell|R|Rscript|guile|racket|sbcl|ghci)");
+
+  /**
+   * Bytes a catalog file may have: 256 KiB. A catalog of a few hundred entries is a few dozen KiB;
+   * a ConfigMap holds up to 1 MiB, enough for a list whose parsed nodes fill the agent's heap.
+   */
+  public static final int MAX_BYTES = 256 * 1024;
+
+  /** Levels of nesting: an entry needs 4 (mapping, scripts list, entry, drifts list). */
+  public static final int MAX_DEPTH = 16;
+
+  /** Script entries in one catalog. */
+  public static final int MAX_ENTRIES = 1000;
+
+  /** YAML nodes (scalars, aliases, collections) in one catalog: 20 per entry at the most. */
+  public static final int MAX_NODES = 20 * MAX_ENTRIES;
+
+  /** Aliases to collections (YAML's "billion laughs"); a catalog needs none. */
+  private static final int MAX_ALIASES = 50;
+
   private CatalogLoader() {}
 
   /**
@@ -60,7 +94,7 @@ public final class CatalogLoader {
   public static Catalog load(Path file) throws CatalogException {
     byte[] content;
     try {
-      content = Files.readAllBytes(file);
+      content = read(file);
     } catch (NoSuchFileException e) {
       throw new CatalogException(List.of(file + ": cannot read: no such file"));
     } catch (IOException e) {
@@ -70,10 +104,107 @@ public final class CatalogLoader {
   }
 
   /**
+   * Reads {@code file}, or refuses it without reading more than {@link #MAX_BYTES} + 1 bytes: a
+   * file that grows while it is read is still cut at the bound.
+   *
+   * @throws CatalogException when the file is larger than {@link #MAX_BYTES}
+   */
+  public static byte[] read(Path file) throws IOException, CatalogException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] content = in.readNBytes(MAX_BYTES + 1);
+      if (content.length > MAX_BYTES) {
+        throw new CatalogException(List.of(tooLarge(file)));
+      }
+      return content;
+    }
+  }
+
+  private static String tooLarge(Path file) {
+    return file
+        + ": larger than "
+        + MAX_BYTES
+        + " bytes, the most a catalog may have (a catalog of a few hundred entries needs a few"
+        + " dozen KiB); refused unread";
+  }
+
+  /**
+   * Streams the YAML's events, without building anything, and refuses a document deeper than {@link
+   * #MAX_DEPTH} or with more than {@link #MAX_NODES} nodes or {@link #MAX_ENTRIES} script entries,
+   * before the composer (which recurses once per level and holds every node) sees it.
+   */
+  private static void checkShape(Path file, String text, LoadSettings settings)
+      throws CatalogException {
+    int depth = 0;
+    int nodes = 0;
+    int entries = 0;
+    for (Event event : new Parse(settings).parseString(text)) {
+      Event.ID id = event.getEventId();
+      switch (id) {
+        case MappingStart, SequenceStart -> {
+          depth++;
+          nodes++;
+          if (depth > MAX_DEPTH) {
+            throw new CatalogException(
+                List.of(
+                    file
+                        + ": "
+                        + where(event)
+                        + "nested deeper than "
+                        + MAX_DEPTH
+                        + " levels, the most a catalog may have (an entry needs 4); refused"
+                        + " unparsed"));
+          }
+        }
+        case MappingEnd, SequenceEnd -> depth--;
+        case Scalar, Alias -> nodes++;
+        default -> {}
+      }
+      // Depth 1 is the top mapping, 2 a value of it (the scripts list): what starts right inside
+      // that is one entry.
+      boolean entry =
+          depth == 3 && (id == Event.ID.MappingStart || id == Event.ID.SequenceStart)
+              || depth == 2 && (id == Event.ID.Scalar || id == Event.ID.Alias);
+      if (entry) {
+        entries++;
+        if (entries > MAX_ENTRIES) {
+          throw new CatalogException(
+              List.of(
+                  file
+                      + ": "
+                      + where(event)
+                      + "more than "
+                      + MAX_ENTRIES
+                      + " script entries, the most a catalog may have; refused unparsed"));
+        }
+      }
+      if (nodes > MAX_NODES) {
+        throw new CatalogException(
+            List.of(
+                file
+                    + ": "
+                    + where(event)
+                    + "more than "
+                    + MAX_NODES
+                    + " YAML nodes, the most a catalog may have; refused unparsed"));
+      }
+    }
+  }
+
+  private static String where(Event event) {
+    return event
+        .getStartMark()
+        .map(m -> "line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1) + ": ")
+        .orElse("");
+  }
+
+  /**
    * Validates {@code content} as the text of {@code file}; script paths are resolved against the
    * folder of {@code file} and must exist there.
    */
   public static Catalog parse(Path file, byte[] content) throws CatalogException {
+    if (content.length > MAX_BYTES) {
+      throw new CatalogException(List.of(tooLarge(file)));
+    }
     List<String> problems = new ArrayList<>();
     Object root;
     try {
@@ -82,8 +213,17 @@ public final class CatalogLoader {
               .setLabel(file.toString())
               .setAllowDuplicateKeys(false)
               .setUseMarks(true)
+              .setCodePointLimit(MAX_BYTES)
+              .setMaxAliasesForCollections(MAX_ALIASES)
               .build();
-      root = new Load(settings).loadFromString(new String(content, StandardCharsets.UTF_8));
+      String text = new String(content, StandardCharsets.UTF_8);
+      checkShape(file, text, settings);
+      root = new Load(settings).loadFromString(text);
+    } catch (StackOverflowError e) {
+      // checkShape bounds the depth the composer recurses into; this is the last line of defence
+      // on a thread with a very small stack: refuse the file, keep the agent.
+      throw new CatalogException(
+          List.of(file + ": nested too deeply for this thread's stack; refused"));
     } catch (MarkedYamlEngineException e) {
       String where =
           e.getProblemMark()
@@ -261,6 +401,8 @@ public final class CatalogLoader {
       Path resolved = folder.resolve(relative).normalize();
       if (!Files.exists(resolved)) {
         problems.add(prefix + ": path: " + resolved + " does not exist");
+      } else if (!confined(resolved)) {
+        return null;
       } else if (!Files.isRegularFile(resolved)) {
         problems.add(prefix + ": path: " + resolved + " is not a regular file");
       } else if (!Files.isExecutable(resolved)) {
@@ -271,6 +413,53 @@ public final class CatalogLoader {
                 + " is not executable (chmod +x; a ConfigMap volume needs defaultMode: 0755)");
       }
       return resolved;
+    }
+
+    /**
+     * Whether {@code resolved}'s real path (every symlink followed) stays inside the catalog's real
+     * folder and is not a shell or another interpreter. Kubernetes' ConfigMap volumes make every
+     * file a symlink into {@code ..data/} inside the same folder, which passes; a symlink to {@code
+     * /bin/sh} would run the drift JSON the script gets on stdin as shell commands.
+     */
+    private boolean confined(Path resolved) {
+      Path real;
+      Path realFolder;
+      try {
+        real = resolved.toRealPath();
+        realFolder = folder.toRealPath();
+      } catch (IOException e) {
+        problems.add(prefix + ": path: " + resolved + " cannot be resolved: " + e);
+        return false;
+      }
+      if (!real.startsWith(realFolder) || real.equals(realFolder)) {
+        problems.add(
+            prefix
+                + ": path: "
+                + resolved
+                + " resolves to "
+                + real
+                + ", outside the catalog's folder "
+                + realFolder
+                + " (a script must be a file of the catalog's folder, not a link out of it)");
+        return false;
+      }
+      String named = resolved.getFileName().toString();
+      String realName = real.getFileName().toString();
+      for (String name : List.of(named, realName)) {
+        if (INTERPRETERS.matcher(name).matches()) {
+          problems.add(
+              prefix
+                  + ": path: "
+                  + resolved
+                  + (name.equals(named) ? "" : " resolves to " + real + ", which")
+                  + " is named like the interpreter '"
+                  + name
+                  + "': it would run the drift JSON on its stdin as a program; name the script"
+                  + " itself, with its own shebang");
+          return false;
+        }
+      }
+      return true;
     }
 
     private Set<DriftKind> drifts(Object value) {

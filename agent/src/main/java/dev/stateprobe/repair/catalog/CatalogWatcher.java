@@ -92,6 +92,9 @@ public final class CatalogWatcher implements AutoCloseable {
     } catch (IOException e) {
       throw new CatalogException(List.of(file + ": cannot read: " + e));
     }
+    if (version.refused() != null) {
+      throw version.refused();
+    }
     Catalog catalog = CatalogLoader.parse(file, version.content());
     metrics.catalogReloaded(true);
     metrics.repairScripts(names(catalog));
@@ -170,6 +173,10 @@ public final class CatalogWatcher implements AutoCloseable {
       return false;
     }
     seen = version.fingerprint();
+    if (version.refused() != null) {
+      refuse(version.refused().problems());
+      return false;
+    }
     try {
       Catalog catalog = CatalogLoader.parse(file, version.content());
       metrics.repairScripts(names(catalog));
@@ -183,6 +190,10 @@ public final class CatalogWatcher implements AutoCloseable {
       return true;
     } catch (CatalogException e) {
       refuse(e.problems());
+      return false;
+    } catch (RuntimeException e) {
+      // A parser bug must not end the watcher, nor go uncounted.
+      refuse(List.of(file + ": cannot be parsed: " + e));
       return false;
     }
   }
@@ -203,14 +214,29 @@ public final class CatalogWatcher implements AutoCloseable {
     }
   }
 
+  /** Reads the file, bounded: a file over the size bound is fingerprinted and refused unread. */
   private static Version read(Path file) throws IOException {
     Path real = file.toRealPath();
     BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
-    byte[] content = Files.readAllBytes(real);
-    return new Version(
-        new Fingerprint(
-            real.toString(), attrs.size(), attrs.lastModifiedTime().toMillis(), sha256(content)),
-        content);
+    try {
+      byte[] content = CatalogLoader.read(real);
+      return new Version(
+          new Fingerprint(
+              real.toString(), attrs.size(), attrs.lastModifiedTime().toMillis(), sha256(content)),
+          content,
+          null);
+    } catch (CatalogException tooLarge) {
+      return new Version(
+          new Fingerprint(
+              real.toString(), attrs.size(), attrs.lastModifiedTime().toMillis(), "too-large"),
+          new byte[0],
+          new CatalogException(
+              List.of(
+                  file
+                      + ": larger than "
+                      + CatalogLoader.MAX_BYTES
+                      + " bytes, the most a catalog may have; refused unread")));
+    }
   }
 
   private static String sha256(byte[] content) {
@@ -221,7 +247,8 @@ public final class CatalogWatcher implements AutoCloseable {
     }
   }
 
-  private record Version(Fingerprint fingerprint, byte[] content) {}
+  /** One version of the file; {@code refused} says why it was not read, else null. */
+  private record Version(Fingerprint fingerprint, byte[] content, CatalogException refused) {}
 
   /** What identifies one version of the file; {@code realPath} is an error text if unreadable. */
   private record Fingerprint(String realPath, long size, long modifiedMillis, String sha256) {

@@ -10,14 +10,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The processes of one script run: the script, every descendant seen while it ran (also those that
- * later left its process group, or were orphaned), and every member of the process group the script
- * leads. Used by the one thread that runs the script; not thread-safe.
+ * later left its process group, or were orphaned), every member of the process group and the
+ * session the script leads, and every process that carries the run's marker in its environment
+ * (found however it was reparented: a daemon started with {@code setsid prog &} by a script that
+ * exits at once is in none of the others). Used by the one thread that runs the script; not
+ * thread-safe.
  */
 final class ProcessTree {
   private static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
   private static final long POLL_MILLIS = 20;
 
   private final ProcessHandle root;
+  private final String marker;
   private final Set<ProcessHandle> seen = new LinkedHashSet<>();
 
   /** How ending the tree went: processes that were running, and how many needed SIGKILL. */
@@ -27,19 +31,23 @@ final class ProcessTree {
     }
   }
 
-  private ProcessTree(ProcessHandle root) {
+  private ProcessTree(ProcessHandle root, String marker) {
     this.root = root;
+    this.marker = marker;
   }
 
   /**
    * The tree of {@code process}; an empty one when the process has no handle (a substitute {@link
    * Process} in tests), since then there is nothing to walk or signal.
+   *
+   * @param marker an environment entry ({@code NAME=value}) unique to this run, which every process
+   *     of the run inherits; empty for none
    */
-  static ProcessTree of(Process process) {
+  static ProcessTree of(Process process, String marker) {
     try {
-      return new ProcessTree(process.toHandle());
+      return new ProcessTree(process.toHandle(), marker);
     } catch (UnsupportedOperationException e) {
-      return new ProcessTree(null);
+      return new ProcessTree(null, marker);
     }
   }
 
@@ -61,8 +69,9 @@ final class ProcessTree {
     root.descendants().forEach(all::add);
     seen.addAll(all);
     all.addAll(seen);
-    // A script started under setsid leads a group whose id is its PID; no other group has it.
-    all.addAll(ProcFs.groupMembers(root.pid()));
+    // A script started under setsid leads a session and a group whose id is its PID; no other
+    // session or group has it.
+    all.addAll(ProcFs.members(root.pid(), marker));
     long self = ProcessHandle.current().pid();
     List<ProcessHandle> out = new ArrayList<>();
     for (ProcessHandle h : all) {

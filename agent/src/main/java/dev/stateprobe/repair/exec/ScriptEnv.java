@@ -22,6 +22,12 @@ public final class ScriptEnv {
   public static final String DRY_RUN = "STATE_PROBE_DRY_RUN";
   public static final String DRIFT_FILE = "STATE_PROBE_DRIFT_FILE";
 
+  /**
+   * Unique per run (the working directory's name). Every process the script starts inherits it, so
+   * the executor finds them when the run ends even after they left its session and were reparented.
+   */
+  public static final String RUN_ID = "STATE_PROBE_RUN_ID";
+
   /** The name of the drift file in the script's working directory. */
   public static final String DRIFT_FILE_NAME = "drift.json";
 
@@ -40,7 +46,8 @@ public final class ScriptEnv {
           JOB_NAME,
           ATTEMPT,
           DRY_RUN,
-          DRIFT_FILE);
+          DRIFT_FILE,
+          RUN_ID);
 
   private ScriptEnv() {}
 
@@ -65,6 +72,7 @@ public final class ScriptEnv {
     env.put(ATTEMPT, Integer.toString(invocation.attempt()));
     env.put(DRY_RUN, Boolean.toString(invocation.dryRun()));
     env.put(DRIFT_FILE, workDir.resolve(DRIFT_FILE_NAME).toString());
+    env.put(RUN_ID, String.valueOf(workDir.getFileName()));
     env.putAll(invocation.extraEnv());
     return Collections.unmodifiableMap(env);
   }

@@ -175,7 +175,7 @@ public final class ScriptExecutor {
             .name("script-stdin-" + inv.entryName())
             .start(() -> feed(process.getOutputStream(), drift));
 
-    ProcessTree tree = ProcessTree.of(process);
+    ProcessTree tree = ProcessTree.of(process, ScriptEnv.RUN_ID + "=" + env.get(ScriptEnv.RUN_ID));
     long timeoutNanos = inv.timeout().toNanos();
     long deadline = System.nanoTime() + timeoutNanos;
     boolean exited = false;
@@ -230,12 +230,24 @@ public final class ScriptExecutor {
           null,
           output,
           startedAt,
-          inv.entryName() + ": timed out after " + inv.timeout().toMillis() + "ms" + how + drained);
+          inv.entryName() + ": timed out after " + inv.timeout().toMillis() + "ms" + how + drained,
+          ending.processes());
     }
     int code = process.exitValue();
     ScriptOutcome outcome = ScriptOutcome.ofExitCode(code);
-    String leftovers =
-        ending.nothingLeft() ? "" : "; ended " + ending.processes() + " processes it left running";
+    String leftovers = "";
+    if (!ending.nothingLeft()) {
+      leftovers =
+          "; ended "
+              + ending.processes()
+              + " processes it left running"
+              + (ending.killed() > 0 ? " (" + ending.killed() + " needed SIGKILL)" : "");
+      LOG.warn(
+          "event=script_leftovers_ended script={} processes={} sigkill={}",
+          inv.entryName(),
+          ending.processes(),
+          ending.killed());
+    }
     return done(
         outcome,
         code,
@@ -248,7 +260,8 @@ public final class ScriptExecutor {
             + meaning(outcome, code)
             + ")"
             + leftovers
-            + drained);
+            + drained,
+        ending.processes());
   }
 
   private static String meaning(ScriptOutcome outcome, int code) {
@@ -286,7 +299,18 @@ public final class ScriptExecutor {
 
   private ScriptResult done(
       ScriptOutcome outcome, Integer exitCode, String output, Instant startedAt, String reason) {
-    return new ScriptResult(outcome, exitCode, output, startedAt, clock.instant(), reason);
+    return done(outcome, exitCode, output, startedAt, reason, 0);
+  }
+
+  private ScriptResult done(
+      ScriptOutcome outcome,
+      Integer exitCode,
+      String output,
+      Instant startedAt,
+      String reason,
+      int processesEnded) {
+    return new ScriptResult(
+        outcome, exitCode, output, startedAt, clock.instant(), reason, processesEnded);
   }
 
   private static void deleteTree(Path dir) {

@@ -301,6 +301,7 @@ class ScriptExecutorIT {
     expected.put("STATE_PROBE_POD_NAME", "web-1");
     expected.put("STATE_PROBE_POD_NAMESPACE", "default");
     expected.put("STATE_PROBE_POD_UID", "0b6f2c7e-3d1a-4c55-9f0e-2a7b8c9d0e1f");
+    expected.put("STATE_PROBE_RUN_ID", Path.of(work).getFileName().toString());
     expected.put("TMPDIR", work);
     assertEquals(expected, env);
     assertFalse(Files.exists(Path.of(work)), "working directory is removed afterwards");

@@ -94,6 +94,7 @@ class ScriptInvocationTest {
             Map.entry("STATE_PROBE_ATTEMPT", "2"),
             Map.entry("STATE_PROBE_DRY_RUN", "true"),
             Map.entry("STATE_PROBE_DRIFT_FILE", "/tmp/run-1/drift.json"),
+            Map.entry("STATE_PROBE_RUN_ID", "run-1"),
             Map.entry("STATE_PROBE_API_URL", "https://api")),
         env);
   }

@@ -60,7 +60,7 @@ class ShellcheckIT {
       }
     }
     assertEquals(
-        4 + 1 + 7 + 4 + 2 + 3 + 3,
+        4 + 1 + 9 + 4 + 2 + 3 + 3,
         scripts,
         "shipped, CI, fixture, fake, repair lifecycle, demo and demo test scripts found");
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();

@@ -1,0 +1,134 @@
+package dev.stateprobe.image;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A stand-in for the runtime image's userland (eclipse-temurin:25-jre-alpine): a folder laid out as
+ * Alpine's root, whose {@code bin}, {@code sbin}, {@code usr/bin} and {@code usr/sbin} hold one
+ * symlink to BusyBox per applet, each where BusyBox's own install list ({@code busybox
+ * --list-full}) puts it, as Alpine's busybox package does (so {@code setsid} is {@code
+ * usr/bin/setsid}, {@code kill} and {@code ps} are {@code bin/...}). Programs the Dockerfile adds
+ * with apk (bash, curl, jq, ...) are linked from this machine into {@code usr/bin} on request.
+ *
+ * <p>Give a script {@link #path()} as its whole PATH and every program it calls by name is the
+ * image's. Limits: absolute paths in shebangs ({@code #!/usr/bin/env}) still reach this machine's
+ * files, and Debian's BusyBox build (package {@code busybox}) has a slightly different applet set
+ * than Alpine's; the applets' behaviour is the same BusyBox code. Test scope only.
+ */
+public final class ImageUserland {
+  /** The directories of the scripts' fixed PATH, in its order (ScriptEnv.DEFAULT_PATH). */
+  private static final List<String> PATH_DIRS =
+      List.of("usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin");
+
+  private static final List<Path> BUSYBOX =
+      List.of(Path.of("/usr/bin/busybox"), Path.of("/bin/busybox"));
+
+  private final Path root;
+  private final Path busybox;
+
+  private ImageUserland(Path root, Path busybox) {
+    this.root = root;
+    this.busybox = busybox;
+  }
+
+  /**
+   * Lays out the userland under {@code root} (created if needed).
+   *
+   * @param packages programs the image installs besides BusyBox (the Dockerfile's {@code apk add}),
+   *     linked from this machine's PATH into {@code usr/bin}; each replaces an applet of that name
+   * @throws IllegalStateException when BusyBox or one of {@code packages} is not installed here:
+   *     the test cannot say anything about the image then, so it fails rather than skips
+   */
+  public static ImageUserland create(Path root, String... packages) throws IOException {
+    Path busybox =
+        BUSYBOX.stream()
+            .filter(Files::isExecutable)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "BusyBox is not installed (looked at "
+                            + BUSYBOX
+                            + "): apt-get install busybox; the image's userland is BusyBox"));
+    for (String dir : PATH_DIRS) {
+      Files.createDirectories(root.resolve(dir));
+    }
+    for (String applet : appletPaths(busybox)) {
+      Path link = root.resolve(applet);
+      Files.createDirectories(link.getParent());
+      Files.deleteIfExists(link);
+      Files.createSymbolicLink(link, busybox);
+    }
+    for (String program : packages) {
+      Path host =
+          hostProgram(program)
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          program + " is not installed here, and the image installs it"));
+      Path link = root.resolve("usr/bin").resolve(program);
+      Files.deleteIfExists(link);
+      Files.createSymbolicLink(link, host);
+    }
+    return new ImageUserland(root, busybox);
+  }
+
+  /** The folder standing for the image's {@code /}. */
+  public Path root() {
+    return root;
+  }
+
+  /** The BusyBox binary every applet links to. */
+  public Path busybox() {
+    return busybox;
+  }
+
+  /** The scripts' fixed PATH with every directory moved under {@link #root()}. */
+  public String path() {
+    return String.join(":", PATH_DIRS.stream().map(d -> root.resolve(d).toString()).toList());
+  }
+
+  /** Where the image has {@code absolute} (such as {@code /usr/bin/setsid}), under the root. */
+  public Path resolve(String absolute) {
+    return root.resolve(absolute.replaceFirst("^/+", ""));
+  }
+
+  private static List<String> appletPaths(Path busybox) throws IOException {
+    Process p = new ProcessBuilder(busybox.toString(), "--list-full").start();
+    List<String> out = new ArrayList<>();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException(busybox + " --list-full failed");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    for (String line : text.split("\n")) {
+      String applet = line.strip();
+      // linuxrc is the initramfs entry point at /, not a program on any PATH.
+      if (!applet.isEmpty() && applet.contains("/")) {
+        out.add(applet);
+      }
+    }
+    return out;
+  }
+
+  private static Optional<Path> hostProgram(String name) {
+    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+      Path p = Path.of(dir.isEmpty() ? "." : dir, name);
+      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+}
