@@ -1,26 +1,23 @@
 package dev.stateprobe.image;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A stand-in for the runtime image's userland (eclipse-temurin:25-jre-alpine): a folder laid out as
  * Alpine's root, whose {@code bin}, {@code sbin}, {@code usr/bin} and {@code usr/sbin} hold one
- * symlink to BusyBox per applet, each where BusyBox's own install list ({@code busybox
- * --list-full}) puts it, as Alpine's busybox package does (so {@code setsid} is {@code
- * usr/bin/setsid}, {@code kill} and {@code ps} are {@code bin/...}). Programs the Dockerfile adds
- * with apk (bash, curl, jq, ...) are linked from this machine into {@code usr/bin} on request.
+ * symlink to BusyBox per applet that Alpine's BusyBox has, at Alpine's path for it ({@link
+ * ScriptUserland#APPLETS}: {@code setsid} is {@code usr/bin/setsid}, {@code kill} and {@code ps}
+ * are {@code bin/...}). {@link ScriptUserland} is the same applets as one flat PATH folder.
+ * Programs the Dockerfile adds with apk (bash, curl, jq, ...) are linked from this machine into
+ * {@code usr/bin} on request.
  *
  * <p>Give a script {@link #path()} as its whole PATH and every program it calls by name is the
  * image's. Limits: absolute paths in shebangs ({@code #!/usr/bin/env}) still reach this machine's
- * files, and Debian's BusyBox build (package {@code busybox}) has a slightly different applet set
- * than Alpine's; the applets' behaviour is the same BusyBox code. Test scope only.
+ * files; the applets' behaviour is the same BusyBox code (Debian's build). Test scope only.
  */
 public final class ImageUserland {
   /** The directories of the scripts' fixed PATH, in its order (ScriptEnv.DEFAULT_PATH). */
@@ -60,8 +57,8 @@ public final class ImageUserland {
     for (String dir : PATH_DIRS) {
       Files.createDirectories(root.resolve(dir));
     }
-    for (String applet : appletPaths(busybox)) {
-      Path link = root.resolve(applet);
+    for (String applet : ScriptUserland.appletPaths()) {
+      Path link = root.resolve(applet.substring(1));
       Files.createDirectories(link.getParent());
       Files.deleteIfExists(link);
       Files.createSymbolicLink(link, busybox);
@@ -98,28 +95,6 @@ public final class ImageUserland {
   /** Where the image has {@code absolute} (such as {@code /usr/bin/setsid}), under the root. */
   public Path resolve(String absolute) {
     return root.resolve(absolute.replaceFirst("^/+", ""));
-  }
-
-  private static List<String> appletPaths(Path busybox) throws IOException {
-    Process p = new ProcessBuilder(busybox.toString(), "--list-full").start();
-    List<String> out = new ArrayList<>();
-    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    try {
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException(busybox + " --list-full failed");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-    for (String line : text.split("\n")) {
-      String applet = line.strip();
-      // linuxrc is the initramfs entry point at /, not a program on any PATH.
-      if (!applet.isEmpty() && applet.contains("/")) {
-        out.add(applet);
-      }
-    }
-    return out;
   }
 
   private static Optional<Path> hostProgram(String name) {
