@@ -37,8 +37,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Hostile inputs against the shipped jar under the DaemonSet's own JVM flags ({@link DaemonSetJvm}:
- * its small heap and stack, and {@code ExitOnOutOfMemoryError}): each must end in a clear refusal,
+ * Hostile inputs against the shipped jar under the DaemonSet's own JVM flags ({@link AgentJar}: its
+ * small heap and stack, and {@code ExitOnOutOfMemoryError}): each must end in a clear refusal,
  * never in a dead or deaf agent.
  */
 class HardenedAgentIT {
@@ -308,7 +308,8 @@ class HardenedAgentIT {
     Map<String, String> env = new java.util.HashMap<>(node.env(Map.of("REPAIR_MODE", "dry-run")));
     env.putAll(overrides);
     env.put("KUBECONFIG", node.kubeconfig().toString());
-    Process p = DaemonSetJvm.start(env, dir.resolve(err.getFileName() + ".out"), err);
+    Process p =
+        AgentJar.command(env, dir.resolve(err.getFileName() + ".out"), err, "agent").start();
     processes.add(p);
     return p;
   }
