@@ -2,8 +2,9 @@ package dev.stateprobe.agent;
 
 import dev.stateprobe.Main;
 import dev.stateprobe.config.AgentConfig;
+import dev.stateprobe.controlplane.ApiServerClient;
 import dev.stateprobe.controlplane.ControlPlaneSource;
-import dev.stateprobe.controlplane.PodInformerSource;
+import dev.stateprobe.controlplane.PodListWatch;
 import dev.stateprobe.controlplane.PodLister;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.events.EventRecorder;
@@ -187,9 +188,19 @@ public final class AgentRuntime implements AutoCloseable {
                   worker)
               : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker);
       rt.closeables.push(kubelet);
-      PodInformerSource informer = new PodInformerSource(client, config.nodeName(), decoder, clock);
+      ApiServerClient apiServer =
+          new ApiServerClient(vertx, client.getConfiguration(), worker, clock);
+      rt.closeables.push(apiServer);
+      PodListWatch informer =
+          new PodListWatch(
+              apiServer,
+              config.nodeName(),
+              decoder,
+              clock,
+              new java.util.Random()::nextDouble,
+              controlPlaneSettings(client.getConfiguration()));
       rt.closeables.push(informer);
-      metrics.informer(informer, PodInformerSource::relists, PodInformerSource::watchRestarts);
+      metrics.informer(informer, PodListWatch::relists, PodListWatch::watchRestarts);
       Reports reports = new Reports();
       rt.repair =
           new RepairController(
@@ -310,6 +321,16 @@ public final class AgentRuntime implements AutoCloseable {
         config.detection().minObservations(),
         config.detection().quietPeriod(),
         config.repair().mode().value());
+  }
+
+  /**
+   * The list/watch's back-off follows fabric8's watch reconnect settings: its interval (1 s unless
+   * configured) doubling up to 32 times that, as fabric8's watch manager does.
+   */
+  static PodListWatch.Settings controlPlaneSettings(io.fabric8.kubernetes.client.Config c) {
+    Integer interval = c.getWatchReconnectInterval();
+    Duration base = Duration.ofMillis(interval == null || interval <= 0 ? 1000 : interval);
+    return PodListWatch.Settings.defaults().withBackoff(base, base.multipliedBy(32));
   }
 
   private static Duration max(Duration a, Duration b) {
