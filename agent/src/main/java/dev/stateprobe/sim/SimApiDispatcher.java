@@ -156,7 +156,7 @@ final class SimApiDispatcher extends Dispatcher {
   void up() {
     // requestResourceVersion() advances the mock's global counter; RVs are opaque, a gap is fine.
     oldestServableRv = crud.requestResourceVersion();
-    history.compact();
+    history.restart();
     down = false;
   }
 
@@ -272,7 +272,7 @@ final class SimApiDispatcher extends Dispatcher {
     }
     MockResponse response = route(request, info);
     WebSocketListener inner = response.getWebSocketListener();
-    if (inner != null && !(inner instanceof SimApiWatchListener)) {
+    if (inner != null && !(inner instanceof SimWatch)) {
       response.withWebSocketUpgrade(
           new SimApiWatchListener(inner, null, json, openWatches, info.backstage()));
     }

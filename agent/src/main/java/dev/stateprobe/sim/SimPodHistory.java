@@ -124,11 +124,22 @@ final class SimPodHistory {
     }
   }
 
-  /** Drops every retained event: a watch or continue token from before now gets 410. */
+  /**
+   * Drops every retained event (etcd's compaction at the current revision): a watch or continue
+   * token from an older version gets 410; one from the current version is still served.
+   */
   synchronized void compact() {
-    lastRv = Math.max(lastRv, nextRv.getAsLong());
     compactedRv = lastRv;
     events.clear();
+  }
+
+  /**
+   * A restarted API server: its watch cache starts at a new revision, so every watch from before
+   * the restart gets 410, however recent.
+   */
+  synchronized void restart() {
+    lastRv = Math.max(lastRv, nextRv.getAsLong());
+    compact();
   }
 
   synchronized long lastRv() {
