@@ -309,13 +309,66 @@ public final class ApiServerClient implements AutoCloseable {
     }
   }
 
+  /**
+   * How many items a LIST at {@code pathAndQuery} answers (the items are skipped, not decoded).
+   * Fails on any status but 200, naming it.
+   */
+  public Future<Integer> countItems(String pathAndQuery) {
+    return get(pathAndQuery)
+        .compose(
+            reply -> {
+              if (reply.status() != 200) {
+                return Future.failedFuture(
+                    new IllegalStateException(
+                        "GET " + pathAndQuery + " answered HTTP " + reply.status()));
+              }
+              try (tools.jackson.core.JsonParser p =
+                  new tools.jackson.core.json.JsonFactory()
+                      .createParser(
+                          tools.jackson.core.ObjectReadContext.empty(), reply.body().getBytes())) {
+                int n = 0;
+                if (p.nextToken() != tools.jackson.core.JsonToken.START_OBJECT) {
+                  return Future.failedFuture(
+                      new IllegalStateException("GET " + pathAndQuery + ": not a JSON object"));
+                }
+                String field;
+                while ((field = p.nextName()) != null) {
+                  tools.jackson.core.JsonToken t = p.nextToken();
+                  if ("items".equals(field) && t == tools.jackson.core.JsonToken.START_ARRAY) {
+                    while (p.nextToken() != tools.jackson.core.JsonToken.END_ARRAY) {
+                      p.skipChildren();
+                      n++;
+                    }
+                  } else {
+                    p.skipChildren();
+                  }
+                }
+                return Future.succeededFuture(n);
+              } catch (tools.jackson.core.JacksonException e) {
+                return Future.failedFuture(
+                    new IllegalStateException(
+                        "GET " + pathAndQuery + ": malformed JSON: " + e.getOriginalMessage()));
+              }
+            });
+  }
+
   Vertx vertx() {
     return vertx;
   }
 
+  /**
+   * Closes its connections. Off a Vert.x thread it waits for them (at most 5 s), so nothing of
+   * theirs is still closing when Vert.x itself stops.
+   */
   @Override
   public void close() {
-    http.close();
-    websockets.close();
+    Future<Void> done = Future.join(http.close(), websockets.close()).mapEmpty();
+    if (!io.vertx.core.Context.isOnVertxThread()) {
+      try {
+        done.await(5, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // stopping anyway
+      }
+    }
   }
 }

@@ -728,13 +728,17 @@ public final class PodListWatch implements ControlPlaneSource {
     return java.util.Optional.ofNullable(streamingSupported);
   }
 
-  /** Stops listing and watching. Idempotent; the API client stays open. */
+  /**
+   * Stops listing and watching. Idempotent; the API client stays open. Off a Vert.x thread it waits
+   * (at most 5 s) for the watch's connection to close.
+   */
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
     context.runOnContext(
         v -> {
           ++generation;
@@ -746,8 +750,17 @@ public final class PodListWatch implements ControlPlaneSource {
           WebSocket ws = socket;
           socket = null;
           if (ws != null) {
-            ws.close();
+            ws.close().onComplete(x -> done.tryComplete());
+          } else {
+            done.tryComplete();
           }
         });
+    if (!io.vertx.core.Context.isOnVertxThread()) {
+      try {
+        done.future().await(5, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // stopping anyway
+      }
+    }
   }
 }

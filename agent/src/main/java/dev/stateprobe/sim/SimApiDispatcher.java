@@ -60,7 +60,8 @@ final class SimApiDispatcher extends Dispatcher {
       };
   private final SimPodHistory history;
   private final ScheduledExecutorService ticker;
-  private volatile boolean streamingLists = true;
+  private final java.util.concurrent.ExecutorService sender;
+  private volatile boolean streamingLists;
   private volatile long bookmarkEveryNanos = 10_000_000_000L;
   private volatile long lastBookmarkNanos = System.nanoTime();
   private final Map<ServerRequest, Queue<ServerResponse>> expectations;
@@ -92,6 +93,13 @@ final class SimApiDispatcher extends Dispatcher {
               return t;
             });
     ticker.scheduleWithFixedDelay(this::tick, 100, 100, TimeUnit.MILLISECONDS);
+    this.sender =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "sim-api-watch-sender");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   private SimPodHistory history() {
@@ -203,6 +211,7 @@ final class SimApiDispatcher extends Dispatcher {
     // Each mock watch owns a scheduler thread that ends only when its socket closes.
     dropWatches(true);
     ticker.shutdownNow();
+    sender.shutdown();
     crud.shutdown();
     expectationDispatcher.shutdown();
   }
@@ -390,6 +399,7 @@ final class SimApiDispatcher extends Dispatcher {
         .withWebSocketUpgrade(
             new SimPodWatch(
                 history,
+                sender,
                 json,
                 openWatches,
                 info.namespace(),

@@ -57,8 +57,8 @@ import java.util.logging.Logger;
  *       and one just before a watch's {@code timeoutSeconds} end it cleanly. {@code
  *       sendInitialEvents=true} (with {@code resourceVersionMatch=NotOlderThan} and bookmarks, else
  *       422) sends the current pods as ADDED, then a BOOKMARK annotated {@code
- *       k8s.io/initial-events-end: "true"}, then live events; {@link #streamingLists(boolean)} off
- *       answers it 422, as a server with the WatchList gate off does.
+ *       k8s.io/initial-events-end: "true"}, then live events, once {@link #streamingLists(boolean)}
+ *       turns it on; by default it is answered 422, as a server with the WatchList gate off does.
  *   <li>Field-selected watches turn a pod that starts or stops matching into ADDED or DELETED.
  * </ul>
  *

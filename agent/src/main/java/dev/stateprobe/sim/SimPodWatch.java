@@ -16,6 +16,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class SimPodWatch extends WebSocketListener implements SimWatch {
   private final SimPodHistory history;
+  private final java.util.concurrent.Executor sender;
   private final JsonMapper json;
   private final Set<SimWatch> open;
   private final String namespace;
@@ -31,6 +32,7 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
 
   SimPodWatch(
       SimPodHistory history,
+      java.util.concurrent.Executor sender,
       JsonMapper json,
       Set<SimWatch> open,
       String namespace,
@@ -41,6 +43,7 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
       long timeoutSeconds,
       boolean backstage) {
     this.history = history;
+    this.sender = sender;
     this.json = json;
     this.open = open;
     this.namespace = namespace;
@@ -99,7 +102,8 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
       ObjectNode event = json.createObjectNode();
       event.put("type", "ERROR");
       event.set("object", status);
-      webSocket.send(json.writeValueAsString(event));
+      String text = json.writeValueAsString(event);
+      sender.execute(() -> webSocket.send(text));
       drop();
     }
   }
@@ -127,7 +131,16 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
     ObjectNode event = json.createObjectNode();
     event.put("type", type);
     event.set("object", object);
-    ws.send(json.writeValueAsString(event));
+    String text = json.writeValueAsString(event);
+    // The mock's send waits for the write on its event loop: never wait while holding the
+    // history's lock (the event loop may be waiting for it to record a change). One sender
+    // thread for all watches keeps each watch's events in order.
+    sender.execute(
+        () -> {
+          if (!closed) {
+            ws.send(text);
+          }
+        });
   }
 
   void bookmark(long rv, boolean initialEventsEnd) {
@@ -148,12 +161,16 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
   @Override
   public void drop() {
     WebSocket ws = socket;
-    closed = true;
     history.closed(this);
     open.remove(this);
-    if (ws != null) {
-      ws.close(1000, "state-probe sim: watch closed");
-    }
+    // After what was queued before it: an ERROR event or a last bookmark goes out first.
+    sender.execute(
+        () -> {
+          closed = true;
+          if (ws != null) {
+            ws.close(1000, "state-probe sim: watch closed");
+          }
+        });
   }
 
   @Override
