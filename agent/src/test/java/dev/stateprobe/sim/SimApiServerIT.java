@@ -68,9 +68,12 @@ class SimApiServerIT {
         vertx = Vertx.vertx();
       }
       java.net.URI base = java.net.URI.create(api.url());
+      JsonMapper json = JsonMapper.builder().build();
       WebSocket socket = null;
       int code = 101;
       try {
+        // Handlers set as the connection completes, on its event loop, before any message: a
+        // server that answers and closes at once loses nothing.
         socket =
             vertx
                 .createWebSocketClient()
@@ -79,17 +82,18 @@ class SimApiServerIT {
                         .setHost(base.getHost())
                         .setPort(base.getPort())
                         .setURI(pathAndQuery))
+                .map(
+                    ws -> {
+                      ws.textMessageHandler(t -> events.add(json.readTree(t)));
+                      ws.closeHandler(v -> closed.set(true));
+                      return ws;
+                    })
                 .await(10, TimeUnit.SECONDS);
       } catch (UpgradeRejectedException e) {
         code = e.getStatus();
       }
       this.status = code;
       this.ws = socket;
-      if (socket != null) {
-        JsonMapper json = JsonMapper.builder().build();
-        socket.textMessageHandler(t -> events.add(json.readTree(t)));
-        socket.closeHandler(v -> closed.set(true));
-      }
     }
 
     List<String> types() {
