@@ -24,8 +24,11 @@ final class ApiJson {
   /** Where one object lies in the bytes it was found in. */
   record Span(int offset, int length) {}
 
+  /** A pod of a list page: where it lies, and its {@code metadata.uid} ({@code null} if none). */
+  record Item(Span span, String uid) {}
+
   /** A page of a LIST. */
-  record Page(String resourceVersion, String continueToken, List<Span> items) {}
+  record Page(String resourceVersion, String continueToken, List<Item> items) {}
 
   /**
    * One watch event.
@@ -56,7 +59,7 @@ final class ApiJson {
       expect(p.nextToken(), JsonToken.START_OBJECT, "a PodList object");
       String rv = null;
       String cont = null;
-      List<Span> items = null;
+      List<Item> items = null;
       String field;
       while ((field = p.nextName()) != null) {
         JsonToken t = p.nextToken();
@@ -87,9 +90,26 @@ final class ApiJson {
             while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
               expect(t, JsonToken.START_OBJECT, "each item to be a Pod object");
               int start = (int) p.currentTokenLocation().getByteOffset();
-              p.skipChildren();
+              String uid = null;
+              String f;
+              while ((f = p.nextName()) != null) {
+                JsonToken v = p.nextToken();
+                if ("metadata".equals(f) && v == JsonToken.START_OBJECT) {
+                  String m;
+                  while ((m = p.nextName()) != null) {
+                    JsonToken mv = p.nextToken();
+                    if ("uid".equals(m)) {
+                      uid = text(p, mv);
+                    } else {
+                      p.skipChildren();
+                    }
+                  }
+                } else {
+                  p.skipChildren();
+                }
+              }
               int end = (int) p.currentLocation().getByteOffset();
-              items.add(new Span(start, end - start));
+              items.add(new Item(new Span(start, end - start), uid));
             }
           }
           default -> p.skipChildren();
@@ -188,6 +208,6 @@ final class ApiJson {
   }
 
   private static String text(JsonParser p, JsonToken t) {
-    return t == JsonToken.VALUE_STRING ? p.getString() : t == JsonToken.VALUE_NULL ? null : null;
+    return t == JsonToken.VALUE_STRING ? p.getString() : null;
   }
 }

@@ -313,8 +313,13 @@ public final class PodListWatch implements ControlPlaneSource {
       retry("list", "malformed PodList: " + e.getMessage(), this::sync);
       return;
     }
-    for (ApiJson.Span item : page.items()) {
-      PodRecord r = decode(bytes, item, null, null, null);
+    for (ApiJson.Item item : page.items()) {
+      PodRecord r = decode(bytes, item.span(), item.uid(), null, null);
+      if (r == null && item.uid() != null) {
+        // As for an event: the last good record stays, so a pod that cannot be decoded now is
+        // not missing from the view (which would read as a drift).
+        r = state.record(item.uid());
+      }
       if (r != null) {
         listing.put(r.uid(), r);
       }
@@ -514,6 +519,9 @@ public final class PodListWatch implements ControlPlaneSource {
         sawFrame();
         PodRecord r = decode(bytes, e.object(), e.uid(), e.namespace(), e.name());
         if (phase == Phase.STREAMING_LIST) {
+          if (r == null && e.uid() != null) {
+            r = state.record(e.uid());
+          }
           if (r != null) {
             listing.put(r.uid(), r);
           }

@@ -98,6 +98,13 @@ final class PodViewState {
     }
   }
 
+  /** The current record of {@code uid}, or {@code null}. */
+  PodRecord record(String uid) {
+    synchronized (lock) {
+      return pods.get(uid);
+    }
+  }
+
   void watchOpened() {
     synchronized (lock) {
       watchesOpened++;

@@ -26,7 +26,8 @@ class ApiJsonTest {
     assertThat(page.resourceVersion()).isEqualTo("42");
     assertThat(page.continueToken()).isEqualTo("abc");
     assertThat(page.items()).hasSize(2);
-    ApiJson.Span second = page.items().get(1);
+    assertThat(page.items()).extracting(ApiJson.Item::uid).containsExactly("u1", "u2");
+    ApiJson.Span second = page.items().get(1).span();
     assertThat(new String(b, second.offset(), second.length(), StandardCharsets.UTF_8))
         .isEqualTo("{\"metadata\":{\"uid\":\"u2\",\"x\":[1,{\"y\":2}]}}");
   }
