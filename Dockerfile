@@ -82,7 +82,7 @@ COPY --chmod=0555 repair-scripts/*.sh /opt/state-probe/repair-scripts/
 COPY --chmod=0444 repair-scripts/catalog.yaml /opt/state-probe/repair-scripts/catalog.yaml
 # The same flags as the DaemonSet's JAVA_TOOL_OPTIONS (manifests/base/daemonset.yaml;
 # manifests/README.md says why each); DockerfileTest keeps the two equal.
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -XX:ActiveProcessorCount=2 -Xms32m -Xmx64m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:+UseCompactObjectHeaders -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -XX:ActiveProcessorCount=2 -Xms32m -Xmx64m -Xmn8m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=5000 -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:+UseCompactObjectHeaders -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError" MALLOC_ARENA_MAX=1
 # Numeric, so that Kubernetes can verify runAsNonRoot without /etc/passwd.
 USER 65532:65532
 EXPOSE 9808

@@ -149,6 +149,13 @@ flags=$(awk '
   exit 2
 }
 daemonset_flags=$flags
+# The DaemonSet's other memory setting: glibc's malloc arenas (MALLOC_ARENA_MAX), a plain value.
+malloc_arena_max=$(awk '
+  /- name: MALLOC_ARENA_MAX$/ { found = 1; next }
+  found && /value:/ { gsub(/^ *value: *|"/, ""); print; exit }
+' "$daemonset")
+daemonset_env=()
+[[ -n "$malloc_arena_max" ]] && daemonset_env=("MALLOC_ARENA_MAX=$malloc_arena_max")
 if $nmt; then
   flags="$flags -XX:NativeMemoryTracking=summary"
 fi
@@ -227,6 +234,7 @@ fi
 # classes) that an agent in a pod does not load.
 launch_agent() { # JAVA_TOOL_OPTIONS, log file: starts the agent in the background, sets agent_pid
   env -i PATH="$PATH" HOME="$out/tmp" LANG=C.UTF-8 \
+    "${daemonset_env[@]}" \
     JAVA_TOOL_OPTIONS="$1" \
     KUBERNETES_MASTER="$SIM_API" \
     KUBERNETES_NAMESPACE=default \
@@ -431,6 +439,7 @@ threads_by_pool=$({ grep -o '^"[^"]*"' "$out/threads.txt" || true; } | tr -d '"'
   echo
   echo "machine: $(nproc) cores, $("$java" -version 2>&1 | head -1), $(uname -sr)"
   echo "JAVA_TOOL_OPTIONS (from manifests/base/daemonset.yaml): $daemonset_flags"
+  echo "environment (from manifests/base/daemonset.yaml): ${daemonset_env[*]:-none}"
   if [[ "$flags" != "$daemonset_flags" || ${#agent_env[@]} -gt 0 ]]; then
     echo "EXPERIMENT, not the DaemonSet's settings: flags added: '${flags#"$daemonset_flags"}'; environment added: '${agent_env[*]}'"
   fi

@@ -3,8 +3,9 @@ package dev.stateprobe.agent;
 import dev.stateprobe.Main;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.RepairMode;
+import dev.stateprobe.controlplane.ApiServerClient;
 import dev.stateprobe.controlplane.ControlPlaneSource;
-import dev.stateprobe.controlplane.PodInformerSource;
+import dev.stateprobe.controlplane.PodListWatch;
 import dev.stateprobe.controlplane.PodLister;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.events.EventRecorder;
@@ -39,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,14 +67,56 @@ public final class AgentRuntime implements AutoCloseable {
 
   private Agent agent;
   private HttpApi http;
+  private ApiServerClient apiServer;
+  private OnceClient clients;
+  private RepairParts repairParts;
+
+  /** What the repair controller is built from, besides fabric8's client. */
+  private record RepairParts(
+      Options options,
+      PodJsonDecoder decoder,
+      KubeletSource kubelet,
+      ControlPlaneSource informer,
+      Reports reports) {}
+
+  /**
+   * The repair side on {@code c}. A method, not a lambda made at start-up: a lambda taking the
+   * client would load fabric8's {@code KubernetesClient} when it is made.
+   */
+  private RepairController buildRepair(KubernetesClient c) {
+    RepairParts p = repairParts;
+    return new RepairController(
+        config,
+        c,
+        new JobStore(c, worker, config.nodeName(), clock),
+        catalog::current,
+        new ScriptExecutor(DefaultProcessRunner.create(), clock, p.options().scriptSettings()),
+        new EventRecorder(c, worker, config.nodeName(), metrics, clock),
+        new Revalidator(
+            c,
+            worker,
+            p.informer(),
+            p.kubelet(),
+            new PodLister(c, config.nodeName(), p.decoder()),
+            clock),
+        metrics,
+        clock,
+        worker,
+        p.reports(),
+        p.options().scriptEnv());
+  }
+
   private volatile boolean closed;
-  private RepairController repair;
+  private volatile RepairController repair;
   private CatalogWatcher catalog;
 
-  private AgentRuntime(AgentConfig config, Metrics metrics, WorkerExecutor worker) {
+  private final Clock clock;
+
+  private AgentRuntime(AgentConfig config, Metrics metrics, WorkerExecutor worker, Clock clock) {
     this.config = config;
     this.metrics = metrics;
     this.worker = worker;
+    this.clock = clock;
   }
 
   /**
@@ -111,7 +155,17 @@ public final class AgentRuntime implements AutoCloseable {
      */
     public static Options defaults(
         AgentConfig config, KubernetesClient client, Map<String, String> env) {
-      Map<String, String> scriptEnv = defaultScriptEnv(client);
+      return defaults(config, client.getConfiguration(), env);
+    }
+
+    /**
+     * @param apiConfig fabric8's resolved configuration (read only: no client is built)
+     */
+    public static Options defaults(
+        AgentConfig config,
+        io.fabric8.kubernetes.client.Config apiConfig,
+        Map<String, String> env) {
+      Map<String, String> scriptEnv = defaultScriptEnv(apiConfig);
       String runtimeEndpoint = env.get("CONTAINER_RUNTIME_ENDPOINT");
       if (runtimeEndpoint != null && !runtimeEndpoint.isBlank()) {
         scriptEnv.put("CONTAINER_RUNTIME_ENDPOINT", runtimeEndpoint);
@@ -127,9 +181,9 @@ public final class AgentRuntime implements AutoCloseable {
    * What scripts need to reach the API server as the agent: its URL and, in a pod, the
    * service-account token and CA files (paths only; scripts read them).
    */
-  static Map<String, String> defaultScriptEnv(KubernetesClient client) {
+  static Map<String, String> defaultScriptEnv(io.fabric8.kubernetes.client.Config apiConfig) {
     Map<String, String> env = new LinkedHashMap<>();
-    String url = client.getMasterUrl().toString();
+    String url = apiConfig.getMasterUrl();
     env.put("STATE_PROBE_API_URL", url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
     Path sa = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
     if (Files.isReadable(sa.resolve("token"))) {
@@ -164,9 +218,28 @@ public final class AgentRuntime implements AutoCloseable {
       PrometheusMeterRegistry registry,
       Clock clock,
       Options options) {
+    return start(vertx, config, client.getConfiguration(), () -> client, registry, clock, options);
+  }
+
+  /**
+   * Starts an agent that builds its fabric8 client only when it first writes (see {@link
+   * #startRepairWhenNeeded}).
+   *
+   * @param apiConfig fabric8's resolved configuration: the agent's own list/watch reads with it
+   * @param client builds (or returns) the fabric8 client; called at most once, on the worker pool,
+   *     and only when the repair side starts or the kubelet is read through the API server's proxy
+   */
+  public static Future<AgentRuntime> start(
+      Vertx vertx,
+      AgentConfig config,
+      io.fabric8.kubernetes.client.Config apiConfig,
+      Supplier<KubernetesClient> client,
+      PrometheusMeterRegistry registry,
+      Clock clock,
+      Options options) {
     Metrics metrics = new Metrics(registry, Main.version(), clock::millis);
     WorkerExecutor worker = vertx.createSharedWorkerExecutor(WORKER_POOL, 2);
-    AgentRuntime rt = new AgentRuntime(config, metrics, worker);
+    AgentRuntime rt = new AgentRuntime(config, metrics, worker, clock);
     rt.closeables.push(worker::close);
     rt.closeables.push(metrics);
     try {
@@ -180,11 +253,12 @@ public final class AgentRuntime implements AutoCloseable {
                   vertx, worker, metrics, config.repair().catalogFile(), options.catalogCheck());
       rt.closeables.push(rt.catalog);
       PodJsonDecoder decoder = new PodJsonDecoder();
+      rt.clients = new OnceClient(client);
       KubeletSource kubelet =
           config.kubelet().viaApiProxy()
               ? new ApiProxyKubeletSource(
                   vertx,
-                  client,
+                  rt.clients.get(),
                   config.nodeName(),
                   config.kubelet(),
                   decoder,
@@ -193,36 +267,43 @@ public final class AgentRuntime implements AutoCloseable {
                   worker)
               : new DirectKubeletSource(vertx, config.kubelet(), decoder, metrics, clock, worker);
       rt.closeables.push(kubelet);
-      PodInformerSource informer = new PodInformerSource(client, config.nodeName(), decoder, clock);
-      rt.closeables.push(informer);
-      metrics.informer(informer, PodInformerSource::relists, PodInformerSource::watchRestarts);
-      Reports reports = new Reports();
-      rt.repair =
-          new RepairController(
-              config,
-              client,
-              new JobStore(client, worker, config.nodeName(), clock),
-              rt.catalog::current,
-              new ScriptExecutor(DefaultProcessRunner.create(), clock, options.scriptSettings()),
-              new EventRecorder(client, worker, config.nodeName(), metrics, clock),
-              new Revalidator(
-                  client,
-                  worker,
-                  informer,
-                  kubelet,
-                  new PodLister(client, config.nodeName(), decoder),
-                  clock),
-              metrics,
+      ApiServerClient apiServer = new ApiServerClient(vertx, apiConfig, worker, clock);
+      rt.apiServer = apiServer;
+      rt.closeables.push(apiServer);
+      PodListWatch informer =
+          new PodListWatch(
+              apiServer,
+              config.nodeName(),
+              decoder,
               clock,
-              worker,
-              reports,
-              options.scriptEnv());
-      rt.closeables.push(rt.repair);
+              new java.util.Random()::nextDouble,
+              controlPlaneSettings(apiConfig));
+      rt.closeables.push(informer);
+      metrics.informer(informer, PodListWatch::relists, PodListWatch::watchRestarts);
+      Reports reports = new Reports();
+      rt.repairParts = new RepairParts(options, decoder, kubelet, informer, reports);
+      // Where the repair controller stood when it was built at once: closed after the loop.
+      rt.closeables.push(
+          () -> {
+            RepairController r;
+            synchronized (rt) {
+              r = rt.repair;
+            }
+            if (r != null) {
+              r.close();
+            }
+          });
       rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
       // Closed before the repair controller and the sources: no cycle starts after that.
       rt.closeables.push(rt.agent);
       options.cycleListeners().forEach(rt.agent::onCycle);
-      rt.agent.onCycle(rt.repair::onCycle);
+      rt.agent.onCycle(
+          c -> {
+            RepairController r = rt.repair;
+            if (r != null) {
+              r.onCycle(c);
+            }
+          });
       Duration stall = AgentConfig.stallAfter(config.pollInterval());
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
@@ -237,7 +318,7 @@ public final class AgentRuntime implements AutoCloseable {
                 // (interrupted records marked, this node's records read back) is done, the
                 // controller plans nothing. An API server that is unreachable now delays
                 // repairs, not start-up: the informer keeps trying and /readyz says why.
-                rt.startRepairAfterFirstTrustedCycle(vertx);
+                rt.startRepairWhenNeeded(vertx);
                 rt.agent.start();
                 return rt;
               })
@@ -256,6 +337,92 @@ public final class AgentRuntime implements AutoCloseable {
   }
 
   /**
+   * The repair side, and with it fabric8's client (a few thousand classes, ~16 MiB of RSS), is
+   * built only when the agent may have to write:
+   *
+   * <ul>
+   *   <li>this node has records left by an earlier agent (read through the agent's own client, one
+   *       LIST of at most one record): they must be adopted, and any still Running marked
+   *       interrupted, as soon as possible: after the first trusted cycle, as before;
+   *   <li>that LIST fails (it cannot tell): the same, to be safe;
+   *   <li>otherwise at the first trusted cycle that sees a drift (suspected, not yet confirmed:
+   *       confirmation takes a window of at least seconds, ample time to build the client and read
+   *       the records before there is anything to repair).
+   * </ul>
+   *
+   * A node that never drifts never builds the client.
+   */
+  private void startRepairWhenNeeded(Vertx vertx) {
+    String query =
+        "/apis/"
+            + dev.stateprobe.repair.job.ConsistencyRepairJob.GROUP
+            + "/"
+            + dev.stateprobe.repair.job.ConsistencyRepairJob.VERSION
+            + "/"
+            + dev.stateprobe.repair.job.ConsistencyRepairJob.PLURAL
+            + "?limit=1&labelSelector="
+            + java.net.URLEncoder.encode(
+                dev.stateprobe.repair.job.Labels.NODE
+                    + "="
+                    + dev.stateprobe.repair.job.Labels.value(config.nodeName()),
+                java.nio.charset.StandardCharsets.UTF_8);
+    apiServer
+        .countItems(query)
+        .onComplete(
+            ar -> {
+              if (closed) {
+                return;
+              }
+              if (ar.succeeded() && ar.result() == 0) {
+                LOG.info("event=repair_deferred reason=no_records_of_this_node until=first_drift");
+                AtomicBoolean started = new AtomicBoolean();
+                agent.onCycle(
+                    c -> {
+                      if (c.trusted()
+                          && !c.drifts().isEmpty()
+                          && started.compareAndSet(false, true)) {
+                        buildRepairThen(vertx, () -> startRepair(vertx, Duration.ofSeconds(1)));
+                      }
+                    });
+              } else {
+                if (ar.failed()) {
+                  LOG.warn(
+                      "event=repair_records_unknown error=\"{}\" action=start_repair_side",
+                      ar.cause().toString());
+                }
+                startRepairAfterFirstTrustedCycle(vertx);
+              }
+            });
+  }
+
+  /** Builds fabric8's client on the worker pool, then the repair controller, then runs next. */
+  private void buildRepairThen(Vertx vertx, Runnable next) {
+    worker
+        .<Object>executeBlocking(clients::get, false)
+        .onComplete(
+            ar -> {
+              if (closed) {
+                return;
+              }
+              if (ar.failed()) {
+                LOG.error("event=api_client_failed error=\"{}\"", ar.cause().toString());
+                return;
+              }
+              agent
+                  .onContext(
+                      () -> {
+                        synchronized (this) {
+                          if (repair == null && !closed) {
+                            repair = buildRepair((KubernetesClient) ar.result());
+                          }
+                        }
+                        return Future.succeededFuture();
+                      })
+                  .onComplete(x -> next.run());
+            });
+  }
+
+  /**
    * Starts the repair side once the first cycle is trusted, or {@link #REPAIR_START_LATEST} after
    * start-up if none is trusted by then (a kubelet that is down must not keep interrupted records
    * unmarked).
@@ -271,7 +438,7 @@ public final class AgentRuntime implements AutoCloseable {
     Runnable once =
         () -> {
           if (started.compareAndSet(false, true)) {
-            startRepair(vertx, Duration.ofSeconds(1));
+            buildRepairThen(vertx, () -> startRepair(vertx, Duration.ofSeconds(1)));
           }
         };
     long timer = vertx.setTimer(REPAIR_START_LATEST.toMillis(), id -> once.run());
@@ -286,7 +453,7 @@ public final class AgentRuntime implements AutoCloseable {
 
   /** Starts the repair controller on the agent's context, again with back-off until it works. */
   private void startRepair(Vertx vertx, Duration backoff) {
-    if (closed) {
+    if (closed || repair == null) {
       return;
     }
     agent
@@ -321,12 +488,50 @@ public final class AgentRuntime implements AutoCloseable {
         config.repair().mode().value());
   }
 
+  /**
+   * The list/watch's back-off follows fabric8's watch reconnect settings: its interval (1 s unless
+   * configured) doubling up to 32 times that, as fabric8's watch manager does.
+   */
+  static PodListWatch.Settings controlPlaneSettings(io.fabric8.kubernetes.client.Config c) {
+    Integer interval = c.getWatchReconnectInterval();
+    Duration base = Duration.ofMillis(interval == null || interval <= 0 ? 1000 : interval);
+    return PodListWatch.Settings.defaults().withBackoff(base, base.multipliedBy(32));
+  }
+
   public Agent agent() {
     return agent;
   }
 
+  /** The repair side, or {@code null} until the agent first needed it. */
   public RepairController repair() {
     return repair;
+  }
+
+  /** Whether fabric8's client has been built (by the repair side or the API proxy source). */
+  public boolean apiClientBuilt() {
+    return clients != null && clients.built();
+  }
+
+  /** Builds the client once, on first use. */
+  private static final class OnceClient implements Supplier<KubernetesClient> {
+    private final Supplier<KubernetesClient> build;
+    private KubernetesClient client;
+
+    OnceClient(Supplier<KubernetesClient> build) {
+      this.build = build;
+    }
+
+    @Override
+    public synchronized KubernetesClient get() {
+      if (client == null) {
+        client = java.util.Objects.requireNonNull(build.get(), "client");
+      }
+      return client;
+    }
+
+    synchronized boolean built() {
+      return client != null;
+    }
   }
 
   public CatalogWatcher catalog() {

@@ -99,14 +99,17 @@ public final class AgentCommand {
               + " certificate is NOT verified; anyone on the path can impersonate it");
     }
     Vertx vertx = newVertx();
-    KubernetesClient client;
+    Config apiConfig;
     try {
-      client = newClient(vertx, env.get("KUBECONFIG"));
+      apiConfig = apiConfig(env.get("KUBECONFIG"));
     } catch (RuntimeException e) {
       err.println("state-probe: cannot configure the API server client: " + e.getMessage());
       vertx.close();
       return 2;
     }
+    // fabric8's client is built only when the agent first writes (AgentRuntime): a node with
+    // nothing to repair never loads it.
+    FabricClients.Lazy client = new FabricClients.Lazy(vertx, apiConfig);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AgentRuntime runtime;
     try {
@@ -114,15 +117,16 @@ public final class AgentCommand {
           AgentRuntime.start(
                   vertx,
                   config,
+                  apiConfig,
                   client,
                   registry,
                   Clock.systemUTC(),
-                  AgentRuntime.Options.defaults(config, client, env))
+                  AgentRuntime.Options.defaults(config, apiConfig, env))
               .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       err.println("state-probe: start-up failed: " + e.getMessage());
       closeVertx(vertx);
-      client.close();
+      client.closeIfBuilt();
       return 2;
     }
     LOG.info("event=listening port={}", runtime.httpPort());
@@ -139,9 +143,24 @@ public final class AgentCommand {
     // before it only starts closing its connections, and those still closing when Vert.x stops
     // its event loops fail loudly ("Failed to submit a listener notification task").
     closeVertx(vertx);
-    client.close();
+    client.closeIfBuilt();
     LOG.info("event=stopped");
     return 0;
+  }
+
+  /**
+   * fabric8's configuration, resolved as {@link #newClient(Vertx, String)} resolves it, without
+   * building a client.
+   */
+  public static Config apiConfig(String kubeconfig) {
+    if (kubeconfig != null && !kubeconfig.isBlank() && !kubeconfig.contains(File.pathSeparator)) {
+      File file = new File(kubeconfig);
+      if (!file.isFile()) {
+        throw new IllegalArgumentException("KUBECONFIG " + kubeconfig + " is not a readable file");
+      }
+      return Config.fromKubeconfig(file);
+    }
+    return Config.autoConfigure(null);
   }
 
   /** Waits for Vert.x to close; call it before closing a fabric8 client made on it. */

@@ -1,68 +1,56 @@
 package dev.stateprobe.controlplane;
 
-import dev.stateprobe.decode.DecodeException;
-import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.PodRecord;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The informer's event handler and the state it keeps: {@link PodRecord}s by UID plus the list
- * bookkeeping a {@link ControlPlaneView} reports. fabric8 calls the handler from one serial
- * executor, in the order the informer changed its cache; {@link #snapshot} may be called from any
- * thread and copies everything under one lock, so a view never mixes two moments.
+ * The pods of this node as {@link PodRecord}s by UID, plus the bookkeeping a {@link
+ * ControlPlaneView} reports. The list/watch changes it from its one Vert.x context, in the order
+ * the API server sent things; {@link #snapshot} may be called from any thread and copies everything
+ * under one lock, so a view never mixes two moments.
  *
- * <p>List bookkeeping, from fabric8 8.0's {@code Reflector}: every list (the first one and each
- * re-list) is announced by {@code onBeforeList} and ended by {@code onList}, after the list's adds,
- * updates and deletes (objects gone from the list arrive as {@code onDelete(obj, true)}). A re-list
- * is a list after the first completed one: after a 410 Gone, after a watch that failed in a way the
- * watch manager would not retry, or after a failed list. A list that fails is retried without a
- * second {@code onBeforeList}, so one re-list is counted once, when it completes.
+ * <ul>
+ *   <li>{@code synced}: a first complete list (the last page of a LIST, or the bookmark that ends a
+ *       streaming list's initial events) has replaced the records.
+ *   <li>{@code relisting}: a list after the first is under way, <em>or</em>, once synced, no watch
+ *       is open (a reconnect, a back-off after a failure, an outage). Whenever the watch is not
+ *       open the view may be stale, and says so; the price is that the short gap of an ordinary
+ *       reconnect reads as re-listing too, which costs at most an untrusted cycle, never a verdict.
+ *   <li>{@code relists}, {@code lastRelistAt}: completed lists after the first, and the injected
+ *       clock's time when the last one completed.
+ *   <li>{@code watchRestarts}: watches the API server accepted after the first one (a streaming
+ *       list is a watch too): resumes after a drop or a timeout, the watch after each re-list, and
+ *       one answered 410 (accepted, then an ERROR event). Refused attempts are not counted, so an
+ *       outage of any length is one restart.
+ *   <li>{@code resourceVersion}: the list's, then the last event's or bookmark's (opaque).
+ * </ul>
  */
-final class PodViewState implements ResourceEventHandler<Pod> {
-  private static final Logger log = LoggerFactory.getLogger(PodViewState.class);
-
-  private final PodJsonDecoder decoder;
-  private final KubernetesSerialization serialization;
+final class PodViewState {
   private final Clock clock;
-  private final String nodeName;
-  private final AtomicLong decodeFailures = new AtomicLong();
   private final Object lock = new Object();
   private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
   // Guarded by lock.
-  private final Map<String, PodRecord> pods = new HashMap<>();
-  private final Set<String> reportedUndecodable = new HashSet<>();
+  private Map<String, PodRecord> pods = new HashMap<>();
   private boolean synced;
   private boolean listing;
+  private boolean watching;
   private Instant lastRelistAt;
   private String resourceVersion;
   private long relists;
+  private long watchesOpened;
 
-  PodViewState(
-      PodJsonDecoder decoder, KubernetesSerialization serialization, Clock clock, String nodeName) {
-    this.decoder = decoder;
-    this.serialization = serialization;
+  PodViewState(Clock clock) {
     this.clock = clock;
-    this.nodeName = nodeName;
   }
 
-  @Override
-  public void onBeforeList(String lastSyncResourceVersion) {
+  /** A list begins; after the first sync that makes the view "re-listing" until it completes. */
+  void listStarted() {
     synchronized (lock) {
       if (synced) {
         listing = true;
@@ -70,10 +58,11 @@ final class PodViewState implements ResourceEventHandler<Pod> {
     }
   }
 
-  @Override
-  public void onList(String listResourceVersion, boolean remainedEmpty) {
+  /** A list completed: its records replace all others. */
+  void listed(Map<String, PodRecord> listed, String listResourceVersion) {
     Instant now = clock.instant();
     synchronized (lock) {
+      pods = listed;
       resourceVersion = listResourceVersion;
       if (synced) {
         relists++;
@@ -82,83 +71,56 @@ final class PodViewState implements ResourceEventHandler<Pod> {
       synced = true;
       listing = false;
     }
-    // Outside the lock: whoever waits runs on this (fabric8's) thread, and must not see the lock.
+    // Outside the lock: whoever waits runs on this thread, and must not see the lock.
     firstSync.complete(null);
   }
 
-  /** Completes once, when the end of the first list has been processed. */
-  CompletionStage<Void> firstSync() {
-    return firstSync.minimalCompletionStage();
+  /** An ADDED or MODIFIED event of a pod that decoded. */
+  void put(PodRecord pod, String eventResourceVersion) {
+    synchronized (lock) {
+      pods.put(pod.uid(), pod);
+      resourceVersion = eventResourceVersion;
+    }
   }
 
-  @Override
-  public void onAdd(Pod pod) {
-    store(null, pod);
-  }
-
-  @Override
-  public void onUpdate(Pod oldPod, Pod newPod) {
-    store(oldPod, newPod);
-  }
-
-  @Override
-  public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
-    String uid = pod.getMetadata().getUid();
+  /** A DELETED event, or a MODIFIED one that moved the pod away (by UID). */
+  void remove(String uid, String eventResourceVersion) {
     synchronized (lock) {
       pods.remove(uid);
-      reportedUndecodable.remove(uid);
-      // A delete found by a re-list carries the stored skeleton; the list's own resourceVersion
-      // follows in onList.
-      if (!deletedFinalStateUnknown) {
-        followEvent(pod);
-      }
+      resourceVersion = eventResourceVersion;
     }
   }
 
-  private void store(Pod oldPod, Pod pod) {
-    String uid = pod.getMetadata().getUid();
-    PodRecord record = decode(pod);
+  /** A bookmark, or an event whose pod did not decode: the view is as of this version. */
+  void at(String eventResourceVersion) {
     synchronized (lock) {
-      if (oldPod != null && !Objects.equals(uid, oldPod.getMetadata().getUid())) {
-        pods.remove(oldPod.getMetadata().getUid());
-      }
-      if (record != null) {
-        pods.put(uid, record);
-        reportedUndecodable.remove(uid);
-      } else if (reportedUndecodable.add(uid)) {
-        log.warn(
-            "pod {}/{} (uid {}) on node {} could not be decoded; keeping its last good record, if"
-                + " any (logged once per pod)",
-            pod.getMetadata().getNamespace(),
-            pod.getMetadata().getName(),
-            uid,
-            nodeName);
-      }
-      followEvent(pod);
+      resourceVersion = eventResourceVersion;
     }
   }
 
-  // Guarded by lock. During a list the objects carry older versions than the list itself.
-  private void followEvent(Pod pod) {
-    if (synced && !listing) {
-      resourceVersion = pod.getMetadata().getResourceVersion();
+  /** The current record of {@code uid}, or {@code null}. */
+  PodRecord record(String uid) {
+    synchronized (lock) {
+      return pods.get(uid);
     }
   }
 
-  /**
-   * The pod as the decoder sees the kubelet's copy: fabric8's re-serialization of the informer's
-   * object, decoded by the same code as {@code /pods}. Never throws: a failure is counted.
-   */
-  private PodRecord decode(Pod pod) {
-    try {
-      return decoder.decodePod(serialization.asJson(pod).getBytes(StandardCharsets.UTF_8));
-    } catch (DecodeException | RuntimeException e) {
-      decodeFailures.incrementAndGet();
-      if (log.isDebugEnabled()) {
-        log.debug("decode of pod uid {} failed", pod.getMetadata().getUid(), e);
-      }
-      return null;
+  void watchOpened() {
+    synchronized (lock) {
+      watchesOpened++;
+      watching = true;
     }
+  }
+
+  void watchClosed() {
+    synchronized (lock) {
+      watching = false;
+    }
+  }
+
+  /** Completes once, when the first list has completed. */
+  CompletionStage<Void> firstSync() {
+    return firstSync.minimalCompletionStage();
   }
 
   boolean synced() {
@@ -173,15 +135,19 @@ final class PodViewState implements ResourceEventHandler<Pod> {
     }
   }
 
-  long decodeFailures() {
-    return decodeFailures.get();
+  long watchRestarts() {
+    synchronized (lock) {
+      return Math.max(0, watchesOpened - 1);
+    }
   }
 
-  /**
-   * @param watching whether the informer's watch is open at this moment; after the first sync, a
-   *     view whose watch is not open is reported as re-listing (see {@link PodInformerSource})
-   */
-  ControlPlaneView snapshot(Instant now, boolean watching, long watchRestarts) {
+  String resourceVersion() {
+    synchronized (lock) {
+      return resourceVersion;
+    }
+  }
+
+  ControlPlaneView snapshot(Instant now) {
     synchronized (lock) {
       return new ControlPlaneView(
           pods,
@@ -191,7 +157,7 @@ final class PodViewState implements ResourceEventHandler<Pod> {
           lastRelistAt,
           resourceVersion,
           relists,
-          watchRestarts);
+          Math.max(0, watchesOpened - 1));
     }
   }
 }

@@ -198,8 +198,12 @@ public final class Observer {
         relistsSeen = r;
       }
       // Records first: they show writes made since the last cycle, before what this one found.
-      for (ConsistencyRepairJob job : runtime.repair().records()) {
-        observe(job, now, cycle);
+      // The repair side exists once the agent first needed it (AgentRuntime).
+      var repair = runtime.repair();
+      if (repair != null) {
+        for (ConsistencyRepairJob job : repair.records()) {
+          observe(job, now, cycle);
+        }
       }
       for (Transition t : c.transitions()) {
         TrackedDrift d = t.drift();
@@ -224,7 +228,7 @@ public final class Observer {
           case CLEARED -> emit(Type.CLEARED, now, cycle, d.key(), null, "no longer seen");
         }
       }
-      boolean open = runtime.repair().circuitOpen();
+      boolean open = repair != null && repair.circuitOpen();
       if (open != circuit) {
         circuit = open;
         circuitOpen = open;

@@ -1,8 +1,10 @@
 package dev.stateprobe.sim;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
@@ -21,6 +23,9 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -37,12 +42,33 @@ final class SimApiDispatcher extends Dispatcher {
   static final String BACKSTAGE_VALUE = "backstage";
   private static final int LOG_LIMIT = 20_000;
 
-  private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
+  private final KubernetesCrudDispatcher crud =
+      new KubernetesCrudDispatcher() {
+        @Override
+        public void processEvent(
+            String path,
+            AttributeSet pathAttributes,
+            AttributeSet oldAttributes,
+            GenericKubernetesResource resource,
+            String newValue) {
+          // Every change of the store passes here: the old value is still in the store.
+          Map.Entry<AttributeSet, String> old =
+              oldAttributes == null ? null : findResource(oldAttributes);
+          super.processEvent(path, pathAttributes, oldAttributes, resource, newValue);
+          history().changed(old == null ? null : old.getValue(), newValue);
+        }
+      };
+  private final SimPodHistory history;
+  private final ScheduledExecutorService ticker;
+  private final java.util.concurrent.ExecutorService sender;
+  private volatile boolean streamingLists;
+  private volatile long bookmarkEveryNanos = 10_000_000_000L;
+  private volatile long lastBookmarkNanos = System.nanoTime();
   private final Map<ServerRequest, Queue<ServerResponse>> expectations;
   private final MockDispatcher expectationDispatcher;
   private final JsonMapper json = JsonMapper.builder().build();
   private final Runnable drainServerQueue;
-  private final Set<SimApiWatchListener> openWatches = ConcurrentHashMap.newKeySet();
+  private final Set<SimWatch> openWatches = ConcurrentHashMap.newKeySet();
   private final AtomicInteger podWatchesToFail = new AtomicInteger();
   private final Map<String, String> documents = new ConcurrentHashMap<>();
   private final Deque<SimApiRequest> log = new ArrayDeque<>();
@@ -58,6 +84,63 @@ final class SimApiDispatcher extends Dispatcher {
     this.expectations = expectations;
     this.expectationDispatcher = new MockDispatcher(expectations);
     this.drainServerQueue = drain;
+    this.history = new SimPodHistory(json, crud::requestResourceVersion);
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sim-api-watch-ticker");
+              t.setDaemon(true);
+              return t;
+            });
+    ticker.scheduleWithFixedDelay(this::tick, 100, 100, TimeUnit.MILLISECONDS);
+    this.sender =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "sim-api-watch-sender");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  private SimPodHistory history() {
+    return history;
+  }
+
+  /** Bookmarks every {@link #bookmarkEvery}; watches past their timeoutSeconds end cleanly. */
+  private void tick() {
+    try {
+      long now = System.nanoTime();
+      for (SimPodWatch w : history.watches()) {
+        if (w.expired(now)) {
+          if (w.allowBookmarks()) {
+            w.bookmark(history.lastRv(), false);
+          }
+          w.drop();
+        }
+      }
+      if (now - lastBookmarkNanos >= bookmarkEveryNanos) {
+        lastBookmarkNanos = now;
+        history.bookmarks();
+      }
+    } catch (RuntimeException e) {
+      // a watch closing under us; the next tick sees the rest
+    }
+  }
+
+  void streamingLists(boolean on) {
+    streamingLists = on;
+  }
+
+  void bookmarkEvery(java.time.Duration every) {
+    bookmarkEveryNanos = every.toNanos();
+  }
+
+  void compact() {
+    history.compact();
+  }
+
+  long podResourceVersion() {
+    return history.lastRv();
   }
 
   void proxyNode(
@@ -81,6 +164,7 @@ final class SimApiDispatcher extends Dispatcher {
   void up() {
     // requestResourceVersion() advances the mock's global counter; RVs are opaque, a gap is fine.
     oldestServableRv = crud.requestResourceVersion();
+    history.restart();
     down = false;
   }
 
@@ -97,7 +181,7 @@ final class SimApiDispatcher extends Dispatcher {
 
   int dropWatches(boolean includeBackstage) {
     int n = 0;
-    for (SimApiWatchListener w : List.copyOf(openWatches)) {
+    for (SimWatch w : List.copyOf(openWatches)) {
       if (includeBackstage || !w.backstage()) {
         w.drop();
         n++;
@@ -126,6 +210,8 @@ final class SimApiDispatcher extends Dispatcher {
   public void shutdown() {
     // Each mock watch owns a scheduler thread that ends only when its socket closes.
     dropWatches(true);
+    ticker.shutdownNow();
+    sender.shutdown();
     crud.shutdown();
     expectationDispatcher.shutdown();
   }
@@ -195,7 +281,7 @@ final class SimApiDispatcher extends Dispatcher {
     }
     MockResponse response = route(request, info);
     WebSocketListener inner = response.getWebSocketListener();
-    if (inner != null && !(inner instanceof SimApiWatchListener)) {
+    if (inner != null && !(inner instanceof SimWatch)) {
       response.withWebSocketUpgrade(
           new SimApiWatchListener(inner, null, json, openWatches, info.backstage()));
     }
@@ -225,6 +311,12 @@ final class SimApiDispatcher extends Dispatcher {
     boolean podCollectionRead = info.isPodCollection("list") || info.isPodCollection("watch");
     SimApiNodeSelector nodes =
         podCollectionRead ? SimApiNodeSelector.of(info.queryParameter("fieldSelector")) : null;
+    if (podCollectionRead
+        && info.queryParameter("labelSelector") == null
+        && (nodes == null || nodes.remainingFieldSelector().isEmpty())
+        && (info.queryParameter("fieldSelector") == null || nodes != null)) {
+      return info.verb().equals("watch") ? podWatch(info, nodes) : podList(info, nodes);
+    }
     if (nodes == null) {
       return crud.dispatch(request);
     }
@@ -240,6 +332,83 @@ final class SimApiDispatcher extends Dispatcher {
       response.setBody(filterList(response.getBody().getBytes(), nodes));
     }
     return response;
+  }
+
+  /** A pod LIST from the watch cache: sorted by key, paged by limit/continue as kube does. */
+  private MockResponse podList(SimApiRequest info, SimApiNodeSelector nodes) {
+    long limit = 0;
+    try {
+      String l = info.queryParameter("limit");
+      limit = l == null || l.isEmpty() ? 0 : Long.parseLong(l);
+    } catch (NumberFormatException e) {
+      return status(400, "BadRequest", "limit is not a number");
+    }
+    SimPodHistory.ListReply reply =
+        history.list(info.namespace(), nodes, limit, info.queryParameter("continue"));
+    return switch (reply.status()) {
+      case 200 ->
+          new MockResponse()
+              .setResponseCode(200)
+              .setHeader("Content-Type", "application/json")
+              .setBody(reply.body());
+      case 410 ->
+          status(
+              410,
+              "Expired",
+              "The provided continue parameter is too old to display a consistent list result."
+                  + " You can start a new list without the continue parameter.");
+      default -> status(400, "BadRequest", "invalid continue parameter");
+    };
+  }
+
+  /** A pod WATCH from the watch cache, validated as kube-apiserver validates one. */
+  private MockResponse podWatch(SimApiRequest info, SimApiNodeSelector nodes) {
+    boolean initial = "true".equals(info.queryParameter("sendInitialEvents"));
+    boolean bookmarks = "true".equals(info.queryParameter("allowWatchBookmarks"));
+    String match = info.queryParameter("resourceVersionMatch");
+    String rv = info.queryParameter("resourceVersion");
+    if (initial || match != null) {
+      if (!streamingLists) {
+        return status(
+            422,
+            "Invalid",
+            "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden:"
+                + " sendInitialEvents is forbidden for watch unless the WatchList feature gate"
+                + " is enabled");
+      }
+      if (!"NotOlderThan".equals(match) || !bookmarks || !initial) {
+        return status(
+            422,
+            "Invalid",
+            "sendInitialEvents requires resourceVersionMatch=NotOlderThan and"
+                + " allowWatchBookmarks=true");
+      }
+    }
+    long from = SimPodHistory.parse(rv);
+    if (from < 0) {
+      return status(400, "BadRequest", "resourceVersion is not a number: " + rv);
+    }
+    long timeout = 0;
+    try {
+      String t = info.queryParameter("timeoutSeconds");
+      timeout = t == null || t.isEmpty() ? 0 : Long.parseLong(t);
+    } catch (NumberFormatException e) {
+      return status(400, "BadRequest", "timeoutSeconds is not a number");
+    }
+    return new MockResponse()
+        .withWebSocketUpgrade(
+            new SimPodWatch(
+                history,
+                sender,
+                json,
+                openWatches,
+                info.namespace(),
+                nodes,
+                from,
+                initial,
+                bookmarks,
+                timeout,
+                info.backstage()));
   }
 
   private String filterList(byte[] body, SimApiNodeSelector nodes) {

@@ -41,13 +41,37 @@ import java.util.logging.Logger;
  *   <li>A request log with the attributes authorization sees ({@link SimApiRequest}).
  * </ul>
  *
- * <p>Known limits of the underlying mock: a watch ignores its resourceVersion and starts by sending
- * every current object as ADDED; it cannot replay a DELETED that happened while the client was not
- * watching. A real API server would replay it (or answer 410); here only {@link #up()} and {@link
- * #failNextPodWatch()} produce the 410, so a test that deletes pods while an agent's watch is down
- * must use one of them. resourceVersion is one global counter, a DELETED event carries the object's
- * last resourceVersion, there are no bookmarks, and only WebSocket watches are served (a client
- * that falls back to an HTTP watch gets no events).
+ * <p>Pods are served as kube-apiserver's watch cache serves them ({@link SimPodHistory}): every
+ * change the CRUD store makes to a pod becomes an event with its own resourceVersion (a deletion
+ * gets a new one), and pod LISTs and WATCHes without a label selector are answered from that
+ * history:
+ *
+ * <ul>
+ *   <li>LIST: sorted by namespace/name, {@code limit} and {@code continue} (a token carries the
+ *       first page's resourceVersion; later pages show the pods as they were then), {@code
+ *       remainingItemCount}; a token from before a compaction is answered 410 Expired.
+ *   <li>WATCH (WebSocket): from {@code resourceVersion} the events after it, replayed, then live;
+ *       without one (or {@code 0}) the current pods as ADDED first; a version older than the last
+ *       compaction gets one ERROR event with a 410 Expired Status and the connection closes. {@code
+ *       allowWatchBookmarks=true} gets a BOOKMARK every {@link #bookmarkEvery} (10 s by default),
+ *       and one just before a watch's {@code timeoutSeconds} end it cleanly. {@code
+ *       sendInitialEvents=true} (with {@code resourceVersionMatch=NotOlderThan} and bookmarks, else
+ *       422) sends the current pods as ADDED, then a BOOKMARK annotated {@code
+ *       k8s.io/initial-events-end: "true"}, then live events, once {@link #streamingLists(boolean)}
+ *       turns it on; by default it is answered 422, as a server with the WatchList gate off does.
+ *   <li>Field-selected watches turn a pod that starts or stops matching into ADDED or DELETED.
+ * </ul>
+ *
+ * <p>Where it still differs from kube-apiserver: resourceVersion is the mock's one global counter
+ * (opaque, but not etcd's revision: a LIST's version is the last pod change's, not the cluster's);
+ * a LIST ignores {@code resourceVersion}/{@code resourceVersionMatch} and always reads the latest
+ * state; label-selected pod LISTs and WATCHes, and every other kind, are still the stock mock's (a
+ * watch of those ignores its resourceVersion and replays the current objects as ADDED, has no
+ * bookmarks); the history keeps the last {@value SimPodHistory#RETAINED_EVENTS} pod events (kube
+ * keeps a time window); the mock serves watches only over WebSocket (no HTTP chunked watch);
+ * bookmarks are sent on a timer, not only when a watch is idle; a watch's {@code timeoutSeconds} is
+ * honoured to about 100 ms; the 410 injected by {@link #failNextPodWatch()} leaves the closing to
+ * the client (fabric8 closes it).
  *
  * <p>Not thread-confined; every method may be called from any thread.
  */
@@ -214,6 +238,33 @@ public final class SimApiServer implements AutoCloseable {
 
   public void acceptWatches() {
     dispatcher.refuseWatches(false);
+  }
+
+  /**
+   * Whether pod watches with {@code sendInitialEvents=true} are served (the WatchList feature, beta
+   * and on by default from 1.32; the default here). Off, they are answered 422 Invalid, as a server
+   * with the feature gate off answers them.
+   */
+  public void streamingLists(boolean on) {
+    dispatcher.streamingLists(on);
+  }
+
+  /** How often open pod watches that allow bookmarks get one (kube-apiserver: about a minute). */
+  public void bookmarkEvery(java.time.Duration every) {
+    dispatcher.bookmarkEvery(every);
+  }
+
+  /**
+   * Compacts the pod history at the current resourceVersion, as etcd's compaction does: a watch
+   * from an older version, or a LIST {@code continue} token issued before, is answered 410.
+   */
+  public void compact() {
+    dispatcher.compact();
+  }
+
+  /** The resourceVersion a pod LIST would carry now. */
+  public String podResourceVersion() {
+    return Long.toString(dispatcher.podResourceVersion());
   }
 
   public boolean isDown() {

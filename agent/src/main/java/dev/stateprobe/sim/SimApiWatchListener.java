@@ -20,11 +20,11 @@ import tools.jackson.databind.node.ObjectNode;
  * all pods (the selector was stripped) and replays every existing pod as ADDED when the watch
  * opens; the filter tracks the UIDs it let through to turn MODIFIED into ADDED/DELETED.
  */
-final class SimApiWatchListener extends WebSocketListener {
+final class SimApiWatchListener extends WebSocketListener implements SimWatch {
   private final WebSocketListener inner;
   private final SimApiNodeSelector selector;
   private final JsonMapper json;
-  private final Set<SimApiWatchListener> open;
+  private final Set<SimWatch> open;
   private final boolean backstage;
   private final Set<String> sent = ConcurrentHashMap.newKeySet();
   private volatile FilteringSocket socket;
@@ -33,7 +33,7 @@ final class SimApiWatchListener extends WebSocketListener {
       WebSocketListener inner,
       SimApiNodeSelector selector,
       JsonMapper json,
-      Set<SimApiWatchListener> open,
+      Set<SimWatch> open,
       boolean backstage) {
     this.inner = inner;
     this.selector = selector;
@@ -42,12 +42,14 @@ final class SimApiWatchListener extends WebSocketListener {
     this.backstage = backstage;
   }
 
-  boolean backstage() {
+  @Override
+  public boolean backstage() {
     return backstage;
   }
 
   /** Closes the connection as a server going away does; the client sees the watch end. */
-  void drop() {
+  @Override
+  public void drop() {
     FilteringSocket s = socket;
     if (s != null) {
       s.close(1001, "state-probe sim: watch dropped");

@@ -48,6 +48,10 @@ class DaemonSetTest {
           "-XX:ActiveProcessorCount=2",
           "-Xms32m",
           "-Xmx64m",
+          "-Xmn8m",
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:MaxHeapFreeRatio=20",
+          "-XX:TrimNativeHeapInterval=5000",
           "-Xss256k",
           "-XX:MaxMetaspaceSize=64m",
           "-XX:ReservedCodeCacheSize=32m",
@@ -222,13 +226,22 @@ class DaemonSetTest {
     assertEquals("status.hostIP", env().get("NODE_IP").getValueFrom().getFieldRef().getFieldPath());
   }
 
+  /** Read by the JVM and by glibc, not by the agent: the memory settings (issue 15). */
+  private static final List<String> RUNTIME_VARIABLES =
+      List.of("JAVA_TOOL_OPTIONS", "MALLOC_ARENA_MAX");
+
   @Test
   void setsOnlyVariablesTheAgentReads() {
     for (String name : env().keySet()) {
       assertTrue(
-          ConfigLoader.VARIABLES.contains(name) || name.equals("JAVA_TOOL_OPTIONS"),
+          ConfigLoader.VARIABLES.contains(name) || RUNTIME_VARIABLES.contains(name),
           name + " is not a variable the agent reads");
     }
+  }
+
+  @Test
+  void limitsGlibcToOneMallocArena() {
+    assertEquals("1", envValue("MALLOC_ARENA_MAX"));
   }
 
   @Test

@@ -323,8 +323,17 @@ class DockerfileTest {
   void setsTheSameJvmFlagsAsTheDaemonSet() {
     String env = only("ENV");
     String prefix = "JAVA_TOOL_OPTIONS=\"";
-    assertTrue(env.startsWith(prefix) && env.endsWith("\""), env);
-    String flags = env.substring(prefix.length(), env.length() - 1);
+    String malloc = " MALLOC_ARENA_MAX=";
+    int end = env.lastIndexOf('"');
+    assertTrue(env.startsWith(prefix) && end > prefix.length(), env);
+    String flags = env.substring(prefix.length(), end);
+    String daemonSetMalloc =
+        agent.getEnv().stream()
+            .filter(e -> e.getName().equals("MALLOC_ARENA_MAX"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    assertEquals(malloc + daemonSetMalloc, env.substring(end + 1));
     assertEquals(String.join(" ", DaemonSetTest.JVM_FLAGS), flags);
     String daemonSet =
         agent.getEnv().stream()

@@ -12,15 +12,23 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 // try-with-resources closes the watches; their bodies need not name them.
 @SuppressWarnings("try")
@@ -38,9 +46,257 @@ class SimApiServerIT {
     agent = api.newClient();
   }
 
+  private static Vertx vertx;
+
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     api.close();
+    if (vertx != null) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A raw WebSocket watch, as kube-apiserver's clients open one: every message, in order. */
+  private static final class RawWatch implements AutoCloseable {
+    final List<JsonNode> events = new CopyOnWriteArrayList<>();
+    final AtomicBoolean closed = new AtomicBoolean();
+    final int status;
+    private final WebSocket ws;
+
+    RawWatch(String pathAndQuery) throws Exception {
+      if (vertx == null) {
+        vertx = Vertx.vertx();
+      }
+      java.net.URI base = java.net.URI.create(api.url());
+      JsonMapper json = JsonMapper.builder().build();
+      WebSocket socket = null;
+      int code = 101;
+      try {
+        // Handlers set as the connection completes, on its event loop, before any message: a
+        // server that answers and closes at once loses nothing.
+        socket =
+            vertx
+                .createWebSocketClient()
+                .connect(
+                    new WebSocketConnectOptions()
+                        .setHost(base.getHost())
+                        .setPort(base.getPort())
+                        .setURI(pathAndQuery))
+                .map(
+                    ws -> {
+                      ws.textMessageHandler(t -> events.add(json.readTree(t)));
+                      ws.closeHandler(v -> closed.set(true));
+                      return ws;
+                    })
+                .await(10, TimeUnit.SECONDS);
+      } catch (UpgradeRejectedException e) {
+        code = e.getStatus();
+      }
+      this.status = code;
+      this.ws = socket;
+    }
+
+    List<String> types() {
+      return events.stream().map(e -> e.path("type").asString()).toList();
+    }
+
+    List<String> typed(String type) {
+      return events.stream()
+          .filter(e -> e.path("type").asString().equals(type))
+          .map(e -> e.path("object").path("metadata").path("name").asString())
+          .toList();
+    }
+
+    @Override
+    public void close() {
+      if (ws != null) {
+        ws.close();
+      }
+    }
+  }
+
+  private static String rv(Pod p) {
+    return p.getMetadata().getResourceVersion();
+  }
+
+  @Test
+  void aPodListIsPagedByLimitAndContinueAtTheFirstPagesVersion() {
+    for (int i = 0; i < 5; i++) {
+      create(pod("ns1", "p" + i, "node-a"));
+    }
+    create(pod("ns1", "elsewhere", "node-b"));
+    var first =
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", "node-a")
+            .list(new ListOptionsBuilder().withLimit(2L).build());
+    assertThat(names(first.getItems())).containsExactly("p0", "p1");
+    assertThat(first.getMetadata().getContinue()).isNotEmpty();
+    assertThat(first.getMetadata().getRemainingItemCount()).isEqualTo(3);
+    // A change after the first page does not show in the later ones: they are as of its version.
+    cluster.pods().inNamespace("ns1").withName("p4").delete();
+    var second =
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", "node-a")
+            .list(
+                new ListOptionsBuilder()
+                    .withLimit(2L)
+                    .withContinue(first.getMetadata().getContinue())
+                    .build());
+    assertThat(names(second.getItems())).containsExactly("p2", "p3");
+    assertThat(second.getMetadata().getResourceVersion())
+        .isEqualTo(first.getMetadata().getResourceVersion());
+    var third =
+        agent
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", "node-a")
+            .list(
+                new ListOptionsBuilder()
+                    .withLimit(2L)
+                    .withContinue(second.getMetadata().getContinue())
+                    .build());
+    assertThat(names(third.getItems())).containsExactly("p4");
+    assertThat(third.getMetadata().getContinue()).isNull();
+  }
+
+  @Test
+  void aContinueTokenFromBeforeACompactionIsAnswered410() {
+    for (int i = 0; i < 3; i++) {
+      create(pod("ns1", "p" + i, "node-a"));
+    }
+    var first = agent.pods().inAnyNamespace().list(new ListOptionsBuilder().withLimit(1L).build());
+    create(pod("ns1", "later", "node-a"));
+    api.compact();
+
+    assertThatThrownBy(
+            () ->
+                agent
+                    .pods()
+                    .inAnyNamespace()
+                    .list(
+                        new ListOptionsBuilder()
+                            .withLimit(1L)
+                            .withContinue(first.getMetadata().getContinue())
+                            .build()))
+        .isInstanceOf(KubernetesClientException.class)
+        .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(410));
+  }
+
+  @Test
+  void aWatchResumesFromAResourceVersionWithTheEventsAfterIt() throws Exception {
+    Pod a = create(pod("ns1", "a", "node-a"));
+    create(pod("ns1", "b", "node-a"));
+    cluster.pods().inNamespace("ns1").withName("a").delete();
+
+    try (RawWatch w =
+        new RawWatch(
+            "/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3Dnode-a&resourceVersion="
+                + rv(a))) {
+      await().until(() -> w.events.size() == 2);
+      assertThat(w.types()).containsExactly("ADDED", "DELETED");
+      assertThat(w.typed("ADDED")).containsExactly("b");
+      assertThat(w.typed("DELETED")).containsExactly("a");
+      // A deletion has a version of its own, newer than the object's last one.
+      long deletedAt =
+          Long.parseLong(w.events.get(1).at("/object/metadata/resourceVersion").asString());
+      assertThat(deletedAt).isGreaterThan(Long.parseLong(rv(a)));
+    }
+  }
+
+  @Test
+  void aWatchFromACompactedVersionGetsOne410ErrorEventAndIsClosed() throws Exception {
+    Pod a = create(pod("ns1", "a", "node-a"));
+    create(pod("ns1", "b", "node-a"));
+    api.compact();
+
+    try (RawWatch w = new RawWatch("/api/v1/pods?watch=true&resourceVersion=" + rv(a))) {
+      await().until(() -> w.closed.get());
+      assertThat(w.types()).containsExactly("ERROR");
+      assertThat(w.events.getFirst().at("/object/code").asInt()).isEqualTo(410);
+      assertThat(w.events.getFirst().at("/object/reason").asString()).isEqualTo("Expired");
+    }
+    // From the current version it is served.
+    try (RawWatch w =
+        new RawWatch("/api/v1/pods?watch=true&resourceVersion=" + api.podResourceVersion())) {
+      create(pod("ns1", "c", "node-a"));
+      await().until(() -> w.typed("ADDED").contains("c"));
+      assertThat(w.closed.get()).isFalse();
+    }
+  }
+
+  @Test
+  void bookmarksComeOnlyWhenAllowedAndCarryTheCurrentVersion() throws Exception {
+    api.bookmarkEvery(Duration.ofMillis(100));
+    try {
+      create(pod("ns1", "a", "node-a"));
+      try (RawWatch with =
+              new RawWatch(
+                  "/api/v1/pods?watch=true&allowWatchBookmarks=true&resourceVersion="
+                      + api.podResourceVersion());
+          RawWatch without =
+              new RawWatch("/api/v1/pods?watch=true&resourceVersion=" + api.podResourceVersion())) {
+        create(pod("ns1", "b", "node-b"));
+        String now = api.podResourceVersion();
+        await()
+            .until(
+                () ->
+                    with.events.stream()
+                        .anyMatch(
+                            e ->
+                                e.path("type").asString().equals("BOOKMARK")
+                                    && e.at("/object/metadata/resourceVersion")
+                                        .asString()
+                                        .equals(now)));
+        assertThat(without.types()).doesNotContain("BOOKMARK");
+      }
+    } finally {
+      api.bookmarkEvery(Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void aStreamingListSendsTheCurrentPodsThenTheBookmarkThatEndsThemThenLiveEvents()
+      throws Exception {
+    api.streamingLists(true);
+    create(pod("ns1", "a", "node-a"));
+    create(pod("ns1", "b", "node-a"));
+    create(pod("ns1", "x", "node-b"));
+    String query =
+        "/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3Dnode-a&sendInitialEvents=true"
+            + "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=";
+    try (RawWatch w = new RawWatch(query)) {
+      await().until(() -> w.events.size() == 3);
+      assertThat(w.types()).containsExactly("ADDED", "ADDED", "BOOKMARK");
+      assertThat(w.typed("ADDED")).containsExactly("a", "b");
+      JsonNode end = w.events.get(2).at("/object/metadata");
+      assertThat(end.path("annotations").path("k8s.io/initial-events-end").asString())
+          .isEqualTo("true");
+      assertThat(end.path("resourceVersion").asString()).isEqualTo(api.podResourceVersion());
+      create(pod("ns1", "c", "node-a"));
+      await().until(() -> w.typed("ADDED").contains("c"));
+    }
+    // Without the bookmarks it asks for, and on a server without the feature: 422.
+    try (RawWatch w =
+        new RawWatch(
+            "/api/v1/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan")) {
+      assertThat(w.status).isEqualTo(422);
+    }
+    api.streamingLists(false);
+    try (RawWatch w = new RawWatch(query)) {
+      assertThat(w.status).isEqualTo(422);
+    }
+  }
+
+  @Test
+  void aWatchEndsCleanlyAfterItsTimeoutSeconds() throws Exception {
+    try (RawWatch w = new RawWatch("/api/v1/pods?watch=true&timeoutSeconds=1")) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> w.closed.get());
+      assertThat(w.types()).doesNotContain("ERROR");
+    }
   }
 
   @AfterEach
