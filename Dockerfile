@@ -11,8 +11,9 @@
 # Labels: pass --build-arg VERSION=... REVISION=$(git rev-parse HEAD) CREATED=$(date -u +%FT%TZ).
 # Needs BuildKit (the default builder since Docker 23) for the Maven cache mount,
 # COPY --chmod and $BUILDPLATFORM. DockerfileTest checks what can be checked without Docker:
-# every Maven module is copied, the jar path matches the pom, the catalog path
-# matches the agent's default, and user, port and JVM flags match the DaemonSet;
+# every Maven module and what its build copies from elsewhere is copied, the jar path
+# matches the pom, the catalog path matches the agent's default, and user, port and JVM
+# flags match the DaemonSet;
 # ImageCommandsTest checks that the scripts and the agent need nothing the image lacks.
 
 # Base images, pinned by digest so that a rebuild gets the same bytes until someone
@@ -40,6 +41,12 @@ COPY pom.xml ./
 # folder missing.
 COPY agent/pom.xml agent/
 COPY agent/src/main/ agent/src/main/
+# What the agent's build copies into the jar's demo from where it is committed
+# (agent/pom.xml, copy-resources): the CRD, the kubelet capture the demo's node
+# is built from, and the prologue the demo's scripts source.
+COPY manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml manifests/crds/
+COPY agent/src/test/resources/fixtures/kubelet/kubelet-pods_k8s-1.35_minikube-containerd_nri-kubernetes.json agent/src/test/resources/fixtures/kubelet/
+COPY repair-scripts/pod-api.sh repair-scripts/
 # Tests run in CI (./mvnw verify), not here; the cache mount keeps ~/.m2
 # between builds without putting it in a layer.
 RUN --mount=type=cache,target=/root/.m2 \

@@ -12,7 +12,9 @@ import java.util.List;
 /**
  * The demo's files, read from the classpath ({@code /demo/}, inside the jar): the kubelet capture
  * the simulated node is built from, the CRD, the discovery documents, and the demo catalog with its
- * scripts, which are extracted to a folder because the agent runs scripts from files.
+ * scripts, which are extracted to a folder because the agent runs scripts from files. The capture,
+ * the CRD and the scripts' prologue are copied into the jar by the build from their originals (the
+ * test fixtures, {@code manifests/crds/}, {@code repair-scripts/}).
  */
 public final class DemoResources {
   static final String CAPTURE = "kubelet-pods_k8s-1.35_minikube-containerd_nri-kubernetes.json";
@@ -23,6 +25,12 @@ public final class DemoResources {
   /** The catalog's scripts: a jar cannot be listed, so they are named here. */
   static final List<String> SCRIPTS =
       List.of("stop-sandbox.sh", "recreate-controlled-pod.sh", "restart-kubelet.sh");
+
+  /**
+   * What the scripts source from their own folder: the shipped scripts' prologue, which the build
+   * copies into the jar from {@code repair-scripts/}.
+   */
+  static final List<String> SOURCED = List.of("pod-api.sh");
 
   private DemoResources() {}
 
@@ -40,7 +48,7 @@ public final class DemoResources {
 
   /**
    * Writes the demo catalog to {@code dir/catalog.yaml} and its scripts to {@code dir/scripts/},
-   * executable; answers the catalog's path.
+   * executable, with the file they source beside them; answers the catalog's path.
    */
   public static Path extractCatalog(Path dir) throws IOException {
     Path scripts = Files.createDirectories(dir.resolve("scripts"));
@@ -48,6 +56,12 @@ public final class DemoResources {
       Path file = scripts.resolve(name);
       Files.write(file, read("scripts/" + name));
       Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    for (String name : SOURCED) {
+      // Sourced, never run: readable is enough.
+      Path file = scripts.resolve(name);
+      Files.write(file, read("scripts/" + name));
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
     }
     Path catalog = dir.resolve(CATALOG);
     writeAtomically(catalog, read(CATALOG));

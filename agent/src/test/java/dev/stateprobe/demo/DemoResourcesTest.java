@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -18,21 +19,57 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The demo's files in the jar: copies that match their originals, a catalog the agent accepts. */
+/**
+ * The demo's files in the jar: the ones the build copies are their originals byte for byte, none of
+ * them is committed a second time, and the catalog is one the agent accepts.
+ */
 class DemoResourcesTest {
-  private static final Path CRD =
-      Path.of(System.getProperty("basedir", "."))
-          .resolve("../manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml");
+  private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).resolve("..");
+  private static final Path COMMITTED = ROOT.resolve("agent/src/main/resources/demo");
+
+  /** Each resource the build copies into {@code /demo/}, with the file it is copied from. */
+  private static final Map<String, Path> COPIED =
+      Map.of(
+          DemoResources.CRD,
+          ROOT.resolve("manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml"),
+          DemoResources.CAPTURE,
+          ROOT.resolve("agent/src/test/resources/fixtures/kubelet").resolve(DemoResources.CAPTURE),
+          "scripts/pod-api.sh",
+          ROOT.resolve("repair-scripts/pod-api.sh"));
 
   @Test
-  void theCrdIsTheManifestsCrdByteForByte() throws Exception {
-    assertThat(DemoResources.read(DemoResources.CRD)).isEqualTo(Files.readAllBytes(CRD));
+  void everyCopiedResourceIsItsOriginalByteForByte() throws Exception {
+    for (Map.Entry<String, Path> e : COPIED.entrySet()) {
+      assertThat(DemoResources.read(e.getKey()))
+          .as("/demo/%s against %s", e.getKey(), e.getValue())
+          .isEqualTo(Files.readAllBytes(e.getValue()));
+    }
   }
 
   @Test
-  void theCaptureIsTheTestFixtureByteForByte() {
+  void noCopiedResourceIsCommittedAgain() {
+    // A committed copy would be packaged over the build's copy by process-resources.
+    assertThat(COPIED.keySet())
+        .allSatisfy(name -> assertThat(COMMITTED.resolve(name)).doesNotExist());
+    assertThat(COMMITTED.resolve(DemoResources.CATALOG)).exists();
+  }
+
+  @Test
+  void theCaptureIsTheOneTheTestsNameK8s135() {
     assertThat(DemoResources.read(DemoResources.CAPTURE))
         .isEqualTo(Fixtures.kubelet(Fixtures.K8S_1_35));
+  }
+
+  @Test
+  void theScriptsSourceTheExtractedPrologueWhichIsTheShippedOne(@TempDir Path dir)
+      throws Exception {
+    DemoResources.extractCatalog(dir);
+
+    assertThat(dir.resolve("scripts/pod-api.sh"))
+        .hasBinaryContent(Files.readAllBytes(ROOT.resolve("repair-scripts/pod-api.sh")));
+    assertThat(Files.readString(dir.resolve("scripts/recreate-controlled-pod.sh")))
+        .contains("source \"$(dirname \"${BASH_SOURCE[0]}\")/pod-api.sh\"")
+        .doesNotContain("UID_RE=");
   }
 
   @Test

@@ -99,13 +99,24 @@ class ImageCommandsTest {
   private static final Pattern SOURCE =
       Pattern.compile("(?m)^\\s*(?:source|\\.)\\s+.*/([A-Za-z0-9._-]+\\.sh)\"?\\s*$");
 
+  private static final String DEMO_SCRIPTS = "agent/src/main/resources/demo/scripts";
+
+  /**
+   * Where the files {@code name} sources from its own folder come from: that folder, except for the
+   * demo's scripts, beside which the build puts the shipped scripts' prologue (agent/pom.xml).
+   */
+  private static Path sourcedFrom(String name) {
+    Path folder = ROOT.resolve(name).getParent();
+    return folder.equals(ROOT.resolve(DEMO_SCRIPTS)) ? ROOT.resolve("repair-scripts") : folder;
+  }
+
   /** Scans {@code name}, with the functions of the files it sources from its own folder. */
   private static ShellCommands scan(String name, String text) {
     List<String> sourced = new ArrayList<>();
     Matcher m = SOURCE.matcher(text);
     while (m.find()) {
       try {
-        sourced.add(Files.readString(ROOT.resolve(name).resolveSibling(m.group(1))));
+        sourced.add(Files.readString(sourcedFrom(name).resolve(m.group(1))));
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(name + " sources a missing " + m.group(1), e);
       }
@@ -115,7 +126,7 @@ class ImageCommandsTest {
 
   private static Map<String, String> allScripts() throws IOException {
     Map<String, String> all = new TreeMap<>(scripts(ROOT.resolve("repair-scripts")));
-    all.putAll(scripts(ROOT.resolve("agent/src/main/resources/demo/scripts")));
+    all.putAll(scripts(ROOT.resolve(DEMO_SCRIPTS)));
     return all;
   }
 

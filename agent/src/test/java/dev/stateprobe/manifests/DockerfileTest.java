@@ -205,8 +205,42 @@ class DockerfileTest {
         "the label's ARGs, declared in the stage; VERSION defaults to the pom's");
   }
 
+  /**
+   * The repository-relative files the agent's build copies into the jar from outside its {@code
+   * src/main} (agent/pom.xml's copy-resources executions): the build stage needs them too.
+   */
+  private Set<String> filesTheAgentBuildCopies() {
+    String pom = repo.read(repo.resolve("agent/pom.xml"));
+    Matcher resource =
+        Pattern.compile(
+                "<resource>\\s*<directory>\\$\\{project\\.basedir\\}/([^<]+)</directory>"
+                    + "\\s*<includes>(.*?)</includes>\\s*</resource>",
+                Pattern.DOTALL)
+            .matcher(pom);
+    Set<String> out = new TreeSet<>();
+    while (resource.find()) {
+      Matcher include = Pattern.compile("<include>([^<]+)</include>").matcher(resource.group(2));
+      while (include.find()) {
+        out.add(
+            Path.of("agent", resource.group(1), include.group(1).strip()).normalize().toString());
+      }
+    }
+    return out;
+  }
+
   @Test
-  void copiesTheWrapperAndEveryMavenModule() {
+  void theBuildCopiesTheDemosOriginalsFromWhereTheyAreCommitted() {
+    assertEquals(
+        Set.of(
+            "manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml",
+            "agent/src/test/resources/fixtures/kubelet/"
+                + "kubelet-pods_k8s-1.35_minikube-containerd_nri-kubernetes.json",
+            "repair-scripts/pod-api.sh"),
+        filesTheAgentBuildCopies());
+  }
+
+  @Test
+  void copiesTheWrapperEveryMavenModuleAndWhatTheBuildCopiesFromOutsideThem() {
     Set<String> expected = new TreeSet<>(Set.of("mvnw ./", ".mvn/ .mvn/", "pom.xml ./"));
     Matcher modules =
         Pattern.compile("<module>([^<]+)</module>").matcher(repo.read(repo.resolve("pom.xml")));
@@ -218,6 +252,10 @@ class DockerfileTest {
       count++;
     }
     assertTrue(count >= 1, "the root pom lists its modules");
+    for (String file : filesTheAgentBuildCopies()) {
+      // One file per COPY, to the same path: the build reads it where the repository has it.
+      expected.add(file + " " + file.substring(0, file.lastIndexOf('/') + 1));
+    }
     Set<String> copied = new TreeSet<>();
     for (Instruction i : all("COPY")) {
       if (i.stage() == stage("build")) {
