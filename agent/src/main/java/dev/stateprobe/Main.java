@@ -1,5 +1,6 @@
 package dev.stateprobe;
 
+import dev.stateprobe.build.BuildInfo;
 import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.cli.CheckCommand;
 import dev.stateprobe.cli.RepairTestCommand;
@@ -64,7 +65,7 @@ public final class Main {
               .run(rest, out, err);
       case "demo" -> new DemoCommand(System.getenv(), out, err).run(rest);
       case "version", "--version" -> {
-        out.println("state-probe " + version());
+        out.println("state-probe " + BuildInfo.version());
         yield 0;
       }
       case "help", "--help", "-h" -> {
@@ -77,11 +78,5 @@ public final class Main {
         yield 2;
       }
     };
-  }
-
-  /** The jar's Implementation-Version, or "dev" when run from classes. */
-  public static String version() {
-    String v = Main.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
   }
 }

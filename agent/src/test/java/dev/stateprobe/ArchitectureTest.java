@@ -1,19 +1,29 @@
 package dev.stateprobe;
 
+import static com.tngtech.archunit.core.domain.Dependency.Predicates.dependency;
+import static com.tngtech.archunit.core.domain.Dependency.Predicates.dependencyTarget;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackages;
+import static com.tngtech.archunit.lang.conditions.ArchConditions.onlyHaveDependenciesWhere;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noFields;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.library.dependencies.SliceAssignment;
+import com.tngtech.archunit.library.dependencies.SliceIdentifier;
+import com.tngtech.archunit.library.dependencies.SlicesRuleDefinition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * House rules that no reviewer should have to remember: no global mutable state, one place that
- * names metrics, one place that exits the process. (The pure packages have their own rules: {@code
+ * names metrics, one place that exits the process, dependencies that point one way, production code
+ * that never reaches into the simulator. (The pure packages have their own rules: {@code
  * drift.PurityTest}, {@code repair.planner.PlannerPurityTest}.)
  */
 class ArchitectureTest {
@@ -65,6 +75,56 @@ class ArchitectureTest {
           .callMethod(System.class, "exit", int.class)
           .because("modes return exit codes; only Main ends the process");
 
+  /**
+   * Each top-level package under {@code root} is one slice, and the root package's own classes
+   * ({@code Main}) are one more, so that a package reaching back into {@code Main} is a cycle too.
+   */
+  static ArchRule topLevelPackagesFreeOfCycles(String root) {
+    return SlicesRuleDefinition.slices()
+        .assignedFrom(
+            new SliceAssignment() {
+              @Override
+              public SliceIdentifier getIdentifierOf(JavaClass c) {
+                String pkg = c.getPackageName();
+                if (pkg.equals(root)) {
+                  return SliceIdentifier.of("(root)");
+                }
+                if (!pkg.startsWith(root + ".")) {
+                  return SliceIdentifier.ignore();
+                }
+                return SliceIdentifier.of(pkg.substring(root.length() + 1).split("\\.")[0]);
+              }
+
+              @Override
+              public String getDescription() {
+                return "the top-level packages of " + root + " and its root package";
+              }
+            })
+        .should()
+        .beFreeOfCycles()
+        .because(
+            "each dependency between packages points one way, so a package can be read, tested"
+                + " and moved without the ones that use it");
+  }
+
+  static final ArchRule NO_PACKAGE_CYCLES = topLevelPackagesFreeOfCycles("dev.stateprobe");
+
+  private static final String SIM = "dev.stateprobe.sim..";
+  private static final String DEMO = "dev.stateprobe.demo..";
+
+  static final ArchRule PRODUCTION_NEVER_USES_THE_SIMULATOR =
+      classes()
+          .that()
+          .resideOutsideOfPackages(SIM, DEMO)
+          .should(
+              onlyHaveDependenciesWhere(
+                  dependencyTarget(resideOutsideOfPackages(SIM, DEMO))
+                      .or(dependency("dev.stateprobe.Main", "dev.stateprobe.demo.DemoCommand"))))
+          .because(
+              "the agent runs against a real node: the simulator and the demo sit on top of it."
+                  + " The one edge left is Main dispatching the demo mode to DemoCommand, until the"
+                  + " demo is its own artifact and the agent jar no longer carries it");
+
   @Test
   void noClassKeepsStaticMutableState() {
     NO_STATIC_MUTABLE_FIELDS.check(main);
@@ -81,11 +141,30 @@ class ArchitectureTest {
   }
 
   @Test
+  void noPackageCycles() {
+    NO_PACKAGE_CYCLES.check(main);
+  }
+
+  @Test
+  void productionCodeNeverReachesIntoTheSimulatorOrTheDemo() {
+    PRODUCTION_NEVER_USES_THE_SIMULATOR.check(main);
+  }
+
+  @Test
+  void theCycleRuleFindsACycle() {
+    // java.lang and java.util use each other: the same rule over java's packages must see it.
+    JavaClasses cyclic =
+        new ClassFileImporter().importClasses(String.class, java.util.Locale.class);
+    assertThat(topLevelPackagesFreeOfCycles("java").evaluate(cyclic).hasViolation()).isTrue();
+  }
+
+  @Test
   void theRulesCanFail() {
     JavaClasses bad = new ClassFileImporter().importClasses(BadCitizen.class);
     assertThat(NO_STATIC_MUTABLE_FIELDS.evaluate(bad).hasViolation()).isTrue();
     assertThat(METRICS_ARE_NAMED_IN_ONE_PLACE.evaluate(bad).hasViolation()).isTrue();
     assertThat(ONLY_MAIN_EXITS.evaluate(bad).hasViolation()).isTrue();
+    assertThat(PRODUCTION_NEVER_USES_THE_SIMULATOR.evaluate(bad).hasViolation()).isTrue();
   }
 
   /** Breaks every rule once, so the rules are known to bite. */
@@ -99,6 +178,10 @@ class ArchitectureTest {
 
     void quit() {
       System.exit(counter);
+    }
+
+    Class<?> simulate() {
+      return dev.stateprobe.sim.FakeKubelet.class;
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.stateprobe.agent;
 
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.controlplane.ControlPlaneSource;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.Drift;
 import dev.stateprobe.drift.DriftDetector;
 import dev.stateprobe.drift.DriftKind;
@@ -10,6 +11,7 @@ import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.Transition;
 import dev.stateprobe.drift.Trust;
 import dev.stateprobe.drift.TrustGate;
+import dev.stateprobe.http.AgentState;
 import dev.stateprobe.kubelet.KubeletException;
 import dev.stateprobe.kubelet.KubeletSource;
 import dev.stateprobe.metrics.Metrics;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * <p>All mutable fields are touched only on the agent's Vert.x context; readers get the immutable
  * {@link CycleResult} through {@link #last()}.
  */
-public final class Agent implements AutoCloseable {
+public final class Agent implements AgentState, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
 
   private final Vertx vertx;
@@ -102,19 +104,23 @@ public final class Agent implements AutoCloseable {
   }
 
   /** The last published cycle, or {@code null} before the first one. */
+  @Override
   public CycleResult last() {
     return last.get();
   }
 
   /** Whether a kubelet poll has ever succeeded (for {@code /readyz}). */
+  @Override
   public boolean kubeletEverOk() {
     return everKubeletOk;
   }
 
+  @Override
   public ControlPlaneSource controlPlane() {
     return controlPlane;
   }
 
+  @Override
   public KubeletSource kubelet() {
     return kubelet;
   }

@@ -1,6 +1,6 @@
 package dev.stateprobe.agent;
 
-import dev.stateprobe.Main;
+import dev.stateprobe.build.BuildInfo;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.controlplane.ApiServerClient;
@@ -8,6 +8,7 @@ import dev.stateprobe.controlplane.ControlPlaneSource;
 import dev.stateprobe.controlplane.PodListWatch;
 import dev.stateprobe.controlplane.PodLister;
 import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.events.EventRecorder;
 import dev.stateprobe.http.HttpApi;
 import dev.stateprobe.kubelet.ApiProxyKubeletSource;
@@ -27,6 +28,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -237,7 +239,7 @@ public final class AgentRuntime implements AutoCloseable {
       PrometheusMeterRegistry registry,
       Clock clock,
       Options options) {
-    Metrics metrics = new Metrics(registry, Main.version(), clock::millis);
+    Metrics metrics = new Metrics(registry, BuildInfo.version(), clock::millis);
     WorkerExecutor worker = vertx.createSharedWorkerExecutor(WORKER_POOL, 2);
     AgentRuntime rt = new AgentRuntime(config, metrics, worker, clock);
     rt.closeables.push(worker::close);
@@ -475,11 +477,25 @@ public final class AgentRuntime implements AutoCloseable {
             });
   }
 
+  /**
+   * The agent's own Vert.x: one event loop and a small internal pool, since the agent's work is one
+   * loop of small tasks. Here so that every mode that runs an agent (the DaemonSet, the check, the
+   * demo) builds it the same way.
+   */
+  public static Vertx newVertx() {
+    return Vertx.vertx(
+        new VertxOptions()
+            .setEventLoopPoolSize(1)
+            .setWorkerPoolSize(2)
+            .setInternalBlockingPoolSize(2)
+            .setPreferNativeTransport(false));
+  }
+
   private static void logStart(AgentConfig config, KubeletSource kubelet) {
     LOG.info(
         "event=start version={} node={} kubelet=\"{}\" poll={} minObservations={} quietPeriod={}"
             + " repairMode={}",
-        Main.version(),
+        BuildInfo.version(),
         config.nodeName(),
         Logfmt.escaped(kubelet.describe()),
         config.pollInterval(),

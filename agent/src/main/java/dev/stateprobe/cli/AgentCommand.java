@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.client.vertx5.Vertx5HttpClientFactory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import java.io.File;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -98,7 +97,7 @@ public final class AgentCommand {
           "event=insecure_kubelet_tls KUBELET_INSECURE_SKIP_TLS_VERIFY=true: the kubelet's"
               + " certificate is NOT verified; anyone on the path can impersonate it");
     }
-    Vertx vertx = newVertx();
+    Vertx vertx = AgentRuntime.newVertx();
     Config apiConfig;
     try {
       apiConfig = apiConfig(env.get("KUBECONFIG"));
@@ -170,16 +169,6 @@ public final class AgentCommand {
     } catch (Exception e) {
       // stopping anyway; nothing is left that could be saved
     }
-  }
-
-  /** One event loop and a small internal pool: the agent's work is one loop of small tasks. */
-  public static Vertx newVertx() {
-    return Vertx.vertx(
-        new VertxOptions()
-            .setEventLoopPoolSize(1)
-            .setWorkerPoolSize(2)
-            .setInternalBlockingPoolSize(2)
-            .setPreferNativeTransport(false));
   }
 
   /** fabric8 on the agent's own Vert.x: one set of event-loop threads for everything. */

@@ -1,6 +1,7 @@
 package dev.stateprobe.cli;
 
-import dev.stateprobe.Main;
+import dev.stateprobe.agent.AgentRuntime;
+import dev.stateprobe.build.BuildInfo;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.ConfigException;
 import dev.stateprobe.config.ConfigLoader;
@@ -154,7 +155,7 @@ public final class CheckCommand {
       err.println("check: " + e.getMessage());
       return 2;
     }
-    Vertx vertx = AgentCommand.newVertx();
+    Vertx vertx = AgentRuntime.newVertx();
     KubernetesClient client = null;
     try {
       client = client(vertx, opts.kubeconfig());
@@ -204,7 +205,7 @@ public final class CheckCommand {
   int check(Vertx vertx, KubernetesClient client, AgentConfig config, Options opts)
       throws Exception {
     PodJsonDecoder decoder = new PodJsonDecoder();
-    Metrics metrics = new Metrics(new SimpleMeterRegistry(), Main.version(), clock::millis);
+    Metrics metrics = new Metrics(new SimpleMeterRegistry(), BuildInfo.version(), clock::millis);
     WorkerExecutor worker = vertx.createSharedWorkerExecutor("state-probe-worker", 2);
     try (metrics) {
       return sample(vertx, client, config, opts, decoder, metrics, worker);

@@ -1,8 +1,8 @@
 package dev.stateprobe.demo;
 
 import dev.stateprobe.agent.AgentRuntime;
-import dev.stateprobe.agent.CycleResult;
 import dev.stateprobe.config.AgentConfig;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.Transition;

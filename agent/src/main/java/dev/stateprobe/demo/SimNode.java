@@ -1,7 +1,6 @@
 package dev.stateprobe.demo;
 
 import dev.stateprobe.agent.AgentRuntime;
-import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.ConfigException;
 import dev.stateprobe.config.ConfigLoader;
@@ -263,7 +262,7 @@ public final class SimNode implements AutoCloseable {
       throw new IllegalStateException(
           "the simulated node's agent settings are invalid: " + e.getMessage(), e);
     }
-    agentVertx = AgentCommand.newVertx();
+    agentVertx = AgentRuntime.newVertx();
     agentClient = api.newClient();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Map<String, String> scriptEnv = new LinkedHashMap<>();

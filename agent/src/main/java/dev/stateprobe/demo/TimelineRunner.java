@@ -1,6 +1,6 @@
 package dev.stateprobe.demo;
 
-import dev.stateprobe.agent.CycleResult;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;

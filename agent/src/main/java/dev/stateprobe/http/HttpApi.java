@@ -1,7 +1,6 @@
 package dev.stateprobe.http;
 
-import dev.stateprobe.agent.Agent;
-import dev.stateprobe.agent.CycleResult;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.report.Reports;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.KubeletView;
@@ -65,7 +64,7 @@ public final class HttpApi implements AutoCloseable {
 
   private final Vertx vertx;
   private final String node;
-  private final Agent agent;
+  private final AgentState agent;
   private final PrometheusMeterRegistry registry;
   private final Reports reports;
   private final Clock clock;
@@ -85,7 +84,7 @@ public final class HttpApi implements AutoCloseable {
   public HttpApi(
       Vertx vertx,
       String node,
-      Agent agent,
+      AgentState agent,
       PrometheusMeterRegistry registry,
       Reports reports,
       Clock clock,

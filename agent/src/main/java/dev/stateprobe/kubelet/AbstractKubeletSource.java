@@ -3,6 +3,7 @@ package dev.stateprobe.kubelet;
 import dev.stateprobe.decode.DecodeException;
 import dev.stateprobe.decode.PodIdentity;
 import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.metrics.FailureReason;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.metrics.Metrics.Endpoint;
 import dev.stateprobe.report.Logfmt;

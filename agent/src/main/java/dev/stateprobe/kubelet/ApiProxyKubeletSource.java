@@ -2,6 +2,7 @@ package dev.stateprobe.kubelet;
 
 import dev.stateprobe.config.AgentConfig.KubeletSettings;
 import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.metrics.FailureReason;
 import dev.stateprobe.metrics.Metrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.AsyncBody;

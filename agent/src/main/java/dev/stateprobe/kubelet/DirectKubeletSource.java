@@ -2,6 +2,7 @@ package dev.stateprobe.kubelet;
 
 import dev.stateprobe.config.AgentConfig.KubeletSettings;
 import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.metrics.FailureReason;
 import dev.stateprobe.metrics.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

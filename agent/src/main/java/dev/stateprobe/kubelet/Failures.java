@@ -1,5 +1,6 @@
 package dev.stateprobe.kubelet;
 
+import dev.stateprobe.metrics.FailureReason;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;

@@ -1,5 +1,7 @@
 package dev.stateprobe.kubelet;
 
+import dev.stateprobe.metrics.FailureReason;
+
 /** A failed kubelet request, with the bounded reason used as a metric tag. */
 public final class KubeletException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -1,5 +1,6 @@
 package dev.stateprobe.kubelet;
 
+import dev.stateprobe.metrics.FailureReason;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;

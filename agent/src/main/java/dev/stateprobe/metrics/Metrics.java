@@ -3,7 +3,6 @@ package dev.stateprobe.metrics;
 import dev.stateprobe.decode.PodIdentity;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrustGate;
-import dev.stateprobe.kubelet.FailureReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;

@@ -1,9 +1,9 @@
 package dev.stateprobe.repair;
 
-import dev.stateprobe.agent.CycleResult;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.decode.PodIdentity;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.Transition;
@@ -26,6 +26,7 @@ import dev.stateprobe.repair.planner.CircuitBreaker;
 import dev.stateprobe.repair.planner.Decision;
 import dev.stateprobe.repair.planner.Limits;
 import dev.stateprobe.repair.planner.PlanInput;
+import dev.stateprobe.repair.planner.PlanMode;
 import dev.stateprobe.repair.planner.RepairHistory;
 import dev.stateprobe.repair.planner.RepairOption;
 import dev.stateprobe.repair.planner.RepairPlanner;
@@ -468,7 +469,7 @@ public final class RepairController implements AutoCloseable {
         new PlanInput(
             confirmed,
             options,
-            config.repair().mode(),
+            planMode(config.repair().mode()),
             paused,
             breaker.open(),
             new Limits(config.repair().maxConcurrent(), config.repair().maxPerHour()),
@@ -496,6 +497,14 @@ public final class RepairController implements AutoCloseable {
   }
 
   /** The target's resourceVersion in the API view the drift was confirmed from, if it has one. */
+  private static PlanMode planMode(RepairMode mode) {
+    return switch (mode) {
+      case ON -> PlanMode.ON;
+      case DRY_RUN -> PlanMode.DRY_RUN;
+      case OFF -> PlanMode.OFF;
+    };
+  }
+
   private static Optional<String> apiResourceVersion(CycleResult cycle, Decision d) {
     return Optional.ofNullable(
             cycle.snapshot().controlPlane().podsByUid().get(d.key().target().uid()))

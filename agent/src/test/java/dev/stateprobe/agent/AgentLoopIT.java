@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.ConfigLoader;
 import dev.stateprobe.controlplane.ControlPlaneSource;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.Trust;
 import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.http.HttpApi;

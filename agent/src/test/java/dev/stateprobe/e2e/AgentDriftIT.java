@@ -6,7 +6,7 @@ import static dev.stateprobe.e2e.SimulatedNode.OTHER_NODE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.stateprobe.agent.CycleResult;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.Transition;

@@ -8,7 +8,7 @@ import static dev.stateprobe.e2e.SimulatedNode.TOKEN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.stateprobe.agent.CycleResult;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.TrustGate;

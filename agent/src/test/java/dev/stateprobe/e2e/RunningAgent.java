@@ -1,8 +1,8 @@
 package dev.stateprobe.e2e;
 
 import dev.stateprobe.agent.AgentRuntime;
-import dev.stateprobe.agent.CycleResult;
 import dev.stateprobe.config.AgentConfig;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrackedDrift;
 import io.micrometer.core.instrument.Counter;

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.stateprobe.config.AgentConfig.KubeletSettings;
 import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.metrics.FailureReason;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.testing.Fixtures;
 import dev.stateprobe.testing.TestClock;

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.stateprobe.config.AgentConfig.KubeletSettings;
 import dev.stateprobe.decode.PodJsonDecoder;
+import dev.stateprobe.metrics.FailureReason;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.sim.FakeKubelet;
 import dev.stateprobe.sim.FakeKubelet.RecordedRequest;

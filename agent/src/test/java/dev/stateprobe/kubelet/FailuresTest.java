@@ -2,6 +2,7 @@ package dev.stateprobe.kubelet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stateprobe.metrics.FailureReason;
 import io.netty.channel.ConnectTimeoutException;
 import java.io.IOException;
 import java.net.ConnectException;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stateprobe.agent.AgentRuntime;
-import dev.stateprobe.agent.CycleResult;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.ConfigLoader;
+import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.image.ScriptUserland;
 import dev.stateprobe.manifests.ClusterRoleGrants;
 import dev.stateprobe.repair.exec.ScriptExecutor;

@@ -1,6 +1,5 @@
 package dev.stateprobe.repair.planner;
 
-import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import java.time.Instant;
@@ -28,7 +27,7 @@ import java.util.Set;
 public record PlanInput(
     List<TrackedDrift> drifts,
     Map<DriftKey, List<RepairOption>> options,
-    RepairMode mode,
+    PlanMode mode,
     boolean paused,
     boolean circuitOpen,
     Limits limits,

@@ -1,6 +1,5 @@
 package dev.stateprobe.repair.planner;
 
-import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.repair.planner.Decision.Action;
@@ -53,7 +52,7 @@ public final class RepairPlanner {
   private static Decision decide(
       TrackedDrift drift, PlanInput in, Set<String> busy, int running, int startedInHour) {
     DriftKey key = drift.key();
-    if (in.mode() == RepairMode.OFF) {
+    if (in.mode() == PlanMode.OFF) {
       return none(drift, Throttle.MODE_OFF, "REPAIR_MODE is off");
     }
     List<RepairOption> options = in.optionsFor(key);
@@ -78,7 +77,7 @@ public final class RepairPlanner {
     RepairOption option = chosen.get();
     ScriptHistory history = in.history().script(new ScriptKey(key, option.script()));
     int attempt = history.attempts() + 1;
-    boolean dryRun = in.mode() == RepairMode.DRY_RUN || option.mode() == RepairOption.Mode.DRY_RUN;
+    boolean dryRun = in.mode() == PlanMode.DRY_RUN || option.mode() == RepairOption.Mode.DRY_RUN;
     String what = "attempt " + attempt + " of " + option.maxAttempts() + " of " + option.script();
 
     if (in.paused()) {

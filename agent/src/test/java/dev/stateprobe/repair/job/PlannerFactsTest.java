@@ -3,11 +3,11 @@ package dev.stateprobe.repair.job;
 import static dev.stateprobe.repair.job.Jobs.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.repair.planner.Approval;
 import dev.stateprobe.repair.planner.Limits;
 import dev.stateprobe.repair.planner.Outcome;
 import dev.stateprobe.repair.planner.PlanInput;
+import dev.stateprobe.repair.planner.PlanMode;
 import dev.stateprobe.repair.planner.RepairHistory;
 import dev.stateprobe.repair.planner.RepairOption;
 import dev.stateprobe.repair.planner.RepairPlanner;
@@ -127,7 +127,7 @@ class PlannerFactsTest {
             Map.of(
                 Jobs.orphan("a").key(),
                 List.of(new RepairOption("x", RepairOption.Mode.AUTO, 3, Duration.ofSeconds(60)))),
-            RepairMode.ON,
+            PlanMode.ON,
             false,
             false,
             new Limits(1, 10),

@@ -1,6 +1,5 @@
 package dev.stateprobe.repair.planner;
 
-import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.drift.Drift;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
@@ -76,7 +75,7 @@ final class Plans {
   static final class Builder {
     private final List<TrackedDrift> drifts = new ArrayList<>();
     private final Map<DriftKey, List<RepairOption>> options = new HashMap<>();
-    private RepairMode mode = RepairMode.ON;
+    private PlanMode mode = PlanMode.ON;
     private boolean paused;
     private boolean circuitOpen;
     private Limits limits = new Limits(10, 100);
@@ -94,7 +93,7 @@ final class Plans {
       return this;
     }
 
-    Builder mode(RepairMode m) {
+    Builder mode(PlanMode m) {
       mode = m;
       return this;
     }

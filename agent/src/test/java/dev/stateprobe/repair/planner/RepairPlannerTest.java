@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.repair.planner.RepairOption.Mode;
 import java.time.Duration;
@@ -50,14 +49,14 @@ class RepairPlannerTest {
             "mode off decides nothing that creates anything",
             () ->
                 input()
-                    .mode(RepairMode.OFF)
+                    .mode(PlanMode.OFF)
                     .drift(A, auto("x"))
                     .drift(B, option("m", Mode.MANUAL, 1, 0)),
             "a: NONE mode_off",
             "b: NONE mode_off"),
         row(
             "dry-run mode starts with dryRun",
-            () -> input().mode(RepairMode.DRY_RUN).drift(A, auto("x")),
+            () -> input().mode(PlanMode.DRY_RUN).drift(A, auto("x")),
             "a: START x#1 dry"),
         row(
             "a dry-run entry is always a dry run, even with mode on",
@@ -108,7 +107,7 @@ class RepairPlannerTest {
             "an approved manual entry in dry-run mode starts as a dry run",
             () ->
                 input()
-                    .mode(RepairMode.DRY_RUN)
+                    .mode(PlanMode.DRY_RUN)
                     .drift(A, option("m", Mode.MANUAL, 2, 0))
                     .approval(key(A, "m"), Approval.APPROVED),
             "a: START m#1 dry"),
@@ -297,7 +296,7 @@ class RepairPlannerTest {
             "dry runs count against the limits too",
             () ->
                 input()
-                    .mode(RepairMode.DRY_RUN)
+                    .mode(PlanMode.DRY_RUN)
                     .limits(1, 100)
                     .drift(A, auto("x"))
                     .drift(B, auto("x")),

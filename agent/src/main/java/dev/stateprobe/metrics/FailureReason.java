@@ -1,6 +1,9 @@
-package dev.stateprobe.kubelet;
+package dev.stateprobe.metrics;
 
-/** Why a kubelet request failed; the {@code reason} tag of the failure counter (bounded). */
+/**
+ * Why a kubelet request failed; the {@code reason} tag of the failure counter (bounded). Named
+ * here, with the metric it tags, so the kubelet clients depend on metrics and never the other way.
+ */
 public enum FailureReason {
   TIMEOUT("timeout"),
   CONNECT("connect"),

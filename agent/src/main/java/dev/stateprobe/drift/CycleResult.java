@@ -1,8 +1,5 @@
-package dev.stateprobe.agent;
+package dev.stateprobe.drift;
 
-import dev.stateprobe.drift.TrackedDrift;
-import dev.stateprobe.drift.Transition;
-import dev.stateprobe.drift.Trust;
 import dev.stateprobe.view.Snapshot;
 import java.util.List;
 import java.util.Optional;

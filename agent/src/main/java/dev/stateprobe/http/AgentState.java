@@ -1,0 +1,21 @@
+package dev.stateprobe.http;
+
+import dev.stateprobe.controlplane.ControlPlaneSource;
+import dev.stateprobe.drift.CycleResult;
+import dev.stateprobe.kubelet.KubeletSource;
+
+/**
+ * What the endpoints read from the running agent. Owned here so that the HTTP surface depends on
+ * what it reads, not on the loop that produces it.
+ */
+public interface AgentState {
+  /** The last published cycle, or {@code null} before the first one. */
+  CycleResult last();
+
+  /** Whether a kubelet poll has ever succeeded (for {@code /readyz}). */
+  boolean kubeletEverOk();
+
+  ControlPlaneSource controlPlane();
+
+  KubeletSource kubelet();
+}
