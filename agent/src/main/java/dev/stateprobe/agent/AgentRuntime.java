@@ -14,6 +14,7 @@ import dev.stateprobe.kubelet.DirectKubeletSource;
 import dev.stateprobe.kubelet.KubeletSource;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.repair.RepairController;
+import dev.stateprobe.repair.RepairParts;
 import dev.stateprobe.repair.Revalidator;
 import dev.stateprobe.repair.catalog.CatalogException;
 import dev.stateprobe.repair.catalog.CatalogWatcher;
@@ -199,24 +200,26 @@ public final class AgentRuntime implements AutoCloseable {
       Reports reports = new Reports();
       rt.repair =
           new RepairController(
-              config,
-              client,
-              new JobStore(client, worker, config.nodeName(), clock),
-              rt.catalog::current,
-              new ScriptExecutor(DefaultProcessRunner.create(), clock, options.scriptSettings()),
-              new EventRecorder(client, worker, config.nodeName(), metrics, clock),
-              new Revalidator(
+              new RepairParts(
+                  config,
                   client,
+                  new JobStore(client, worker, config.nodeName(), clock),
+                  rt.catalog::current,
+                  new ScriptExecutor(
+                      DefaultProcessRunner.create(), clock, options.scriptSettings()),
+                  new EventRecorder(client, worker, config.nodeName(), metrics, clock),
+                  new Revalidator(
+                      client,
+                      worker,
+                      informer,
+                      kubelet,
+                      new PodLister(client, config.nodeName(), decoder),
+                      clock),
+                  metrics,
+                  clock,
                   worker,
-                  informer,
-                  kubelet,
-                  new PodLister(client, config.nodeName(), decoder),
-                  clock),
-              metrics,
-              clock,
-              worker,
-              reports,
-              options.scriptEnv());
+                  reports,
+                  options.scriptEnv()));
       rt.closeables.push(rt.repair);
       rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
       // Closed before the repair controller and the sources: no cycle starts after that.
