@@ -17,8 +17,6 @@ import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.RepairJobSpec;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.repair.planner.Decision;
-import dev.stateprobe.repair.planner.RepairHistory;
-import dev.stateprobe.repair.planner.ScriptHistory;
 import dev.stateprobe.repair.planner.ScriptKey;
 import dev.stateprobe.repair.planner.Throttle;
 import dev.stateprobe.report.Logfmt;
@@ -114,23 +112,6 @@ final class AttemptRunner {
   /** The drifts between decision and outcome: not to be planned. */
   Iterable<ScriptKey> inFlight() {
     return inFlight.values();
-  }
-
-  /** The records' history, plus the repairs between decision and first write. */
-  RepairHistory history(RepairHistory h) {
-    if (inFlight.isEmpty()) {
-      return h;
-    }
-    Map<ScriptKey, ScriptHistory> byScript = new HashMap<>(h.scripts());
-    int running = h.running();
-    for (ScriptKey k : inFlight.values()) {
-      ScriptHistory prior = byScript.getOrDefault(k, ScriptHistory.NONE);
-      if (!prior.running()) {
-        byScript.put(k, ScriptHistory.running(prior.attempts(), clock.instant()));
-        running++;
-      }
-    }
-    return new RepairHistory(byScript, h.starts(), running);
   }
 
   /**

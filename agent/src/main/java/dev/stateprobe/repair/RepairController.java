@@ -15,12 +15,14 @@ import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.PlannerFacts;
 import dev.stateprobe.repair.job.RepairJobSpec;
 import dev.stateprobe.repair.job.RepairJobStatus;
-import dev.stateprobe.repair.planner.CircuitBreaker;
 import dev.stateprobe.repair.planner.Decision;
 import dev.stateprobe.repair.planner.Limits;
 import dev.stateprobe.repair.planner.PlanInput;
+import dev.stateprobe.repair.planner.RepairHistory;
 import dev.stateprobe.repair.planner.RepairOption;
 import dev.stateprobe.repair.planner.RepairPlanner;
+import dev.stateprobe.repair.planner.ScriptHistory;
+import dev.stateprobe.repair.planner.ScriptKey;
 import dev.stateprobe.repair.planner.Throttle;
 import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.view.PodRef;
@@ -83,11 +85,8 @@ public final class RepairController implements AutoCloseable {
   private final AttemptRunner attempts;
   private final Map<DriftKey, Throttle> lastThrottle = new HashMap<>();
   private final Set<DriftKey> refusedIdentities = new HashSet<>();
-  private CircuitBreaker breaker;
+  private final BreakerSwitch breaker;
   private boolean started;
-
-  /** What the breaker counted when it last opened; null until it does. */
-  private volatile CircuitReading lastOpening;
 
   /**
    * One step of the circuit breaker, as it counted it.
@@ -138,8 +137,7 @@ public final class RepairController implements AutoCloseable {
             verifications,
             key -> lastThrottle.put(key, Throttle.PAUSED),
             this::slotFreed);
-    AgentConfig.Repair r = config.repair();
-    this.breaker = CircuitBreaker.closed(r.circuitMin(), r.circuitPercent(), r.circuitRecovery());
+    this.breaker = new BreakerSwitch(config.repair(), events, metrics);
   }
 
   /**
@@ -215,7 +213,7 @@ public final class RepairController implements AutoCloseable {
       // An untrusted cycle is no evidence either way: no breaker step, no verdict, no repair.
       return;
     }
-    stepBreaker(cycle, now);
+    breaker.step(cycle, now);
     cache.writeUnwritten();
     verifications.step(cycle, now);
     approvals.retireStale(cycle, now, attempts::busy);
@@ -252,55 +250,6 @@ public final class RepairController implements AutoCloseable {
     plan(lastPlanned, clock.instant());
   }
 
-  /**
-   * The breaker counts every drift the tracker holds, suspected ones too, not only confirmed ones
-   * as ARCHITECTURE.md first said: a kubelet whose list shrinks over a few polls confirms its first
-   * drifts a cycle before the rest are even suspected, and those first few would be repaired before
-   * a confirmed-only count ever crossed the threshold (seen in the demo's half-the-pods scenario).
-   * A flood of suspicions is already evidence that the views are wrong.
-   */
-  private void stepBreaker(CycleResult cycle, Instant now) {
-    int drifts = cycle.drifts().size();
-    int pods =
-        Math.max(
-            cycle.snapshot().controlPlane().size(),
-            cycle.snapshot().kubelet().map(k -> k.size()).orElse(0));
-    CircuitBreaker.Step step = breaker.step(drifts, pods, now);
-    breaker = step.state();
-    metrics.circuit(breaker.open(), drifts, step.threshold());
-    switch (step.transition()) {
-      case OPENED -> {
-        lastOpening = new CircuitReading(drifts, cycle.confirmed().size(), step.threshold(), pods);
-        LOG.warn(
-            "event=circuit_open cycle={} drifts={} confirmed={} threshold={} nodePods={}",
-            cycle.cycle(),
-            drifts,
-            cycle.confirmed().size(),
-            step.threshold(),
-            pods);
-        events.node(
-            EventRecorder.Type.WARNING,
-            "CircuitOpen",
-            "Repair",
-            drifts
-                + " drifts ("
-                + cycle.confirmed().size()
-                + " confirmed) exceed the threshold of "
-                + step.threshold()
-                + ": the views are more likely wrong than the pods; no repairs until it stays under"
-                + " it for "
-                + config.repair().circuitRecovery());
-      }
-      case CLOSED ->
-          LOG.info(
-              "event=circuit_closed cycle={} drifts={} threshold={}",
-              cycle.cycle(),
-              drifts,
-              step.threshold());
-      case NONE -> {}
-    }
-  }
-
   private void plan(CycleResult cycle, Instant now) {
     Catalog cat = catalog.get();
     // A drift whose repair runs or waits for its verdict is being handled: asking the planner
@@ -328,7 +277,7 @@ public final class RepairController implements AutoCloseable {
             pause.paused(),
             breaker.open(),
             new Limits(config.repair().maxConcurrent(), config.repair().maxPerHour()),
-            attempts.history(PlannerFacts.history(cache.all())),
+            history(),
             PlannerFacts.approvals(cache.all()),
             now);
     heldForSlot = false;
@@ -366,6 +315,21 @@ public final class RepairController implements AutoCloseable {
           case DRY_RUN -> RepairOption.Mode.DRY_RUN;
         };
     return new RepairOption(e.name(), mode, e.maxAttempts(), e.cooldown());
+  }
+
+  /** The records' history, plus the repairs between decision and first write. */
+  private RepairHistory history() {
+    RepairHistory h = PlannerFacts.history(cache.all());
+    Map<ScriptKey, ScriptHistory> scripts = new HashMap<>(h.scripts());
+    int running = h.running();
+    for (ScriptKey k : attempts.inFlight()) {
+      ScriptHistory prior = scripts.getOrDefault(k, ScriptHistory.NONE);
+      if (!prior.running()) {
+        scripts.put(k, ScriptHistory.running(prior.attempts(), clock.instant()));
+        running++;
+      }
+    }
+    return new RepairHistory(scripts, h.starts(), running);
   }
 
   /** Counts a held-back drift once per change of reason, not once per cycle. */
@@ -418,7 +382,7 @@ public final class RepairController implements AutoCloseable {
 
   /** What the breaker counted when it last opened (the demo prints it; so do the log and Event). */
   public Optional<CircuitReading> lastOpening() {
-    return Optional.ofNullable(lastOpening);
+    return breaker.lastOpening();
   }
 
   /**
