@@ -16,6 +16,7 @@ import dev.stateprobe.kubelet.DirectKubeletSource;
 import dev.stateprobe.kubelet.KubeletSource;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.repair.RepairController;
+import dev.stateprobe.repair.RepairParts;
 import dev.stateprobe.repair.Revalidator;
 import dev.stateprobe.repair.catalog.CatalogException;
 import dev.stateprobe.repair.catalog.CatalogWatcher;
@@ -71,10 +72,10 @@ public final class AgentRuntime implements AutoCloseable {
   private HttpApi http;
   private ApiServerClient apiServer;
   private OnceClient clients;
-  private RepairParts repairParts;
+  private RepairInputs repairInputs;
 
   /** What the repair controller is built from, besides fabric8's client. */
-  private record RepairParts(
+  private record RepairInputs(
       Options options,
       PodJsonDecoder decoder,
       KubeletSource kubelet,
@@ -86,26 +87,27 @@ public final class AgentRuntime implements AutoCloseable {
    * client would load fabric8's {@code KubernetesClient} when it is made.
    */
   private RepairController buildRepair(KubernetesClient c) {
-    RepairParts p = repairParts;
+    RepairInputs p = repairInputs;
     return new RepairController(
-        config,
-        c,
-        new JobStore(c, worker, config.nodeName(), clock),
-        catalog::current,
-        new ScriptExecutor(DefaultProcessRunner.create(), clock, p.options().scriptSettings()),
-        new EventRecorder(c, worker, config.nodeName(), metrics, clock),
-        new Revalidator(
+        new RepairParts(
+            config,
             c,
+            new JobStore(c, worker, config.nodeName(), clock),
+            catalog::current,
+            new ScriptExecutor(DefaultProcessRunner.create(), clock, p.options().scriptSettings()),
+            new EventRecorder(c, worker, config.nodeName(), metrics, clock),
+            new Revalidator(
+                c,
+                worker,
+                p.informer(),
+                p.kubelet(),
+                new PodLister(c, config.nodeName(), p.decoder()),
+                clock),
+            metrics,
+            clock,
             worker,
-            p.informer(),
-            p.kubelet(),
-            new PodLister(c, config.nodeName(), p.decoder()),
-            clock),
-        metrics,
-        clock,
-        worker,
-        p.reports(),
-        p.options().scriptEnv());
+            p.reports(),
+            p.options().scriptEnv()));
   }
 
   private volatile boolean closed;
@@ -283,7 +285,7 @@ public final class AgentRuntime implements AutoCloseable {
       rt.closeables.push(informer);
       metrics.informer(informer, PodListWatch::relists, PodListWatch::watchRestarts);
       Reports reports = new Reports();
-      rt.repairParts = new RepairParts(options, decoder, kubelet, informer, reports);
+      rt.repairInputs = new RepairInputs(options, decoder, kubelet, informer, reports);
       // Where the repair controller stood when it was built at once: closed after the loop.
       rt.closeables.push(
           () -> {
