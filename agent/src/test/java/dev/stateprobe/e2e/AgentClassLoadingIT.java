@@ -77,15 +77,6 @@ class AgentClassLoadingIT {
     }
   }
 
-  private static Path jar() {
-    Path module = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-    Path jar = module.resolve("target/state-probe.jar");
-    if (!Files.isRegularFile(jar)) {
-      throw new AssertionError(jar + " is missing: run this test through `mvnw verify`");
-    }
-    return jar;
-  }
-
   /** fabric8's classes in the log that are not {@link #ALLOWED}. */
   private static List<String> forbidden(Path classLog) throws Exception {
     return Files.readAllLines(classLog, StandardCharsets.UTF_8).stream()
@@ -109,7 +100,7 @@ class AgentClassLoadingIT {
                 "-Xmx128m",
                 "-Xlog:class+load=info:file=" + classLog,
                 "-jar",
-                jar().toString(),
+                AgentJar.jar().toString(),
                 "agent")
             .redirectError(dir.resolve("agent.err").toFile())
             .redirectOutput(dir.resolve("agent.out").toFile());

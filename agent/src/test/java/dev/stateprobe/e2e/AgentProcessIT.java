@@ -54,15 +54,6 @@ class AgentProcessIT {
   }
 
   /** {@code agent/target/state-probe.jar}: failsafe runs after {@code package} made it. */
-  private static Path jar() {
-    Path module = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-    Path jar = module.resolve("target/state-probe.jar");
-    if (!Files.isRegularFile(jar)) {
-      throw new AssertionError(jar + " is missing: run this test through `mvnw verify`");
-    }
-    return jar;
-  }
-
   @Test
   void theJarRunsTheAgentUntilSigtermAndLogsEachStateChangeWithoutTheToken() throws Exception {
     int port;
@@ -73,7 +64,7 @@ class AgentProcessIT {
     Path stdout = dir.resolve("agent.out");
     String java = ProcessHandle.current().info().command().orElse("java");
     ProcessBuilder pb =
-        new ProcessBuilder(java, "-Xmx128m", "-jar", jar().toString(), "agent")
+        new ProcessBuilder(java, "-Xmx128m", "-jar", AgentJar.jar().toString(), "agent")
             .redirectError(stderr.toFile())
             .redirectOutput(stdout.toFile());
     pb.environment().putAll(node.env(Map.of("HTTP_PORT", String.valueOf(port))));
