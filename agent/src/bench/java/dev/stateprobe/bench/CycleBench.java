@@ -54,7 +54,7 @@ public class CycleBench {
   private final PodJsonDecoder decoder = new PodJsonDecoder();
   private final DriftDetector detector = new DriftDetector();
   private Duration poll;
-  private Duration quiet;
+  private TrustGate.Rules rules;
   private DriftTracker tracker;
   private Instant now;
   private long cycle;
@@ -68,7 +68,11 @@ public class CycleBench {
             Map.of("NODE_NAME", PodSynth.NODE, "KUBELET_URL", "https://localhost:10250"),
             List.of());
     poll = config.pollInterval();
-    quiet = config.detection().quietPeriod();
+    rules =
+        new TrustGate.Rules(
+            config.detection().quietPeriod(),
+            config.timings().kubeletViewMaxAge(),
+            config.timings().runtimeViewMaxAge());
     tracker =
         DriftTracker.initial(config.detection().windows(), config.detection().minObservations());
     now = BenchNode.NOW;
@@ -82,7 +86,7 @@ public class CycleBench {
     ControlPlaneView api = new ControlPlaneView(informerRecords, now, true, false, null, "1", 0, 0);
     Snapshot s =
         new Snapshot(++cycle, now, api, Optional.of(kubelet), true, Optional.of(runtime), true);
-    Trust trust = TrustGate.evaluate(s, poll, quiet);
+    Trust trust = TrustGate.evaluate(s, rules, null);
     List<Drift> seen =
         trust.trusted() ? detector.detect(api, kubelet, s.runtime(), now) : List.of();
     tracker = tracker.step(trust.trusted(), seen, now).next();

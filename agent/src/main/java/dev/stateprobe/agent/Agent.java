@@ -54,6 +54,7 @@ public final class Agent implements AgentState, AutoCloseable {
   private final KubeletSource kubelet;
   private final Metrics metrics;
   private final Clock clock;
+  private final TrustGate.Rules trustRules;
   private final DriftDetector detector = new DriftDetector();
   private final AtomicReference<CycleResult> last = new AtomicReference<>();
   private final List<Consumer<CycleResult>> listeners = new CopyOnWriteArrayList<>();
@@ -77,7 +78,7 @@ public final class Agent implements AgentState, AutoCloseable {
   private Boolean lastTrusted;
   private long lastRelists;
   private long lastWatchRestarts;
-  private Instant watchQuietUntil;
+  private Instant lastWatchRestartAt;
   private boolean lastRuntimeAvailable = true;
 
   public Agent(
@@ -93,6 +94,11 @@ public final class Agent implements AgentState, AutoCloseable {
     this.kubelet = kubelet;
     this.metrics = metrics;
     this.clock = clock;
+    this.trustRules =
+        new TrustGate.Rules(
+            config.detection().quietPeriod(),
+            config.timings().kubeletViewMaxAge(),
+            config.timings().runtimeViewMaxAge());
     this.tracker =
         DriftTracker.initial(config.detection().windows(), config.detection().minObservations());
     this.context = vertx.getOrCreateContext();
@@ -244,19 +250,6 @@ public final class Agent implements AgentState, AutoCloseable {
       kubeletError = Optional.of(describe(pods.cause()));
     }
 
-    boolean runtimeFailed = false;
-    if (runtime.succeeded()) {
-      lastRuntime = runtime.result().orElse(null);
-    } else {
-      // A runtime view that exists but failed this time: keep the last one while it is fresh,
-      // otherwise the cycle cannot vouch for runtime drifts (and must not clear them).
-      Duration maxAge = config.pollInterval().multipliedBy(2);
-      if (lastRuntime == null
-          || Duration.between(lastRuntime.observedAt(), now).compareTo(maxAge) > 0) {
-        runtimeFailed = kubelet.runtimeAvailable();
-        lastRuntime = null;
-      }
-    }
     boolean runtimeAvailable = kubelet.runtimeAvailable();
     if (runtimeAvailable != lastRuntimeAvailable) {
       LOG.info(
@@ -271,37 +264,34 @@ public final class Agent implements AgentState, AutoCloseable {
           id,
           api.relists(),
           Logfmt.value(api.resourceVersion()),
-          api.lastRelistAt() == null
-              ? "-"
-              : api.lastRelistAt().plus(config.detection().quietPeriod()));
+          api.lastRelistAt() == null ? "-" : trustRules.quietUntil(api.lastRelistAt()));
       lastRelists = api.relists();
     }
     if (api.watchRestarts() != lastWatchRestarts) {
-      // A watch that has just (re)opened may not have delivered what it missed yet, and one
-      // answered 410 Gone reads as open until the informer starts its re-list: both leave the
-      // view stale for a moment while it looks settled. The quiet period of a re-list applies.
-      watchQuietUntil = now.plus(config.detection().quietPeriod());
+      lastWatchRestartAt = now;
       LOG.info(
           "event=watch_restarted cycle={} watchRestarts={} quietUntil={}",
           id,
           api.watchRestarts(),
-          watchQuietUntil);
+          trustRules.quietUntil(lastWatchRestartAt));
       lastWatchRestarts = api.watchRestarts();
     }
-    Snapshot snapshot =
-        new Snapshot(
-            id,
-            now,
-            api,
-            Optional.ofNullable(lastKubelet),
-            podsOk,
-            Optional.ofNullable(lastRuntime),
-            !runtimeFailed);
-    Trust trust =
-        TrustGate.evaluate(snapshot, config.pollInterval(), config.detection().quietPeriod());
-    if (watchQuietUntil != null && now.isBefore(watchQuietUntil)) {
-      trust = withReason(trust, TrustGate.QUIET_PERIOD);
-    }
+    TrustGate.Verdict verdict =
+        TrustGate.judge(
+            new TrustGate.Facts(
+                id,
+                now,
+                api,
+                Optional.ofNullable(lastKubelet),
+                podsOk,
+                runtime.succeeded() ? runtime.result() : Optional.ofNullable(lastRuntime),
+                runtime.succeeded(),
+                runtimeAvailable,
+                lastWatchRestartAt),
+            trustRules);
+    Snapshot snapshot = verdict.snapshot();
+    Trust trust = verdict.trust();
+    lastRuntime = snapshot.runtime().orElse(null);
 
     List<Drift> seen =
         trust.trusted() ? detector.detect(api, lastKubelet, snapshot.runtime(), now) : List.of();
@@ -326,20 +316,6 @@ public final class Agent implements AgentState, AutoCloseable {
       }
     }
     return result;
-  }
-
-  /** {@code trust} with {@code reason} too, in the gate's order. */
-  static Trust withReason(Trust trust, String reason) {
-    if (trust.reasons().contains(reason)) {
-      return trust;
-    }
-    List<String> reasons = new java.util.ArrayList<>();
-    for (String r : TrustGate.REASONS) {
-      if (r.equals(reason) || trust.reasons().contains(r)) {
-        reasons.add(r);
-      }
-    }
-    return Trust.of(reasons);
   }
 
   private void logTrust(long id, Trust trust) {

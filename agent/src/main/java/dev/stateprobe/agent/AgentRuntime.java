@@ -308,7 +308,7 @@ public final class AgentRuntime implements AutoCloseable {
               r.onCycle(c);
             }
           });
-      Duration stall = AgentConfig.stallAfter(config.pollInterval());
+      Duration stall = config.timings().stallAfter();
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
       logStart(config, kubelet);

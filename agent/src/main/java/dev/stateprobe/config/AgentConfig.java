@@ -37,15 +37,9 @@ public record AgentConfig(
     Objects.requireNonNull(repair, "repair");
   }
 
-  /**
-   * How long {@code /healthz} tolerates no finished cycle before it fails: max(60s, 10 × the poll
-   * interval). A kubelet request may not take this long (ConfigLoader refuses such a timeout), or
-   * one hung kubelet would get the agent restarted.
-   */
-  public static Duration stallAfter(Duration pollInterval) {
-    Duration tenPolls = pollInterval.multipliedBy(10);
-    Duration floor = Duration.ofSeconds(60);
-    return tenPolls.compareTo(floor) > 0 ? tenPolls : floor;
+  /** The durations derived from {@link #pollInterval}: read them from here only. */
+  public PollTimings timings() {
+    return new PollTimings(pollInterval);
   }
 
   /**

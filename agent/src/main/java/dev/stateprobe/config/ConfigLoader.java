@@ -178,7 +178,7 @@ public final class ConfigLoader {
 
     Duration poll = within("POLL_INTERVAL", "5s", Duration.ofMillis(100), Duration.ofHours(1));
     if (poll != null && requestTimeout != null) {
-      Duration stall = AgentConfig.stallAfter(poll);
+      Duration stall = new PollTimings(poll).stallAfter();
       if (requestTimeout.compareTo(stall) >= 0) {
         problems.add(
             "KUBELET_REQUEST_TIMEOUT ("
@@ -194,7 +194,7 @@ public final class ConfigLoader {
     Duration quiet =
         values.containsKey("QUIET_PERIOD")
             ? within("QUIET_PERIOD", null, Duration.ZERO, Duration.ofDays(1))
-            : (poll == null ? null : poll.multipliedBy(2));
+            : (poll == null ? null : new PollTimings(poll).defaultQuietPeriod());
     Map<DriftKind, Duration> windows = new EnumMap<>(DriftKind.class);
     for (DriftKind k : DriftKind.values()) {
       Duration w =

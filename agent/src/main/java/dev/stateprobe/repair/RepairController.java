@@ -71,9 +71,6 @@ public final class RepairController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
   public static final String PAUSE_ANNOTATION = "stateprobe.dev/paused";
 
-  /** The longest wait before a person's approval or lifted pause is noticed. */
-  static final Duration MAX_REFRESH = Duration.ofSeconds(30);
-
   private final AgentConfig config;
   private final Supplier<Catalog> catalog;
   private final EventRecorder events;
@@ -124,7 +121,7 @@ public final class RepairController implements AutoCloseable {
     this.events = parts.events();
     this.metrics = parts.metrics();
     this.clock = parts.clock();
-    Duration refreshEvery = refreshEvery(config.pollInterval());
+    Duration refreshEvery = config.timings().repairRefresh();
     this.cache = new RecordCache(parts.store(), metrics, config.repair());
     this.pause =
         new PauseSwitch(parts.client(), config.nodeName(), parts.worker(), metrics, refreshEvery);
@@ -184,16 +181,6 @@ public final class RepairController implements AutoCloseable {
             + ": "
             + RepairJobStatus.INTERRUPTED
             + " (the agent stopped while it ran); counted, not resumed");
-  }
-
-  /**
-   * How often a person's change is read back while the agent waits for it (an approval, the end of
-   * a pause): six poll intervals, at most {@link #MAX_REFRESH}, at least one poll interval.
-   */
-  static Duration refreshEvery(Duration pollInterval) {
-    Duration six = pollInterval.multipliedBy(6);
-    Duration capped = six.compareTo(MAX_REFRESH) > 0 ? MAX_REFRESH : six;
-    return pollInterval.compareTo(capped) > 0 ? pollInterval : capped;
   }
 
   /** One agent cycle: breaker, verification, planning. Runs on the agent's context. */

@@ -7,7 +7,6 @@ import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.ConfigLoader;
 import dev.stateprobe.controlplane.ControlPlaneSource;
 import dev.stateprobe.drift.CycleResult;
-import dev.stateprobe.drift.Trust;
 import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.http.HttpApi;
 import dev.stateprobe.kubelet.KubeletSource;
@@ -267,18 +266,6 @@ class AgentLoopIT {
         .send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port() + path)).build(),
             HttpResponse.BodyHandlers.ofString());
-  }
-
-  @Test
-  void anAddedReasonKeepsTheGatesOrder() {
-    Trust t = Trust.of(List.of(TrustGate.INFORMER_RELISTING, TrustGate.KUBELET_POLL_FAILED));
-
-    assertThat(Agent.withReason(t, TrustGate.QUIET_PERIOD).reasons())
-        .containsExactly(
-            TrustGate.INFORMER_RELISTING, TrustGate.QUIET_PERIOD, TrustGate.KUBELET_POLL_FAILED);
-    assertThat(Agent.withReason(Trust.of(List.of()), TrustGate.QUIET_PERIOD).reasons())
-        .containsExactly(TrustGate.QUIET_PERIOD);
-    assertThat(Agent.withReason(t, TrustGate.INFORMER_RELISTING)).isEqualTo(t);
   }
 
   private static <T> Future<T> completeElsewhere(T value) {
