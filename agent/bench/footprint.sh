@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Footprint harness (issue 6): runs the real agent jar, with exactly the JVM flags of the
+# Footprint harness: runs the real agent jar, with exactly the JVM flags of the
 # DaemonSet, against a simulated node of N pods, and prints what it cost.
 #
 #   agent/bench/footprint.sh [--pods N] [--duration S] [--warmup S] [--poll D] [--sample S]

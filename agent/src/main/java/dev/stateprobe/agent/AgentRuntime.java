@@ -56,8 +56,8 @@ public final class AgentRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
 
   /**
-   * Blocking work: fabric8 calls, scripts, file reads. Small on purpose (BUILD-NOTES: 20
-   * otherwise).
+   * Blocking work: fabric8 calls, scripts, file reads. Small on purpose: Vert.x's executeBlocking
+   * pool grows to 20 threads otherwise.
    */
   public static final String WORKER_POOL = "state-probe-worker";
 

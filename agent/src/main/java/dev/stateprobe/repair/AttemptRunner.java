@@ -115,12 +115,12 @@ final class AttemptRunner {
   }
 
   /**
-   * START: pause check, record, revalidation, script, outcome, in the order of ARCHITECTURE.md
-   * ("Order of a repair"). The record is created (or adopted) before the fresh reads, so that the
-   * fresh reads are the last thing between the decision and the script: the gap in which the drift
-   * could go away by itself is two API writes shorter than the other way round. Each step is a
-   * future completing on the agent's context; any failure ends the attempt where it is and leaves
-   * the record as last written (a Running one is marked interrupted at the next start).
+   * START: pause check, record, revalidation, script, outcome, in the order README's Repair section
+   * gives. The record is created (or adopted) before the fresh reads, so that the fresh reads are
+   * the last thing between the decision and the script: the gap in which the drift could go away by
+   * itself is two API writes shorter than the other way round. Each step is a future completing on
+   * the agent's context; any failure ends the attempt where it is and leaves the record as last
+   * written (a Running one is marked interrupted at the next start).
    */
   void launch(Decision d, Catalog cat, Optional<String> apiResourceVersion) {
     String script = d.script().orElseThrow();

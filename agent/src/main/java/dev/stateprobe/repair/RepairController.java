@@ -43,11 +43,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the order of a repair (ARCHITECTURE.md, "Order of a repair") for this node, one trusted
- * cycle at a time: breaker, outstanding writes, verification, approvals, pause, garbage collection,
- * planning. The jobs are its parts: {@link AttemptRunner} (one attempt, decision to outcome),
- * {@link RecordCache} (records and their GC), {@link Approvals}, {@link PauseSwitch} and {@link
- * Verifications}, which steps the pure {@link dev.stateprobe.repair.planner.VerificationState}.
+ * Runs the order of a repair (README, Repair) for this node, one trusted cycle at a time: breaker,
+ * outstanding writes, verification, approvals, pause, garbage collection, planning. The jobs are
+ * its parts: {@link AttemptRunner} (one attempt, decision to outcome), {@link RecordCache} (records
+ * and their GC), {@link Approvals}, {@link PauseSwitch} and {@link Verifications}, which steps the
+ * pure {@link dev.stateprobe.repair.planner.VerificationState}.
  *
  * <p>Threading: {@link #onCycle} and every continuation that touches the parts' state run on the
  * agent's Vert.x context (futures from the worker pool, and script results, complete back on it),

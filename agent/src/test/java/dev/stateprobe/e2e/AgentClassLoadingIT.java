@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which classes the shipped jar loads on a node with nothing to repair (issue 15): the agent reads
- * the API server through its own list/watch, and fabric8's client is built only when it first has
- * to write. Run as a process with {@code -Xlog:class+load}, configured as in a pod (fabric8's
- * {@code KUBERNETES_*} variables, no kubeconfig).
+ * Which classes the shipped jar loads on a node with nothing to repair: the agent reads the API
+ * server through its own list/watch, and fabric8's client is built only when it first has to write.
+ * Run as a process with {@code -Xlog:class+load}, configured as in a pod (fabric8's {@code
+ * KUBERNETES_*} variables, no kubeconfig).
  *
  * <p>While no drift was seen, the only classes of fabric8 loaded are {@link #ALLOWED}: {@code
  * io.fabric8.kubernetes.client.Config} and what it needs to resolve the configuration (the agent

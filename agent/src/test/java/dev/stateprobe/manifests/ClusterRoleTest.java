@@ -18,10 +18,9 @@ class ClusterRoleTest {
   private final RepoFiles repo = new RepoFiles();
 
   /**
-   * Exactly what the agent and its shipped scripts use (ARCHITECTURE.md, Security). {@code
-   * dev.stateprobe.rbac.RbacIT} holds this set to the requests a running agent makes; it showed
-   * that nothing used the record verbs watch, update and patch or the status verbs get and patch,
-   * which were removed.
+   * Exactly what the agent and its shipped scripts use. {@code dev.stateprobe.rbac.RbacIT} holds
+   * this set to the requests a running agent makes; it showed that nothing used the record verbs
+   * watch, update and patch or the status verbs get and patch, which were removed.
    */
   static final Set<String> EXPECTED =
       Set.of(

@@ -226,7 +226,7 @@ class DaemonSetTest {
     assertEquals("status.hostIP", env().get("NODE_IP").getValueFrom().getFieldRef().getFieldPath());
   }
 
-  /** Read by the JVM and by glibc, not by the agent: the memory settings (issue 15). */
+  /** Read by the JVM and by glibc, not by the agent: the memory settings. */
   private static final List<String> RUNTIME_VARIABLES =
       List.of("JAVA_TOOL_OPTIONS", "MALLOC_ARENA_MAX");
 
