@@ -4,7 +4,6 @@ import dev.stateprobe.build.BuildInfo;
 import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.cli.CheckCommand;
 import dev.stateprobe.cli.RepairTestCommand;
-import dev.stateprobe.demo.DemoCommand;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import java.io.PrintStream;
@@ -33,12 +32,17 @@ public final class Main {
                      exits 0 (no drift), 1 (drift), 2 (error)
         repair-test  run the script the catalog would pick for a drift, exactly as the agent would:
                      --catalog F --drift-file D [--dry-run] [--node N] [--attempt N]
-        demo         a simulated node with scripted faults, end to end, in one process:
-                     [--list] [--scenario NAME]... [--speed N] [--keep-running] [--output table|json]
         version      print the version
         help         this text
 
+      The demo (a simulated node with scripted faults, end to end, in one process) is its own jar,
+      built next to this one by `./mvnw package`: java -jar agent/target/state-probe-demo.jar --help
+
       """;
+
+  static final String DEMO_MOVED =
+      "the demo is not in the agent jar: run java -jar agent/target/state-probe-demo.jar"
+          + " (built next to state-probe.jar by ./mvnw package)";
 
   private Main() {}
 
@@ -63,7 +67,10 @@ public final class Main {
                   Clock.systemUTC(),
                   ScriptExecutor.Settings.defaults(Path.of(System.getProperty("java.io.tmpdir"))))
               .run(rest, out, err);
-      case "demo" -> new DemoCommand(System.getenv(), out, err).run(rest);
+      case "demo" -> {
+        err.println(DEMO_MOVED);
+        yield 2;
+      }
       case "version", "--version" -> {
         out.println("state-probe " + BuildInfo.version());
         yield 0;

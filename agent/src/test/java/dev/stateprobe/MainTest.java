@@ -34,10 +34,19 @@ class MainTest {
   void helpListsEveryMode() {
     assertThat(run(Map.of(), "--help")).isZero();
     assertThat(out()).contains("Modes:");
-    for (String mode : List.of("agent", "check", "repair-test", "demo", "version", "help")) {
+    for (String mode : List.of("agent", "check", "repair-test", "version", "help")) {
       assertThat(out()).containsPattern("(?m)^  " + mode + " ");
     }
+    assertThat(out()).contains("java -jar agent/target/state-probe-demo.jar");
     assertThat(err()).isEmpty();
+  }
+
+  @Test
+  void theDemoModeNamesTheDemoJarThatNowCarriesIt() {
+    assertThat(run(Map.of(), "demo", "--list")).isEqualTo(2);
+    assertThat(err()).isEqualTo(Main.DEMO_MOVED + System.lineSeparator());
+    assertThat(Main.DEMO_MOVED).contains("java -jar agent/target/state-probe-demo.jar");
+    assertThat(out()).isEmpty();
   }
 
   @Test

@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 public final class DemoCommand {
   static final String USAGE =
       """
-      Usage: java -jar state-probe.jar demo [flags]
+      Usage: java -jar state-probe-demo.jar [flags]
 
       Runs a simulated node (API server, kubelet over HTTPS, container runtime) with the real agent
       on it, breaks it in known ways, one scenario after another, and shows what the agent

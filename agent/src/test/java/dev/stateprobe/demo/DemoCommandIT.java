@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** {@code state-probe demo} as a person runs it, with one short scenario. */
+/**
+ * The demo ({@code java -jar state-probe-demo.jar}) as a person runs it, with one short scenario.
+ */
 class DemoCommandIT {
 
   @Test

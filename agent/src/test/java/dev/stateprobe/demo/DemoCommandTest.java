@@ -110,7 +110,7 @@ class DemoCommandTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .startsWith("state-probe demo: --speed must be between 0.1 and 10.0, got 0")
-        .contains("Usage: java -jar state-probe.jar demo");
+        .contains("Usage: java -jar state-probe-demo.jar");
   }
 
   @Test
