@@ -41,7 +41,7 @@ COPY pom.xml ./
 # folder missing.
 COPY agent/pom.xml agent/
 COPY agent/src/main/ agent/src/main/
-# What the agent's build copies into the jar's demo from where it is committed
+# What the agent's build copies into the demo jar from where it is committed
 # (agent/pom.xml, copy-resources): the CRD, the kubelet capture the demo's node
 # is built from, and the prologue the demo's scripts source.
 COPY manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml manifests/crds/

@@ -17,8 +17,9 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code state-probe demo}: builds a {@link SimNode}, plays the timeline on it, prints a line per
- * step and then a summary, and exits 0 only when every scenario behaved as expected.
+ * The demo ({@code state-probe-demo.jar}): builds a {@link SimNode}, plays the timeline on it,
+ * prints a line per step and then a summary, and exits 0 only when every scenario behaved as
+ * expected.
  */
 public final class DemoCommand {
   static final String USAGE =

@@ -19,11 +19,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Everything the image runs is in the image: every program the shipped scripts (and the demo's,
- * which {@code state-probe demo} runs in the same image) call, and every program path the agent's
- * Java code names, is a BusyBox applet Alpine has ({@link ScriptUserland#APPLETS}) or comes with a
- * package the Dockerfile's {@code apk add} installs. A program only the host-repair image has is
- * allowed in the default image only where the script looks for it first ({@code command -v}) and
- * exits 3 without it.
+ * which share the shipped prologue) call, and every program path the agent's Java code names, is a
+ * BusyBox applet Alpine has ({@link ScriptUserland#APPLETS}) or comes with a package the
+ * Dockerfile's {@code apk add} installs. A program only the host-repair image has is allowed in the
+ * default image only where the script looks for it first ({@code command -v}) and exits 3 without
+ * it.
  */
 class ImageCommandsTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
