@@ -71,6 +71,13 @@ class AgentProcessIT {
     pb.environment().put("KUBECONFIG", node.kubeconfig().toString());
     process = pb.start();
 
+    // Asked only once the agent says it listens: Vert.x 5.2.0 can drop a connection that arrives
+    // while its server is still binding, and Netty logs that with a stack trace
+    // (eclipse-vertx/vert.x#6087, fixed after 5.2.0), which the log check below would take for
+    // the agent's own.
+    await()
+        .atMost(Duration.ofSeconds(40))
+        .until(() -> Files.readString(stderr).contains(" event=listening port=" + port));
     HttpClient http = HttpClient.newHttpClient();
     await()
         .atMost(Duration.ofSeconds(40))
