@@ -61,6 +61,7 @@ final class PodViewState {
   /** A list completed: its records replace all others. */
   void listed(Map<String, PodRecord> listed, String listResourceVersion) {
     Instant now = clock.instant();
+    boolean usable;
     synchronized (lock) {
       pods = listed;
       resourceVersion = listResourceVersion;
@@ -70,9 +71,9 @@ final class PodViewState {
       }
       synced = true;
       listing = false;
+      usable = watching;
     }
-    // Outside the lock: whoever waits runs on this thread, and must not see the lock.
-    firstSync.complete(null);
+    completeFirstSyncIf(usable);
   }
 
   /** An ADDED or MODIFIED event of a pod that decoded. */
@@ -106,9 +107,24 @@ final class PodViewState {
   }
 
   void watchOpened() {
+    boolean usable;
     synchronized (lock) {
       watchesOpened++;
       watching = true;
+      usable = synced && !listing;
+    }
+    completeFirstSyncIf(usable);
+  }
+
+  /**
+   * The first sync is when the view can first be trusted: a list has completed AND a watch carries
+   * it on. Completing at the list alone woke the agent while the view still read as re-listing (no
+   * watch yet), so its extra cycle was untrusted and a 1000-pod node waited a poll interval more.
+   * Outside the lock: whoever waits runs on this thread, and must not see the lock.
+   */
+  private void completeFirstSyncIf(boolean usable) {
+    if (usable) {
+      firstSync.complete(null);
     }
   }
 
@@ -118,7 +134,7 @@ final class PodViewState {
     }
   }
 
-  /** Completes once, when the first list has completed. */
+  /** Completes once, when the first list has completed and a watch is open after it. */
   CompletionStage<Void> firstSync() {
     return firstSync.minimalCompletionStage();
   }
