@@ -17,7 +17,9 @@ import java.util.concurrent.CompletionStage;
  *
  * <ul>
  *   <li>{@code synced}: a first complete list (the last page of a LIST, or the bookmark that ends a
- *       streaming list's initial events) has replaced the records.
+ *       streaming list's initial events) has replaced the records <em>and</em> a watch is open
+ *       after it (the first sync). Between the list and its watch the view is not synced rather
+ *       than re-listing: nothing has been lost yet, the view has simply not started.
  *   <li>{@code relisting}: a list after the first is under way, <em>or</em>, once synced, no watch
  *       is open (a reconnect, a back-off after a failure, an outage). Whenever the watch is not
  *       open the view may be stale, and says so; the price is that the short gap of an ordinary
@@ -38,6 +40,7 @@ final class PodViewState {
   // Guarded by lock.
   private Map<String, PodRecord> pods = new HashMap<>();
   private boolean synced;
+  private boolean firstSynced;
   private boolean listing;
   private boolean watching;
   private Instant lastRelistAt;
@@ -72,6 +75,7 @@ final class PodViewState {
       synced = true;
       listing = false;
       usable = watching;
+      firstSynced |= usable;
     }
     completeFirstSyncIf(usable);
   }
@@ -112,6 +116,7 @@ final class PodViewState {
       watchesOpened++;
       watching = true;
       usable = synced && !listing;
+      firstSynced |= usable;
     }
     completeFirstSyncIf(usable);
   }
@@ -168,8 +173,8 @@ final class PodViewState {
       return new ControlPlaneView(
           pods,
           now,
-          synced,
-          listing || (synced && !watching),
+          firstSynced,
+          firstSynced && (listing || !watching),
           lastRelistAt,
           resourceVersion,
           relists,

@@ -54,19 +54,22 @@ class PodViewStateTest {
   }
 
   @Test
-  void firstListSyncsButAViewWithoutAnOpenWatchReadsAsReListing() throws Exception {
+  void theFirstSyncIsAListAndAWatchAfterItAndTheGapBetweenIsNotSyncedRatherThanReListing()
+      throws Exception {
     state.listStarted();
     state.listed(byUid(pod("a", "u1", "5")), "10");
-    // Not yet the first sync: a view that reads as re-listing cannot be trusted, and the agent
-    // runs an extra cycle when the first sync completes.
+    // Not yet the first sync: nothing is lost, the view has not started; the agent runs an extra
+    // cycle when the first sync completes.
     assertThat(state.firstSync().toCompletableFuture()).isNotDone();
-    assertThat(view().synced()).isTrue();
-    assertThat(view().relisting()).isTrue();
+    assertThat(view().synced()).isFalse();
+    assertThat(view().relisting()).isFalse();
+    assertThat(view().podsByUid()).containsOnlyKeys("u1");
     assertThat(view().resourceVersion()).isEqualTo("10");
 
     state.watchOpened();
     assertThat(state.firstSync().toCompletableFuture()).isCompleted();
     ControlPlaneView v = view();
+    assertThat(v.synced()).isTrue();
     assertThat(v.relisting()).isFalse();
     assertThat(v.relists()).isZero();
     assertThat(v.lastRelistAt()).isNull();
