@@ -213,6 +213,10 @@ public final class ApiServerClient implements AutoCloseable {
   /** fabric8's order: a token provider, the explicit token, the auto-configured token. */
   private String authorization() {
     maybeRefresh(false);
+    return authorizationNoRefresh();
+  }
+
+  private String authorizationNoRefresh() {
     Config c = current;
     OAuthTokenProvider provider = c.getOauthTokenProvider();
     String token = provider != null ? provider.getToken() : null;
@@ -232,6 +236,25 @@ public final class ApiServerClient implements AutoCloseable {
                   (c.getUsername() + ":" + c.getPassword()).getBytes(StandardCharsets.UTF_8));
     }
     return null;
+  }
+
+  private static final java.util.regex.Pattern BEARER =
+      java.util.regex.Pattern.compile("(?i)(bearer\\s+)[A-Za-z0-9._~+/=-]+");
+
+  /**
+   * {@code text} with the bearer token in use, and anything written as {@code Bearer X}, replaced
+   * by {@code [REDACTED]}: error texts quote requests and replies, and logs leave the node.
+   */
+  String redact(String text) {
+    if (text == null) {
+      return null;
+    }
+    String out = text;
+    String auth = authorizationNoRefresh();
+    if (auth != null && auth.startsWith("Bearer ") && auth.length() >= "Bearer ".length() + 8) {
+      out = out.replace(auth.substring("Bearer ".length()), "[REDACTED]");
+    }
+    return BEARER.matcher(out).replaceAll("$1[REDACTED]");
   }
 
   /** After a 401: read the credentials again before the next request. */
