@@ -297,6 +297,14 @@ public final class ApiServerClient implements AutoCloseable {
 
   /** {@code GET pathAndQuery} (relative to the master URL, starting with /), body read whole. */
   Future<Reply> get(String pathAndQuery) {
+    return get(pathAndQuery, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@code GET pathAndQuery}, its body read whole unless it grows past {@code maxBodyBytes}: then
+   * the connection is closed and the future fails, naming the request and the limit.
+   */
+  Future<Reply> get(String pathAndQuery, long maxBodyBytes) {
     RequestOptions options =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
@@ -309,7 +317,33 @@ public final class ApiServerClient implements AutoCloseable {
     try {
       return http.request(options)
           .compose(req -> req.send())
-          .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
+          .compose(
+              resp -> {
+                if (maxBodyBytes == Long.MAX_VALUE) {
+                  return resp.body().map(b -> new Reply(resp.statusCode(), b));
+                }
+                io.vertx.core.Promise<Reply> reply = io.vertx.core.Promise.promise();
+                Buffer body = Buffer.buffer();
+                resp.handler(
+                    chunk -> {
+                      if (body.length() + (long) chunk.length() > maxBodyBytes) {
+                        if (reply.tryFail(
+                            new IllegalStateException(
+                                "the reply to GET "
+                                    + pathAndQuery
+                                    + " is larger than "
+                                    + maxBodyBytes
+                                    + " bytes"))) {
+                          resp.request().connection().close();
+                        }
+                      } else if (!reply.future().isComplete()) {
+                        body.appendBuffer(chunk);
+                      }
+                    });
+                resp.exceptionHandler(reply::tryFail);
+                resp.endHandler(v -> reply.tryComplete(new Reply(resp.statusCode(), body)));
+                return reply.future();
+              });
     } catch (IllegalStateException e) {
       return Future.failedFuture(e);
     }

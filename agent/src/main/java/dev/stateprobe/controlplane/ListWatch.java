@@ -93,6 +93,12 @@ public final class ListWatch<T> implements AutoCloseable {
   private static final int FIRST_FRAME_BUFFER = 64 * 1024;
 
   /**
+   * 256 MiB: a page of 100 objects as large as etcd stores (1.5 MB), with room; what it stops is a
+   * server or proxy that never ends its reply.
+   */
+  public static final long DEFAULT_MAX_LIST_BODY_BYTES = 256L * 1024 * 1024;
+
+  /**
    * @param backoffBase the first retry's delay (halved at random)
    * @param backoffCap the longest delay
    * @param watchTimeout the watch's {@code timeoutSeconds} is 1 to 2 times this
@@ -102,6 +108,8 @@ public final class ListWatch<T> implements AutoCloseable {
    * @param pingInterval WebSocket pings on an open watch; no frame and no pong for 2 intervals and
    *     5 s ends it (a half-open connection)
    * @param listPageSize objects per page of a LIST ({@code limit})
+   * @param maxListBodyBytes a LIST page larger than this is refused (the connection closed) and
+   *     retried after back-off; a watch event is limited by the client's WebSocket message size
    */
   public record Settings(
       Duration backoffBase,
@@ -110,7 +118,8 @@ public final class ListWatch<T> implements AutoCloseable {
       Duration initialEventsDeadline,
       boolean streamingList,
       Duration pingInterval,
-      int listPageSize) {
+      int listPageSize,
+      long maxListBodyBytes) {
 
     public Settings {
       Objects.requireNonNull(backoffBase, "backoffBase");
@@ -121,9 +130,16 @@ public final class ListWatch<T> implements AutoCloseable {
       if (listPageSize < 1) {
         throw new IllegalArgumentException("listPageSize must be positive, got " + listPageSize);
       }
+      if (maxListBodyBytes < 1) {
+        throw new IllegalArgumentException(
+            "maxListBodyBytes must be positive, got " + maxListBodyBytes);
+      }
     }
 
-    /** Those of the pod list/watch: back-off 0.8 s to 30 s, 5 min watches, pages of 100. */
+    /**
+     * Those of the pod list/watch: back-off 0.8 s to 30 s, 5 min watches, pages of 100 of at most
+     * {@link #DEFAULT_MAX_LIST_BODY_BYTES}.
+     */
     public static Settings defaults() {
       return new Settings(
           Duration.ofMillis(800),
@@ -132,7 +148,8 @@ public final class ListWatch<T> implements AutoCloseable {
           Duration.ofSeconds(60),
           true,
           Duration.ofSeconds(30),
-          100);
+          100,
+          DEFAULT_MAX_LIST_BODY_BYTES);
     }
 
     public Settings withBackoff(Duration base, Duration cap) {
@@ -143,7 +160,8 @@ public final class ListWatch<T> implements AutoCloseable {
           initialEventsDeadline,
           streamingList,
           pingInterval,
-          listPageSize);
+          listPageSize,
+          maxListBodyBytes);
     }
 
     public Settings withStreamingList(boolean on) {
@@ -154,7 +172,8 @@ public final class ListWatch<T> implements AutoCloseable {
           initialEventsDeadline,
           on,
           pingInterval,
-          listPageSize);
+          listPageSize,
+          maxListBodyBytes);
     }
 
     public Settings withWatchTimeout(Duration timeout) {
@@ -165,7 +184,8 @@ public final class ListWatch<T> implements AutoCloseable {
           initialEventsDeadline,
           streamingList,
           pingInterval,
-          listPageSize);
+          listPageSize,
+          maxListBodyBytes);
     }
 
     public Settings withPingInterval(Duration interval) {
@@ -176,7 +196,8 @@ public final class ListWatch<T> implements AutoCloseable {
           initialEventsDeadline,
           streamingList,
           interval,
-          listPageSize);
+          listPageSize,
+          maxListBodyBytes);
     }
 
     public Settings withListPageSize(int size) {
@@ -187,7 +208,20 @@ public final class ListWatch<T> implements AutoCloseable {
           initialEventsDeadline,
           streamingList,
           pingInterval,
-          size);
+          size,
+          maxListBodyBytes);
+    }
+
+    public Settings withMaxListBodyBytes(long bytes) {
+      return new Settings(
+          backoffBase,
+          backoffCap,
+          watchTimeout,
+          initialEventsDeadline,
+          streamingList,
+          pingInterval,
+          listPageSize,
+          bytes);
     }
   }
 
@@ -405,7 +439,7 @@ public final class ListWatch<T> implements AutoCloseable {
             + (continueToken == null
                 ? ""
                 : "&continue=" + URLEncoder.encode(continueToken, StandardCharsets.UTF_8));
-    api.get(uri)
+    api.get(uri, settings.maxListBodyBytes())
         .onComplete(
             ar -> {
               if (closed || gen != generation) {

@@ -149,7 +149,8 @@ public final class PodListWatch implements ControlPlaneSource {
           initialEventsDeadline,
           streamingList,
           pingInterval,
-          listPageSize);
+          listPageSize,
+          ListWatch.DEFAULT_MAX_LIST_BODY_BYTES);
     }
   }
 

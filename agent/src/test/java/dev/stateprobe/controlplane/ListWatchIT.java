@@ -406,6 +406,21 @@ class ListWatchIT {
   }
 
   @Test
+  void aListPageLargerThanTheLimitIsRefusedAndRetriedNeverHalfApplied() {
+    for (int i = 0; i < 5; i++) {
+      putPolicy("policy-with-a-long-name-" + i, "Strict");
+    }
+    ListWatch<Policy> lw = policies(settings().withMaxListBodyBytes(200));
+    lw.start();
+
+    await().until(() -> agentRequests("list", "consistencypolicies") >= 3);
+    assertThat(lw.hasSynced()).isFalse();
+    assertThat(lw.snapshot().synced()).isFalse();
+    assertThat(lw.snapshot().objects()).isEmpty();
+    assertThat(agentRequests("watch", "consistencypolicies")).isZero();
+  }
+
+  @Test
   void theBrakeIsWatchedByNameAndOtherLeasesNeverShow() {
     api.streamingLists(true);
     putLease(NS, "slot-0", "node-a");
