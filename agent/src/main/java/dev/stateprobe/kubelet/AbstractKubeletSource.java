@@ -60,9 +60,24 @@ abstract class AbstractKubeletSource implements KubeletSource {
       return status >= 200 && status < 300;
     }
 
-    /** Gives the body's heap back to the budget: once decoded or refused. */
+    /** Gives the body's heap back to the budget: once refused, or not decoded. */
     void release() {
       if (body != null) {
+        body.release();
+      }
+    }
+
+    /**
+     * Once decoded: the array stays reserved as the next reply's on the same path (see {@link
+     * BodyBudget}); a reply that failed to decode is released instead, never kept.
+     */
+    void done(boolean decoded) {
+      if (body == null) {
+        return;
+      }
+      if (decoded) {
+        body.recycle();
+      } else {
         body.release();
       }
     }
@@ -176,7 +191,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
                   bodySizes.remember("/pods", reply.length());
                   return worker
                       .executeBlocking(() -> podView(reply), false)
-                      .onComplete(ar -> reply.release());
+                      .onComplete(ar -> reply.done(ar.succeeded()));
                 });
     return finish(result, Endpoint.PODS, "/pods", start);
   }
@@ -206,7 +221,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
                   bodySizes.remember("/runningpods/", reply.length());
                   return worker
                       .executeBlocking(() -> runtimeView(reply), false)
-                      .onComplete(ar -> reply.release())
+                      .onComplete(ar -> reply.done(ar.succeeded()))
                       .map(
                           view -> {
                             runtime.served();
