@@ -433,8 +433,12 @@ first_poll_ms="n/a"
 # Heap allocation and GC pauses in the steady window, from the agent's own JVM metrics
 # (Micrometer counts allocation at each GC: what was allocated in the young generation since the last).
 metric_delta() { # series name, label pattern: the sum over matching series, end minus start
-  awk -v n="$1" -v p="$2" 'FNR == 1 { f++ } index($1, n) == 1 && (substr($1, length(n) + 1, 1) == "{" || length($1) == length(n)) && $1 ~ p {
-      if (f == 1) a += $2; else b += $2 } END { printf "%.6f", b - a }' "$out/metrics-start.txt" "$out/metrics-end.txt" 2> /dev/null || echo nan
+  # A label value may hold spaces ("end of minor GC"): the value is the last field, the series the rest.
+  awk -v n="$1" -v p="$2" 'FNR == 1 { f++ } /^#/ { next } {
+      s = $0; sub(/ [^ ]+$/, "", s)
+      if (index(s, n) != 1 || (length(s) > length(n) && substr(s, length(n) + 1, 1) != "{") || s !~ p) next
+      if (f == 1) a += $NF; else b += $NF } END { printf "%.6f", b - a }' \
+    "$out/metrics-start.txt" "$out/metrics-end.txt" 2> /dev/null || echo nan
 }
 alloc_per_cycle="n/a"
 gc_report="n/a"
