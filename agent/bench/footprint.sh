@@ -324,6 +324,7 @@ while :; do
     steady_t0=$(now_ms)
     steady_cpu0=$(cpu_ticks)
     thread_ticks > "$out/thread-ticks-start.tsv"
+    curl -sf "http://127.0.0.1:$port/metrics" > "$out/metrics-start.txt" || true
   fi
   ((t >= duration)) && break
   sleep "$sample"
@@ -332,6 +333,7 @@ steady_t1=$(now_ms)
 steady_cpu1=$(cpu_ticks)
 thread_ticks > "$out/thread-ticks-end.tsv"
 steady_cycles1=$(metric stateprobe_cycles_total)
+curl -sf "http://127.0.0.1:$port/metrics" > "$out/metrics-end.txt" || true
 api_stats=$(curl -sf "$SIM_CONTROL/stats" || echo "stats=unavailable")
 drifts_json=$(curl -sf "http://127.0.0.1:$port/v1/drifts" || echo "unavailable")
 drifts_count=$({ grep -o '"kind":' <<< "$drifts_json" || true; } | wc -l)
@@ -428,6 +430,28 @@ total_cpu=$(awk -v t="$steady_cpu1" -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }
 start_to_trusted=$((trusted_ms - start_ms))
 first_poll_ms="n/a"
 [[ -n "$first_poll_line" ]] && first_poll_ms=$(($(log_ms "$first_poll_line") - start_ms))
+# Heap allocation and GC pauses in the steady window, from the agent's own JVM metrics
+# (Micrometer counts allocation at each GC: what was allocated in the young generation since the last).
+metric_delta() { # series name, label pattern: the sum over matching series, end minus start
+  # A label value may hold spaces ("end of minor GC"): the value is the last field, the series the rest.
+  awk -v n="$1" -v p="$2" 'FNR == 1 { f++ } /^#/ { next } {
+      s = $0; sub(/ [^ ]+$/, "", s)
+      if (index(s, n) != 1 || (length(s) > length(n) && substr(s, length(n) + 1, 1) != "{") || s !~ p) next
+      if (f == 1) a += $NF; else b += $NF } END { printf "%.6f", b - a }' \
+    "$out/metrics-start.txt" "$out/metrics-end.txt" 2> /dev/null || echo nan
+}
+alloc_per_cycle="n/a"
+gc_report="n/a"
+if [[ -s "$out/metrics-start.txt" && -s "$out/metrics-end.txt" ]]; then
+  alloc=$(metric_delta jvm_gc_memory_allocated_bytes_total '')
+  alloc_per_cycle=$(awk -v a="$alloc" -v n="$cycles" 'BEGIN { if (n > 0) printf "%.0f KiB (%.2f MiB)", a / n / 1024, a / n / 1048576; else print "n/a" }')
+  minor_n=$(metric_delta jvm_gc_pause_seconds_count 'minor')
+  minor_s=$(metric_delta jvm_gc_pause_seconds_sum 'minor')
+  major_n=$(metric_delta jvm_gc_pause_seconds_count 'major')
+  major_s=$(metric_delta jvm_gc_pause_seconds_sum 'major')
+  gc_report=$(awk -v a="$minor_n" -v b="$minor_s" -v c="$major_n" -v d="$major_s" -v n="$cycles" \
+    'BEGIN { if (n < 1) n = 1; printf "young %d (%.0f ms), full %d (%.0f ms); per cycle: %.2f young, %.2f full, %.1f ms", a, b * 1000, c, d * 1000, a / n, c / n, (b + d) * 1000 / n }')
+fi
 api_line() { awk -F= -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' <<< "$api_stats"; }
 others=$({ grep -v -E '^(list\.pods|watch\.pods|pod_lists_after_first|open_watches)=' <<< "$api_stats" || true; } | tr '\n' ' ')
 # CPU of the steady window by thread (names as the kernel has them: 15 characters, digits as N).
@@ -459,6 +483,8 @@ threads_by_pool=$({ grep -o '^"[^"]*"' "$out/threads.txt" || true; } | tr -d '"'
   echo "| threads (min / max) | $thr_min / $thr_max |"
   echo "| CPU in the steady window | $cpu_s s = $cpu_pct % of one core |"
   echo "| CPU per cycle (steady CPU ÷ $cycles cycles) | $cpu_per_cycle ms |"
+  echo "| heap allocated per cycle (steady; jvm_gc_memory_allocated) | $alloc_per_cycle |"
+  echo "| GC pauses in the steady window | $gc_report |"
   echo "| steady CPU by thread | ${cpu_by_thread:-n/a} |"
   echo "| CPU total, start-up included | $total_cpu s |"
   echo "| JVM start → first kubelet poll | $first_poll_ms ms |"

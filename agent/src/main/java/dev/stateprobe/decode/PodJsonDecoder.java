@@ -60,6 +60,17 @@ public final class PodJsonDecoder {
     return out;
   }
 
+  /**
+   * Same, handing out the records of the items whose bytes are those of an item of the last list
+   * decoded with {@code memo} (see {@link ItemMemo}). A list it refuses is refused exactly as
+   * without a memo, with the same message, and leaves the memo as it was.
+   */
+  public List<PodRecord> decodePodList(
+      byte[] json, int offset, int length, int maxItems, ItemMemo<PodRecord> memo)
+      throws DecodeException {
+    return memoized(json, offset, length, maxItems, memo, this::pod);
+  }
+
   public List<PodRecord> decodePodList(byte[] json) throws DecodeException {
     return decodePodList(json, 0, json.length);
   }
@@ -96,6 +107,58 @@ public final class PodJsonDecoder {
       throws DecodeException {
     List<RuntimePod> out = new ArrayList<>();
     list(json, offset, length, p -> out.add(runningPod(p, counted(out.size(), maxItems))));
+    return out;
+  }
+
+  /** Same as {@link #decodeRunningPods(byte[], int, int, int)}, with an {@link ItemMemo}. */
+  public List<RuntimePod> decodeRunningPods(
+      byte[] json, int offset, int length, int maxItems, ItemMemo<RuntimePod> memo)
+      throws DecodeException {
+    return memoized(json, offset, length, maxItems, memo, this::runningPod);
+  }
+
+  @FunctionalInterface
+  private interface ItemDecoder<V> {
+    V read(JsonParser p, int index) throws DecodeException;
+  }
+
+  /**
+   * A list, each item first skipped over to find its bytes, then looked up in {@code memo}, and
+   * decoded from those bytes by a parser of its own only when it is not there. Any refusal decodes
+   * the list again without the memo: the error is then the one {@link #list} gives, word for word.
+   */
+  private <V> List<V> memoized(
+      byte[] json, int offset, int length, int maxItems, ItemMemo<V> memo, ItemDecoder<V> decode)
+      throws DecodeException {
+    ItemMemo<V>.Session session = memo.session();
+    List<V> out = new ArrayList<>();
+    try {
+      list(
+          json,
+          offset,
+          length,
+          p -> {
+            int index = counted(out.size(), maxItems);
+            int start = offset + (int) p.currentTokenLocation().getByteOffset();
+            p.skipChildren();
+            int end = offset + (int) p.currentLocation().getByteOffset();
+            V value = session.lookup(json, start, end - start);
+            if (value == null) {
+              try (JsonParser item =
+                  factory.createParser(ObjectReadContext.empty(), json, start, end - start)) {
+                item.nextToken();
+                value = decode.read(item, index);
+              }
+              session.remember(value);
+            }
+            out.add(value);
+          });
+    } catch (DecodeException | JacksonException e) {
+      List<V> again = new ArrayList<>();
+      list(json, offset, length, p -> again.add(decode.read(p, counted(again.size(), maxItems))));
+      return again; // refused here too, as a rule; if not, these records are the answer
+    }
+    session.commit();
     return out;
   }
 

@@ -1,6 +1,7 @@
 package dev.stateprobe.kubelet;
 
 import dev.stateprobe.decode.DecodeException;
+import dev.stateprobe.decode.ItemMemo;
 import dev.stateprobe.decode.PodIdentity;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.metrics.FailureReason;
@@ -60,9 +61,24 @@ abstract class AbstractKubeletSource implements KubeletSource {
       return status >= 200 && status < 300;
     }
 
-    /** Gives the body's heap back to the budget: once decoded or refused. */
+    /** Gives the body's heap back to the budget: once refused, or not decoded. */
     void release() {
       if (body != null) {
+        body.release();
+      }
+    }
+
+    /**
+     * Once decoded: the array stays reserved as the next reply's on the same path (see {@link
+     * BodyBudget}); a reply that failed to decode is released instead, never kept.
+     */
+    void done(boolean decoded) {
+      if (body == null) {
+        return;
+      }
+      if (decoded) {
+        body.recycle();
+      } else {
         body.release();
       }
     }
@@ -85,6 +101,8 @@ abstract class AbstractKubeletSource implements KubeletSource {
   private final RuntimeAvailability runtime;
   private final ReplyMemo<Map<String, PodRecord>> podsMemo = new ReplyMemo<>();
   private final ReplyMemo<Map<String, RuntimePod>> runtimeMemo = new ReplyMemo<>();
+  private final ItemMemo<PodRecord> podItems = new ItemMemo<>();
+  private final ItemMemo<RuntimePod> runtimeItems = new ItemMemo<>();
   private final BodySizes bodySizes = new BodySizes();
   private final BodyBudget budget;
   private final int maxItems;
@@ -176,7 +194,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
                   bodySizes.remember("/pods", reply.length());
                   return worker
                       .executeBlocking(() -> podView(reply), false)
-                      .onComplete(ar -> reply.release());
+                      .onComplete(ar -> reply.done(ar.succeeded()));
                 });
     return finish(result, Endpoint.PODS, "/pods", start);
   }
@@ -206,7 +224,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
                   bodySizes.remember("/runningpods/", reply.length());
                   return worker
                       .executeBlocking(() -> runtimeView(reply), false)
-                      .onComplete(ar -> reply.release())
+                      .onComplete(ar -> reply.done(ar.succeeded()))
                       .map(
                           view -> {
                             runtime.served();
@@ -239,7 +257,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
   }
 
   private Map<String, PodRecord> podsByUid(byte[] bytes, int length) throws DecodeException {
-    List<PodRecord> pods = decoder.decodePodList(bytes, 0, length, maxItems);
+    List<PodRecord> pods = decoder.decodePodList(bytes, 0, length, maxItems, podItems);
     Map<String, PodRecord> byUid = new LinkedHashMap<>(pods.size() * 2);
     Map<String, Integer> index = new java.util.HashMap<>(pods.size() * 2);
     for (int i = 0; i < pods.size(); i++) {
@@ -300,7 +318,7 @@ abstract class AbstractKubeletSource implements KubeletSource {
   }
 
   private Map<String, RuntimePod> runtimeByUid(byte[] bytes, int length) throws DecodeException {
-    List<RuntimePod> pods = decoder.decodeRunningPods(bytes, 0, length, maxItems);
+    List<RuntimePod> pods = decoder.decodeRunningPods(bytes, 0, length, maxItems, runtimeItems);
     Map<String, RuntimePod> byUid = new LinkedHashMap<>(pods.size() * 2);
     Map<String, Integer> index = new java.util.HashMap<>(pods.size() * 2);
     for (int i = 0; i < pods.size(); i++) {

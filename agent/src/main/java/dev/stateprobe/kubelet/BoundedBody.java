@@ -18,6 +18,7 @@ final class BoundedBody {
 
   private final long limit;
   private final BodyBudget budget;
+  private final String path;
   // all guarded by this
   private byte[] bytes;
   private int length;
@@ -35,10 +36,33 @@ final class BoundedBody {
    *     limit} nor 8 MiB; when the budget cannot give that much, 64 KiB, or nothing
    */
   BoundedBody(long limit, long expected, BodyBudget budget) {
+    this(limit, expected, budget, null);
+  }
+
+  /**
+   * A body on {@code path} that starts in that path's spare array of the budget when there is one
+   * large enough, and leaves its array there when it is {@linkplain #recycle() recycled}.
+   *
+   * @param path the key of the spare, or null for a body that neither takes nor leaves one
+   */
+  BoundedBody(long limit, long expected, BodyBudget budget, String path) {
     this.limit = limit;
     this.budget = budget;
+    this.path = path;
     long first = expected >= 0 ? expected : FIRST_CHUNK;
     int size = (int) Math.max(0, Math.min(Math.min(first, limit), MAX_FIRST_ALLOCATION));
+    byte[] spare = path == null ? null : budget.takeSpare(path);
+    // A spare far larger than this reply needs (one large reply long ago) is not kept for good.
+    if (spare != null
+        && spare.length >= size
+        && spare.length <= limit
+        && (expected < 0 || spare.length <= 2L * size + FIRST_CHUNK)) {
+      this.bytes = spare; // its bytes are reserved already
+      return;
+    }
+    if (spare != null) {
+      budget.release(spare.length);
+    }
     if (!budget.tryReserve(size)) {
       size = (int) Math.min(size, FIRST_CHUNK);
       if (!budget.tryReserve(size)) {
@@ -123,6 +147,25 @@ final class BoundedBody {
       bytes = EMPTY;
       length = 0;
     }
+  }
+
+  /**
+   * Like {@link #release()}, but the array stays reserved as the budget's spare for the next body
+   * on the same path: only for a body that was read whole and decoded, and only once nothing reads
+   * its array any more. A body without a path is released.
+   */
+  synchronized void recycle() {
+    if (released) {
+      return;
+    }
+    if (path == null || bytes.length == 0) {
+      release();
+      return;
+    }
+    released = true;
+    budget.keepSpare(path, bytes);
+    bytes = EMPTY;
+    length = 0;
   }
 
   /** Whether the last refusal was the budget's (the heap), not the limit's. */

@@ -81,4 +81,98 @@ class BoundedBodyTest {
     assertThat(body.append(new byte[101], 0, 101)).isFalse();
     assertThat(body.refusedByBudget()).isFalse();
   }
+
+  @Test
+  void aDecodedBodyLeavesItsArrayReservedForTheNextReplyOnTheSamePath() {
+    BodyBudget budget = new BodyBudget(1 << 20);
+    BoundedBody first = new BoundedBody(10_000, 1000, budget, "/pods");
+    assertThat(first.append(new byte[900], 0, 900)).isTrue();
+    byte[] array = first.array();
+
+    first.recycle();
+    assertThat(first.array()).isEmpty(); // nothing reads through the old body any more
+    assertThat(first.append(new byte[1], 0, 1)).isFalse();
+    assertThat(budget.reserved()).isEqualTo(1000);
+    assertThat(budget.spareBytes()).isEqualTo(1000);
+
+    BoundedBody other = new BoundedBody(10_000, 1000, budget, "/runningpods/");
+    assertThat(other.array()).isNotSameAs(array);
+    BoundedBody second = new BoundedBody(10_000, 1000, budget, "/pods");
+    assertThat(second.array()).isSameAs(array);
+    assertThat(second.length()).isZero();
+    assertThat(budget.reserved()).isEqualTo(2000);
+
+    second.release();
+    other.release();
+    assertThat(budget.reserved()).isZero();
+    assertThat(budget.takeSpare("/pods")).isNull();
+  }
+
+  @Test
+  void aRefusedBodyNeverBecomesASpare() {
+    BodyBudget budget = new BodyBudget(1 << 20);
+    BoundedBody body = new BoundedBody(100, 100, budget, "/pods");
+    assertThat(body.append(new byte[101], 0, 101)).isFalse();
+
+    body.release();
+    assertThat(budget.reserved()).isZero();
+    assertThat(budget.takeSpare("/pods")).isNull();
+    assertThat(new BoundedBody(100, 100, budget, "/pods").array()).isNotSameAs(body.array());
+  }
+
+  @Test
+  void spareArraysGiveWayToABodyThatNeedsTheirBytes() {
+    BodyBudget budget = new BodyBudget(1000);
+    BoundedBody pods = new BoundedBody(10_000, 600, budget, "/pods");
+    pods.recycle();
+    assertThat(budget.reserved()).isEqualTo(600);
+
+    // 700 fit only without the spare: it is dropped, not the new body refused.
+    BoundedBody other = new BoundedBody(10_000, 700, budget, "/runningpods/");
+    assertThat(other.array()).hasSize(700);
+    assertThat(other.append(new byte[700], 0, 700)).isTrue();
+    assertThat(budget.reserved()).isEqualTo(700);
+    assertThat(budget.takeSpare("/pods")).isNull();
+
+    other.release();
+    assertThat(budget.reserved()).isZero();
+  }
+
+  @Test
+  void aSpareTooSmallOrFarTooLargeForTheNextReplyIsDropped() {
+    BodyBudget budget = new BodyBudget(1 << 30);
+    new BoundedBody(1 << 30, 1000, budget, "/pods").recycle();
+    BoundedBody larger = new BoundedBody(1 << 30, 5000, budget, "/pods");
+    assertThat(larger.array()).hasSize(5000);
+    assertThat(budget.reserved()).isEqualTo(5000);
+
+    larger.recycle();
+    BoundedBody muchSmaller = new BoundedBody(1 << 30, 100_000_000, budget, "/pods");
+    assertThat(muchSmaller.array()).hasSize(8 * 1024 * 1024);
+    muchSmaller.recycle();
+    BoundedBody tiny = new BoundedBody(1 << 30, 1000, budget, "/pods");
+    assertThat(tiny.array()).hasSize(1000);
+    assertThat(budget.reserved()).isEqualTo(1000);
+  }
+
+  @Test
+  void twoRepliesAtOnceLeaveTheLargerArrayAsTheSpare() {
+    BodyBudget budget = new BodyBudget(1 << 20);
+    BoundedBody a = new BoundedBody(10_000, 1000, budget, "/pods");
+    BoundedBody b = new BoundedBody(10_000, 1200, budget, "/pods");
+    byte[] larger = b.array();
+    a.recycle();
+    b.recycle();
+
+    assertThat(budget.reserved()).isEqualTo(1200);
+    assertThat(budget.takeSpare("/pods")).isSameAs(larger);
+  }
+
+  @Test
+  void aBodyWithoutAPathIsReleasedWhenRecycled() {
+    BodyBudget budget = new BodyBudget(1 << 20);
+    BoundedBody body = new BoundedBody(10_000, 1000, budget);
+    body.recycle();
+    assertThat(budget.reserved()).isZero();
+  }
 }
