@@ -178,8 +178,7 @@ class HelmChartTest {
 
   @Test
   void clusterBudgetValuesSetTheEnvironmentAndTheSlotsTheRoleNames() {
-    Rendered helm =
-        render(Map.of("clusterBudget", Map.of("slots", 7, "maxRepairsPerHour", 40)));
+    Rendered helm = render(Map.of("clusterBudget", Map.of("slots", 7, "maxRepairsPerHour", 40)));
     Map<String, String> expected = new LinkedHashMap<>(env(defaults));
     expected.put("CLUSTER_MAX_REPAIRS_PER_HOUR", "40");
     expected.put("CLUSTER_REPAIR_SLOTS", "7");
