@@ -264,6 +264,7 @@ public final class ClusterBudget implements RepairBudget {
     switch (v) {
       case SlotDecision.Wait wait -> {
         trying = false;
+        conflicts = 0; // a clear answer: the 409s before it were of another round
         waitFor(wait.reason(), wait.until(), null);
       }
       case SlotDecision.Take take ->
