@@ -18,6 +18,10 @@ import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.repair.RepairController;
 import dev.stateprobe.repair.RepairParts;
 import dev.stateprobe.repair.Revalidator;
+import dev.stateprobe.repair.budget.ClusterBudget;
+import dev.stateprobe.repair.budget.LeaseSlotStore;
+import dev.stateprobe.repair.budget.RepairBudget;
+import dev.stateprobe.repair.budget.SlotDecision;
 import dev.stateprobe.repair.catalog.CatalogException;
 import dev.stateprobe.repair.catalog.CatalogWatcher;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
@@ -41,6 +45,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -107,7 +112,30 @@ public final class AgentRuntime implements AutoCloseable {
             clock,
             worker,
             p.reports(),
-            p.options().scriptEnv()));
+            p.options().scriptEnv(),
+            budget(c)));
+  }
+
+  /**
+   * The cluster repair budget, made with the repair side (on the agent's context): Leases are
+   * touched only when a repair is about to run, so a node without drift never loads them.
+   */
+  private RepairBudget budget(KubernetesClient c) {
+    AgentConfig.ClusterBudget b = config.clusterBudget();
+    if (!b.enabled()) {
+      return RepairBudget.UNLIMITED;
+    }
+    String ns = b.namespace().orElse(c.getNamespace() == null ? "default" : c.getNamespace());
+    return new ClusterBudget(
+        new LeaseSlotStore(c, ns),
+        new SlotDecision.Rules(b.slots(), b.maxPerHour(), ClusterBudget.Settings.defaults().skew()),
+        ClusterBudget.Settings.defaults(),
+        config.nodeName(),
+        Vertx.currentContext().owner(),
+        worker,
+        metrics,
+        clock,
+        new SplittableRandom());
   }
 
   private volatile boolean closed;

@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param nodeIp {@code NODE_IP}, optional (downward API {@code status.hostIP})
  * @param httpPort {@code HTTP_PORT}, default 9808; 0 picks a free port (tests)
  * @param pollInterval {@code POLL_INTERVAL}, default 5s
+ * @param clusterBudget the cluster repair budget's settings
  */
 public record AgentConfig(
     String nodeName,
@@ -26,7 +27,8 @@ public record AgentConfig(
     Duration pollInterval,
     int httpPort,
     Detection detection,
-    Repair repair) {
+    Repair repair,
+    ClusterBudget clusterBudget) {
 
   public AgentConfig {
     Objects.requireNonNull(nodeName, "nodeName");
@@ -35,6 +37,7 @@ public record AgentConfig(
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(detection, "detection");
     Objects.requireNonNull(repair, "repair");
+    Objects.requireNonNull(clusterBudget, "clusterBudget");
   }
 
   /** The durations derived from {@link #pollInterval}: read them from here only. */
@@ -137,6 +140,36 @@ public record AgentConfig(
       Objects.requireNonNull(circuitRecovery, "circuitRecovery");
       Objects.requireNonNull(jobTtl, "jobTtl");
       Objects.requireNonNull(scriptTempDir, "scriptTempDir");
+    }
+  }
+
+  /**
+   * The cluster repair budget (README, Cluster repair budget).
+   *
+   * @param slots {@code CLUSTER_REPAIR_SLOTS}, default 5: scripts running at once in the cluster
+   *     (Leases {@code state-probe-slot-0..N-1}); 0 turns the budget off (each node decides alone,
+   *     no Lease is read or written)
+   * @param maxPerHour {@code CLUSTER_MAX_REPAIRS_PER_HOUR}, default 100: repairs started in the
+   *     cluster in a rolling hour, counted on the slot Leases; 0 means no cap
+   * @param namespace {@code POD_NAMESPACE} (downward API {@code metadata.namespace}), where the
+   *     Leases live; empty means the API client's namespace (the service account's)
+   */
+  public record ClusterBudget(int slots, int maxPerHour, Optional<String> namespace) {
+    /** The most slots: the Role names each slot Lease, and the names are bounded. */
+    public static final int MAX_SLOTS = 100;
+
+    public ClusterBudget {
+      if (slots < 0 || slots > MAX_SLOTS) {
+        throw new IllegalArgumentException("slots must be 0.." + MAX_SLOTS + ", was " + slots);
+      }
+      if (maxPerHour < 0) {
+        throw new IllegalArgumentException("maxPerHour must be >= 0, was " + maxPerHour);
+      }
+      Objects.requireNonNull(namespace, "namespace");
+    }
+
+    public boolean enabled() {
+      return slots > 0;
     }
   }
 }

@@ -64,7 +64,11 @@ public final class ConfigLoader {
                 "CIRCUIT_RECOVERY",
                 "CRJ_TTL",
                 "CRJ_MAX_PER_NODE",
-                "SCRIPT_TEMP_DIR"));
+                "SCRIPT_TEMP_DIR",
+                // cluster repair budget
+                "POD_NAMESPACE",
+                "CLUSTER_REPAIR_SLOTS",
+                "CLUSTER_MAX_REPAIRS_PER_HOUR"));
     for (DriftKind k : DriftKind.values()) {
       v.add(k.windowVariable());
     }
@@ -219,6 +223,7 @@ public final class ConfigLoader {
       writableDirectory("SCRIPT_TEMP_DIR", tempDir);
     }
     caFile.ifPresent(ca -> pemCertificates("KUBELET_CA_FILE", ca));
+    AgentConfig.ClusterBudget budget = clusterBudget();
 
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -249,7 +254,23 @@ public final class ConfigLoader {
             circuitRecovery,
             ttl,
             maxJobs,
-            tempDir));
+            tempDir),
+        budget);
+  }
+
+  /** The cluster repair budget's settings (README, Cluster repair budget). */
+  private AgentConfig.ClusterBudget clusterBudget() {
+    int slots = (int) integer("CLUSTER_REPAIR_SLOTS", 5, 0, AgentConfig.ClusterBudget.MAX_SLOTS);
+    int cap = (int) integer("CLUSTER_MAX_REPAIRS_PER_HOUR", 100, 0, 1000);
+    Optional<String> ns = Optional.ofNullable(values.get("POD_NAMESPACE")).map(String::strip);
+    if (ns.isPresent() && !ns.get().matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      problems.add(
+          "POD_NAMESPACE '"
+              + ns.get()
+              + "' is not a namespace name (set it from the downward API:"
+              + " metadata.namespace)");
+    }
+    return new AgentConfig.ClusterBudget(slots, cap, ns.filter(n -> !n.isEmpty()));
   }
 
   private URI kubeletUrl(Optional<String> nodeIp, boolean viaProxy) {

@@ -468,6 +468,77 @@ public final class Metrics implements AutoCloseable {
         .increment();
   }
 
+  // Cluster repair budget (repair/budget). Registered when the budget is made, which is when the
+  // repair side is built: a node that never repairs has none of these series.
+  private final AtomicLong clusterSlotsHeld = new AtomicLong();
+  private final Map<String, Counter> clusterBudgetWaits = new ConcurrentHashMap<>();
+  private final Map<String, Counter> clusterLeaseErrors = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicBoolean clusterBudgetRegistered =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** The wait reasons of {@code stateprobe_cluster_budget_waits_total}. */
+  public static final List<String> CLUSTER_BUDGET_WAIT_REASONS =
+      List.of("no_free_slot", "hourly_cap", "api_error");
+
+  /** The {@code call}/{@code kind} pairs of {@code stateprobe_cluster_lease_errors_total}. */
+  public static final List<List<String>> CLUSTER_LEASE_ERRORS =
+      List.of(
+          List.of("list", "error"),
+          List.of("create", "conflict"),
+          List.of("create", "error"),
+          List.of("update", "conflict"),
+          List.of("update", "error"),
+          List.of("update", "lost"));
+
+  /** Slots this agent holds now; the first call registers the budget's series at zero. */
+  public void clusterSlotsHeld(int n) {
+    if (clusterBudgetRegistered.compareAndSet(false, true)) {
+      Gauge.builder(PREFIX + "cluster.slot.held", clusterSlotsHeld, AtomicLong::get)
+          .description("Cluster repair slots (Leases) this agent holds")
+          .register(registry);
+      CLUSTER_BUDGET_WAIT_REASONS.forEach(r -> clusterBudgetWait(r, 0));
+      CLUSTER_LEASE_ERRORS.forEach(p -> clusterLeaseError(p.get(0), p.get(1), 0));
+    }
+    clusterSlotsHeld.set(n);
+  }
+
+  /** A repair started waiting for the cluster budget, or its reason changed. */
+  public void clusterBudgetWait(String reason) {
+    clusterBudgetWait(reason, 1);
+  }
+
+  private void clusterBudgetWait(String reason, int n) {
+    clusterBudgetWaits
+        .computeIfAbsent(
+            reason,
+            r ->
+                Counter.builder(PREFIX + "cluster.budget.waits")
+                    .description("Repairs that waited for the cluster budget, by reason")
+                    .tag("reason", r)
+                    .register(registry))
+        .increment(n);
+  }
+
+  /**
+   * A slot Lease call failed: {@code call} list/create/update, {@code kind} conflict/error/lost.
+   */
+  public void clusterLeaseError(String call, String kind) {
+    clusterLeaseError(call, kind, 1);
+  }
+
+  private void clusterLeaseError(String call, String kind, int n) {
+    clusterLeaseErrors
+        .computeIfAbsent(
+            call + "/" + kind,
+            k ->
+                Counter.builder(PREFIX + "cluster.lease.errors")
+                    .description("Slot Lease API calls that failed, by call and kind")
+                    .tag("call", call)
+                    .tag("kind", kind)
+                    .register(registry))
+        .increment(n);
+  }
+
   @Override
   public void close() {
     gcMetrics.close();

@@ -5,6 +5,8 @@ import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.events.EventRecorder;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.repair.budget.RepairBudget;
+import dev.stateprobe.repair.budget.SlotDecision;
 import dev.stateprobe.repair.catalog.Catalog;
 import dev.stateprobe.repair.catalog.CatalogEntry;
 import dev.stateprobe.repair.exec.ScriptExecutor;
@@ -28,7 +30,9 @@ import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -70,6 +74,7 @@ final class AttemptRunner {
   private final Map<String, String> scriptEnv;
   private final Consumer<DriftKey> onPaused;
   private final Consumer<DriftKey> onEnded;
+  private final RepairBudget budget;
   private final ExecutorService scripts =
       Executors.newThreadPerTaskExecutor(
           Thread.ofPlatform().name("state-probe-script-", 1).daemon(true).factory());
@@ -102,6 +107,7 @@ final class AttemptRunner {
     this.scriptEnv = Map.copyOf(parts.scriptEnv());
     this.onPaused = onPaused;
     this.onEnded = onEnded;
+    this.budget = parts.budget();
   }
 
   /** A repair of this pod UID is between decision and outcome. */
@@ -145,8 +151,7 @@ final class AttemptRunner {
                 return Future.succeededFuture();
               }
               return record(drift, script, d, apiResourceVersion)
-                  .compose(
-                      rec -> rec == null ? Future.succeededFuture() : revalidate(rec, entry, d));
+                  .compose(rec -> rec == null ? Future.succeededFuture() : withSlot(rec, entry, d));
             })
         .onComplete(
             ar -> {
@@ -198,6 +203,89 @@ final class AttemptRunner {
               }
               return job;
             });
+  }
+
+  /**
+   * The cluster slot, held from before the fresh reads until the outcome is written. A dry run
+   * changes nothing and takes none. While it waits, the log, {@code
+   * stateprobe_repairs_throttled_total{reason="cluster_budget"}} and (for a record no attempt has
+   * started yet) the record's status say why. After a wait the pause annotation is read again: a
+   * person's stop given meanwhile takes.
+   */
+  private Future<Void> withSlot(ConsistencyRepairJob job, CatalogEntry entry, Decision d) {
+    if (d.dryRun()) {
+      return revalidate(job, entry, d);
+    }
+    String uid = d.key().target().uid();
+    List<Future<ConsistencyRepairJob>> written =
+        new ArrayList<>(List.of(Future.succeededFuture(job)));
+    RepairBudget.Request request =
+        new RepairBudget.Request(
+            RepairBudget.Request.NORMAL,
+            entry.timeout(),
+            reason -> {
+              if (written.size() == 1) {
+                metrics.throttled(Throttle.CLUSTER_BUDGET.tag());
+                written.add(markWaiting(job, reason));
+              }
+              LOG.info(
+                  "event=repair_held kind={} uid={} reason={} detail={} record={}",
+                  d.key().kind().wireName(),
+                  Logfmt.value(uid),
+                  Throttle.CLUSTER_BUDGET.tag(),
+                  reason.tag(),
+                  Logfmt.value(job.name()));
+            });
+    return budget
+        .acquire(request)
+        .compose(
+            slot ->
+                cache
+                    .live(slot)
+                    .compose(s -> written.getLast())
+                    .compose(
+                        current -> {
+                          if (written.size() == 1) {
+                            return revalidate(current, entry, d);
+                          }
+                          return pause
+                              .read()
+                              .compose(cache::live)
+                              .compose(
+                                  isPaused -> {
+                                    if (isPaused) {
+                                      metrics.throttled(Throttle.PAUSED.tag());
+                                      onPaused.accept(d.key());
+                                      LOG.info(
+                                          "event=repair_paused uid={} script={}",
+                                          Logfmt.value(uid),
+                                          entry.name());
+                                      return Future.<Void>succeededFuture();
+                                    }
+                                    return revalidate(current, entry, d);
+                                  });
+                        })
+                    .eventually(() -> budget.release(slot)));
+  }
+
+  /**
+   * A record no attempt has started yet says that it waits for the cluster budget; one with earlier
+   * attempts keeps their outcome (the log and the counter say it). Never fails: the repair goes on
+   * from the record as it was.
+   */
+  private Future<ConsistencyRepairJob> markWaiting(
+      ConsistencyRepairJob job, SlotDecision.Reason reason) {
+    RepairJobStatus s = job.statusOrPending();
+    if (s.phase() != Phase.PENDING || s.attempts() > 0) {
+      return Future.succeededFuture(job);
+    }
+    return cache
+        .persist(
+            job,
+            RepairJobStatus.pending(
+                "waiting for " + Throttle.CLUSTER_BUDGET.tag() + ": " + reason.tag(),
+                clock.instant()))
+        .otherwise(job);
   }
 
   /** Fresh reads: act only if the same drift still holds for the same UID, else Skipped. */
@@ -385,6 +473,7 @@ final class AttemptRunner {
    * loop, waited for briefly.
    */
   void close() {
+    budget.close();
     scripts.shutdownNow();
     if (Context.isOnVertxThread()) {
       return;

@@ -3,6 +3,7 @@ package dev.stateprobe.repair;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.events.EventRecorder;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.repair.budget.RepairBudget;
 import dev.stateprobe.repair.catalog.Catalog;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.job.JobStore;
@@ -20,6 +21,7 @@ import java.util.function.Supplier;
  * so that the controller's parts take what they need from it and its wiring stays one call.
  *
  * @param scriptEnv variables added to every script's environment
+ * @param budget the cluster repair budget a script's slot is taken from
  */
 public record RepairParts(
     AgentConfig config,
@@ -33,7 +35,8 @@ public record RepairParts(
     Clock clock,
     WorkerExecutor worker,
     Reports reports,
-    Map<String, String> scriptEnv) {
+    Map<String, String> scriptEnv,
+    RepairBudget budget) {
 
   public RepairParts {
     Objects.requireNonNull(config, "config");
@@ -48,5 +51,6 @@ public record RepairParts(
     Objects.requireNonNull(worker, "worker");
     Objects.requireNonNull(reports, "reports");
     scriptEnv = Map.copyOf(scriptEnv);
+    Objects.requireNonNull(budget, "budget");
   }
 }

@@ -80,6 +80,11 @@ import java.util.logging.Logger;
  * ms; the 410 injected by {@link #failNextPodWatch()} (pod watches only) leaves the closing to the
  * client (fabric8 closes it); {@link #compact()} compacts all served kinds at once.
  *
+ * <p>Optimistic concurrency is the stock CRUD mock's and is faithful where the cluster repair
+ * budget depends on it: an update (PUT) carrying a stale {@code resourceVersion} is answered 409
+ * Conflict and a create of an existing name 409 AlreadyExists, as kube-apiserver answers them
+ * ({@code ClusterBudgetIT} checks both on Leases).
+ *
  * <p>Not thread-confined; every method may be called from any thread.
  */
 public final class SimApiServer implements AutoCloseable {

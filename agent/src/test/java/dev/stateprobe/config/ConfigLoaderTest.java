@@ -151,6 +151,48 @@ class ConfigLoaderTest {
     assertThat(c.repair().jobTtl()).isEqualTo(Duration.ofHours(1));
   }
 
+  @Test
+  void theClusterBudgetDefaultsToFiveSlotsAndAHundredAnHourAndZeroTurnsItOff() throws Exception {
+    Map<String, String> base = Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4");
+    AgentConfig.ClusterBudget d = load(base).clusterBudget();
+    assertThat(d.slots()).isEqualTo(5);
+    assertThat(d.maxPerHour()).isEqualTo(100);
+    assertThat(d.namespace()).isEmpty();
+    assertThat(d.enabled()).isTrue();
+    AgentConfig.ClusterBudget set =
+        load(
+                base,
+                "--cluster-repair-slots=0",
+                "--cluster-max-repairs-per-hour=0",
+                "--pod-namespace=ops")
+            .clusterBudget();
+    assertThat(set.enabled()).isFalse();
+    assertThat(set.maxPerHour()).isZero();
+    assertThat(set.namespace()).contains("ops");
+  }
+
+  @Test
+  void badClusterBudgetSettingsAreRefusedNamingTheVariable() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of(
+                        "NODE_NAME", "n1",
+                        "NODE_IP", "1.2.3.4",
+                        "CLUSTER_REPAIR_SLOTS", "101",
+                        "CLUSTER_MAX_REPAIRS_PER_HOUR", "-1",
+                        "POD_NAMESPACE", "Not_A_Namespace")))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactlyInAnyOrder(
+                        "CLUSTER_REPAIR_SLOTS must be between 0 and 100, got 101",
+                        "CLUSTER_MAX_REPAIRS_PER_HOUR must be between 0 and 1000, got -1",
+                        "POD_NAMESPACE 'Not_A_Namespace' is not a namespace name (set it from the"
+                            + " downward API: metadata.namespace)"));
+  }
+
   private static final long HEAP_64M = 64L * 1024 * 1024;
 
   @Test

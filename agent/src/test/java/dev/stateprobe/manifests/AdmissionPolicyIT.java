@@ -154,6 +154,57 @@ class AdmissionPolicyIT {
     }
   }
 
+  @Test
+  void theSlotLeasesTheBudgetWritesPassForTheirNodeOnly() {
+    var store = new dev.stateprobe.repair.budget.LeaseSlotStore(client, "state-probe");
+    var hold = java.time.Duration.ofSeconds(150);
+    var none = dev.stateprobe.repair.budget.SlotView.absent(2);
+    var taken = store.write(dev.stateprobe.repair.budget.SlotDecision.taken(none, NODE, T0, hold));
+    Map<String, Object> created = asMap(lease(taken));
+    var renewed =
+        store.write(dev.stateprobe.repair.budget.SlotDecision.renewed(taken, T0.plusSeconds(50)));
+    Map<String, Object> afterRenewal = asMap(lease(renewed));
+    var released =
+        store.write(
+            dev.stateprobe.repair.budget.SlotDecision.released(renewed, T0.plusSeconds(60)));
+    Map<String, Object> afterRelease = asMap(lease(released));
+    assertAllowed(policy.evaluate(leases(agentOn(NODE), "CREATE"), created, null));
+    assertDenied(policy.evaluate(leases(agentOn("worker-2"), "CREATE"), created, null));
+    assertAllowed(policy.evaluate(leases(agentOn(NODE), "UPDATE"), afterRenewal, created));
+    assertDenied(policy.evaluate(leases(agentOn("worker-2"), "UPDATE"), afterRenewal, created));
+    assertAllowed(policy.evaluate(leases(agentOn(NODE), "UPDATE"), afterRelease, afterRenewal));
+    assertDenied(
+        policy.evaluate(leases(agentOn("worker-2"), "UPDATE"), afterRelease, afterRenewal));
+    // Another node takes the released slot: allowed for it, not for this node in its name.
+    var theirs =
+        store.write(
+            dev.stateprobe.repair.budget.SlotDecision.taken(
+                released, "worker-2", T0.plusSeconds(70), hold));
+    Map<String, Object> takenOver = asMap(lease(theirs));
+    assertAllowed(policy.evaluate(leases(agentOn("worker-2"), "UPDATE"), takenOver, afterRelease));
+    assertDenied(policy.evaluate(leases(agentOn(NODE), "UPDATE"), takenOver, afterRelease));
+  }
+
+  private io.fabric8.kubernetes.api.model.coordination.v1.Lease lease(
+      dev.stateprobe.repair.budget.SlotView s) {
+    return client.leases().inNamespace("state-probe").withName(s.name()).get();
+  }
+
+  private static Map<String, Object> leases(Map<String, Object> user, String op) {
+    Map<String, Object> r = new HashMap<>();
+    r.put("uid", "a3");
+    r.put("kind", Map.of("group", "coordination.k8s.io", "version", "v1", "kind", "Lease"));
+    r.put(
+        "resource", Map.of("group", "coordination.k8s.io", "version", "v1", "resource", "leases"));
+    r.put("subResource", "");
+    r.put("operation", op);
+    r.put("namespace", "state-probe");
+    r.put("name", "state-probe-slot-2");
+    r.put("userInfo", user);
+    r.put("dryRun", false);
+    return r;
+  }
+
   @SuppressWarnings("unchecked")
   private Map<String, Object> asMap(Object object) {
     return client.getKubernetesSerialization().convertValue(object, Map.class);

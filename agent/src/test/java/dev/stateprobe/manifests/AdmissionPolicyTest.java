@@ -274,6 +274,129 @@ class AdmissionPolicyTest {
     assertEquals(Set.of(), writes, "writes the ClusterRole grants but the policy does not match");
   }
 
+  // ---- slot Leases of the cluster repair budget ------------------------------------------------
+
+  @Test
+  void theAgentTakesRenewsAndGivesBackASlotAsItsOwnNode() {
+    Map<String, Object> user = agentOn("node-a");
+    assertAllowed(
+        leaseWrite(
+            lease(user, "CREATE", "state-probe-slot-0"),
+            null,
+            slot("state-probe-slot-0", "node-a")));
+    // An expired slot of another node is taken over by an update naming the own node.
+    assertAllowed(
+        leaseWrite(
+            lease(user, "UPDATE", "state-probe-slot-3"),
+            slot("state-probe-slot-3", "node-b"),
+            slot("state-probe-slot-3", "node-a")));
+    assertAllowed(
+        leaseWrite(
+            lease(user, "UPDATE", "state-probe-slot-3"),
+            slot("state-probe-slot-3", "node-a"),
+            slot("state-probe-slot-3", "node-a")));
+    assertAllowed(
+        leaseWrite(
+            lease(user, "UPDATE", "state-probe-slot-3"),
+            slot("state-probe-slot-3", "node-a"),
+            slot("state-probe-slot-3", null)));
+  }
+
+  @Test
+  void theAgentCannotWriteOtherLeasesNameAnotherHolderOrFreeAnotherNodesSlot() {
+    Map<String, Object> user = agentOn("node-a");
+    for (String name :
+        List.of(
+            "kube-scheduler", "state-probe-slot-", "state-probe-slot-01", "state-probe-slot-x")) {
+      Decision d = leaseWrite(lease(user, "CREATE", name), null, slot(name, "node-a"));
+      assertTrue(d.applies());
+      assertFalse(d.allowed(), name);
+    }
+    Decision other =
+        leaseWrite(
+            lease(user, "CREATE", "state-probe-slot-1"),
+            null,
+            slot("state-probe-slot-1", "node-b"));
+    assertFalse(other.allowed());
+    assertEquals(
+        "state-probe on node node-a may write only slot Leases (state-probe-slot-N) that it takes"
+            + " or gives back, not state-probe-slot-1",
+        other.message());
+    assertFalse(
+        leaseWrite(
+                lease(user, "UPDATE", "state-probe-slot-1"),
+                slot("state-probe-slot-1", "node-b"),
+                slot("state-probe-slot-1", null))
+            .allowed(),
+        "freeing another node's slot");
+    assertFalse(
+        leaseWrite(
+                lease(user, "UPDATE", "state-probe-slot-1"),
+                slot("state-probe-slot-1", "node-a"),
+                slot("state-probe-slot-1", "node-b"))
+            .allowed(),
+        "handing a slot to another node");
+  }
+
+  /** The Role's writes are matched too: a slot Lease write outside the policy would be free. */
+  @Test
+  void everyWriteTheSlotRoleGrantsIsMatched() {
+    io.fabric8.kubernetes.api.model.rbac.Role role =
+        repo.object(
+            repo.manifests().resolve("base/role.yaml"),
+            io.fabric8.kubernetes.api.model.rbac.Role.class);
+    ValidatingAdmissionPolicy vap = repo.serialization().unmarshal(docs.get(0));
+    Set<String> matched = new TreeSet<>();
+    for (var rule : vap.getSpec().getMatchConstraints().getResourceRules()) {
+      for (String g : rule.getApiGroups()) {
+        for (String r : rule.getResources()) {
+          matched.addAll(rule.getOperations().stream().map(op -> g + "/" + r + ":" + op).toList());
+        }
+      }
+    }
+    Map<String, String> operation =
+        Map.of("create", "CREATE", "update", "UPDATE", "patch", "UPDATE", "delete", "DELETE");
+    Set<String> writes = new TreeSet<>();
+    for (var rule : role.getRules()) {
+      for (String g : rule.getApiGroups()) {
+        for (String r : rule.getResources()) {
+          for (String v : rule.getVerbs()) {
+            if (operation.containsKey(v)) {
+              writes.add(g + "/" + r + ":" + operation.get(v));
+            }
+          }
+        }
+      }
+    }
+    assertEquals(
+        Set.of("coordination.k8s.io/leases:CREATE", "coordination.k8s.io/leases:UPDATE"), writes);
+    writes.removeAll(matched);
+    assertEquals(Set.of(), writes);
+  }
+
+  /** A slot Lease write: the Lease before (null for a create) and after. */
+  private Decision leaseWrite(Map<String, Object> request, Object before, Object after) {
+    return policy.evaluate(request, after, before);
+  }
+
+  private static void assertAllowed(Decision d) {
+    assertTrue(d.applies());
+    assertTrue(d.allowed(), d.message());
+  }
+
+  private static Map<String, Object> lease(Map<String, Object> user, String op, String name) {
+    return request(user, "coordination.k8s.io", "leases", "", op, "state-probe", name);
+  }
+
+  private static Map<String, Object> slot(String name, String holder) {
+    Map<String, Object> spec = new HashMap<>();
+    if (holder != null) {
+      spec.put("holderIdentity", holder);
+    }
+    spec.put("leaseDurationSeconds", 150);
+    return Map.of("metadata", Map.of("name", name, "namespace", "state-probe"), "spec", spec);
+  }
+
   // ---- requests and objects, shaped as the API server hands them to CEL ----------------------
 
   static Map<String, Object> agentOn(String node) {

@@ -177,6 +177,25 @@ class HelmChartTest {
   }
 
   @Test
+  void clusterBudgetValuesSetTheEnvironmentAndTheSlotsTheRoleNames() {
+    Rendered helm = render(Map.of("clusterBudget", Map.of("slots", 7, "maxRepairsPerHour", 40)));
+    Map<String, String> expected = new LinkedHashMap<>(env(defaults));
+    expected.put("CLUSTER_MAX_REPAIRS_PER_HOUR", "40");
+    expected.put("CLUSTER_REPAIR_SLOTS", "7");
+    assertEquals(expected, env(helm));
+    String role = "Role/state-probe-repair-slots";
+    List<String> names = new ArrayList<>();
+    helm.get(role).at("/rules/1/resourceNames").forEach(n -> names.add(n.asString()));
+    assertEquals(
+        java.util.stream.IntStream.range(0, 7).mapToObj(i -> "state-probe-slot-" + i).toList(),
+        names);
+    for (String d : differences(defaults.get(role), helm.get(role))) {
+      assertTrue(d.startsWith("/rules/1/resourceNames"), d);
+    }
+    assertUnchangedExcept(defaults, helm, Set.of(DS, role));
+  }
+
+  @Test
   void theDefaultRepairModeIsTheBasesDryRun() {
     assertEquals("dry-run", env(defaults).get("REPAIR_MODE"));
     assertEquals(

@@ -22,6 +22,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -77,7 +79,11 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>consistencyrepairjobs create, get, list, delete: a new record, adopting an existing one and
  *       refreshing approvals, start-up and garbage collection, garbage collection after {@code
  *       CRJ_TTL};
- *   <li>consistencyrepairjobs/status update: every phase change and verification.
+ *   <li>consistencyrepairjobs/status update: every phase change and verification;
+ *   <li>the namespaced Role {@code manifests/base/role.yaml}, leases list, create, update (named
+ *       slots only): the cluster repair budget reads the slots, creates a slot Lease the first
+ *       time, and takes, renews and gives back a slot by update. The calls must stay in the Role's
+ *       namespace and name only the Role's slots.
  * </ul>
  */
 class RbacIT {
@@ -85,6 +91,7 @@ class RbacIT {
   static final Path CLUSTER_ROLE = ROOT.resolve("manifests/base/clusterrole.yaml");
   static final Path NODES_PROXY_ROLE =
       ROOT.resolve("manifests/components/nodes-proxy/clusterrole.yaml");
+  static final Path SLOT_ROLE = ROOT.resolve("manifests/base/role.yaml");
   static final Path CRD = ROOT.resolve("manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml");
   static final Path CATALOG = ROOT.resolve("repair-scripts/catalog.yaml");
 
@@ -215,9 +222,56 @@ class RbacIT {
     agent.close();
     agent = null;
 
-    GrantCheck.Result result = check(grants(CLUSTER_ROLE));
+    Set<String> granted = new TreeSet<>(grants(CLUSTER_ROLE));
+    Role slots = slotRole();
+    granted.addAll(roleGrants(slots));
+    GrantCheck.Result result = check(granted);
     System.out.println("RbacIT: " + result.summary());
     assertEquals(List.of(), result.problems(), () -> failure(CLUSTER_ROLE, result));
+    assertLeaseCallsWithinTheRole(slots);
+  }
+
+  /**
+   * The slot Role is namespaced and names its slots: every Lease call must be in its namespace, and
+   * every call that names a Lease (update) must name one of the Role's slots.
+   */
+  private void assertLeaseCallsWithinTheRole(Role role) {
+    List<SimApiRequest> leaseCalls =
+        agentCalls().stream().filter(r -> "leases".equals(r.resource())).toList();
+    assertTrue(
+        leaseCalls.stream().anyMatch(r -> r.verb().equals("update")),
+        "no slot was taken or given back: " + leaseCalls);
+    Set<String> named = new TreeSet<>();
+    for (PolicyRule rule : role.getRules()) {
+      named.addAll(rule.getResourceNames());
+    }
+    for (SimApiRequest r : leaseCalls) {
+      assertEquals(role.getMetadata().getNamespace(), r.namespace(), r.toString());
+      if (r.verb().equals("update") || r.verb().equals("get") || r.verb().equals("patch")) {
+        assertTrue(named.contains(r.name()), r.name() + " is not named by " + SLOT_ROLE);
+      }
+    }
+  }
+
+  private Role slotRole() throws IOException {
+    try (InputStream in = Files.newInputStream(SLOT_ROLE)) {
+      return cluster.getKubernetesSerialization().unmarshal(in, Role.class);
+    }
+  }
+
+  /** A Role flattened like the ClusterRole; its resourceNames are checked apart. */
+  private static Set<String> roleGrants(Role role) {
+    Set<String> grants = new TreeSet<>();
+    for (PolicyRule rule : role.getRules()) {
+      for (String group : rule.getApiGroups()) {
+        for (String resource : rule.getResources()) {
+          for (String verb : rule.getVerbs()) {
+            grants.add(group + "/" + resource + ":" + verb);
+          }
+        }
+      }
+    }
+    return grants;
   }
 
   /**
@@ -342,6 +396,7 @@ class RbacIT {
     env.put("WINDOW_CONTAINER_NOT_RUNNING", "1s");
     env.put("WINDOW_ORPHANED_POD", "1s");
     env.put("WINDOW_STUCK_TERMINATING", "1s");
+    env.put("POD_NAMESPACE", "state-probe");
     env.putAll(extraEnv);
     AgentConfig config = ConfigLoader.load(env, List.of());
 

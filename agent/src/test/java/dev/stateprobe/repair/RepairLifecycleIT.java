@@ -852,4 +852,77 @@ class RepairLifecycleIT {
     assertThat(node.runs()).extracting(SimNode.Call::uid).containsExactly(a, b);
     assertThat(node.records()).hasSize(2);
   }
+
+  // ---- the cluster repair budget ---------------------------------------------------------------
+
+  /**
+   * Another node holds the only cluster slot and dies (stops renewing): the repair waits with its
+   * record Pending and saying why, runs no script, and runs once the dead holder's Lease expires
+   * (its duration plus the tolerated skew after its last renewal); then it gives the slot back
+   * itself, its start counted on the Lease.
+   */
+  @Test
+  @Timeout(120)
+  void aRepairWithoutAClusterSlotWaitsAndRunsWhenTheDeadHoldersLeaseExpires() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    String ns = "state-probe";
+    java.time.ZonedDateTime now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
+    node.cluster
+        .leases()
+        .inNamespace(ns)
+        .resource(
+            new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
+                .withNewMetadata()
+                .withName("state-probe-slot-0")
+                .withNamespace(ns)
+                .endMetadata()
+                .withNewSpec()
+                .withHolderIdentity("node-9")
+                .withAcquireTime(now)
+                .withRenewTime(now)
+                .withLeaseDurationSeconds(10)
+                .endSpec()
+                .build())
+        .create();
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of("CLUSTER_REPAIR_SLOTS", "1", "POD_NAMESPACE", ns));
+    String name = jobName(uid, "stop-sandbox");
+
+    ConsistencyRepairJob waiting =
+        awaitRecord(
+            name,
+            j ->
+                j.getStatus() != null
+                    && "waiting for cluster_budget: no_free_slot".equals(j.getStatus().reason()));
+    assertThat(waiting.getStatus().phase()).isEqualTo(Phase.PENDING);
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "cluster_budget"))
+        .isEqualTo(1.0);
+    assertThat(agent.counter("stateprobe.cluster.budget.waits", "reason", "no_free_slot"))
+        .isEqualTo(1.0);
+    cycles(agent, 5);
+    assertThat(node.runs()).isEmpty();
+    assertThat(agent.gauge("stateprobe.cluster.slot.held")).isZero();
+
+    // 10 s + 10 s of skew after node-9's last renewal the slot is free.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> record(name), j -> j != null && verified(Verification.RESOLVED).test(j));
+    assertThat(node.runs()).hasSize(1);
+    // Counted once per repair, not once per try.
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "cluster_budget"))
+        .isEqualTo(1.0);
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> node.cluster.leases().inNamespace(ns).withName("state-probe-slot-0").get(),
+            l ->
+                l.getSpec().getHolderIdentity() == null
+                    && dev.stateprobe.repair.budget.Starts.parse(
+                                l.getMetadata()
+                                    .getAnnotations()
+                                    .get(dev.stateprobe.repair.budget.Starts.ANNOTATION))
+                            .size()
+                        == 1);
+    assertThat(agent.gauge("stateprobe.cluster.slot.held")).isZero();
+  }
 }

@@ -270,6 +270,8 @@ final class SimNode implements AutoCloseable {
         .getItems()
         .forEach(j -> cluster.resource(j).delete());
     cluster.pods().inAnyNamespace().list().getItems().forEach(p -> cluster.resource(p).delete());
+    // The cluster repair budget's slot Leases, with their hourly count.
+    cluster.leases().inAnyNamespace().list().getItems().forEach(l -> cluster.resource(l).delete());
     cluster
         .events()
         .v1()

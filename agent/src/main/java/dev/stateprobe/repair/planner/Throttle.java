@@ -26,7 +26,13 @@ public enum Throttle {
   /** {@code REPAIR_MODE=off}. */
   MODE_OFF("mode_off"),
   /** No catalog entry matches the drift. */
-  NO_SCRIPT("no_script");
+  NO_SCRIPT("no_script"),
+  /**
+   * No cluster repair slot (Lease) could be held: all held, the cluster's hourly cap, or the API
+   * server unreachable. Not a planner decision: the repair was planned and waits between its record
+   * and its fresh reads (repair/budget).
+   */
+  CLUSTER_BUDGET("cluster_budget");
 
   private final String tag;
 
