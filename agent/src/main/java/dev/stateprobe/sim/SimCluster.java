@@ -105,6 +105,7 @@ public final class SimCluster implements AutoCloseable {
     Duration kubeletSync = Duration.ofMillis(500);
     Duration scriptKillGrace = Duration.ofSeconds(2);
     Duration catalogCheck = Duration.ofSeconds(1);
+    boolean kubeletFollows = true;
 
     private Builder() {}
 
@@ -150,6 +151,16 @@ public final class SimCluster implements AutoCloseable {
     /** How often each simulated kubelet compares itself with the API server. */
     public Builder kubeletSync(Duration every) {
       this.kubeletSync = every;
+      return this;
+    }
+
+    /**
+     * Whether each node's {@link SimulatedKubelet} plays the kubelet (the default): false leaves
+     * the fake kubelet serving only what the test puts in it, as tests that break one view by hand
+     * need.
+     */
+    public Builder kubeletFollows(boolean follows) {
+      this.kubeletFollows = follows;
       return this;
     }
 

@@ -120,8 +120,10 @@ public final class SimNode implements AutoCloseable {
     if (capture != null) {
       seed(capture, rename);
     }
-    kubeletSim.resync();
-    kubeletSim.start(cluster.vertx(), cluster.worker(), cluster.settings().kubeletSync);
+    if (cluster.settings().kubeletFollows) {
+      kubeletSim.resync();
+      kubeletSim.start(cluster.vertx(), cluster.worker(), cluster.settings().kubeletSync);
+    }
   }
 
   /**
@@ -237,6 +239,11 @@ public final class SimNode implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The token the node was built with (what {@link FakeKubelet#reset} goes back to). */
+  public String initialToken() {
+    return token;
   }
 
   /** The token the kubelet accepts now (what the token file holds). */
