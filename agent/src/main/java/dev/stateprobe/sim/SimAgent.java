@@ -13,7 +13,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -52,8 +51,7 @@ public final class SimAgent implements AutoCloseable {
       Map<String, String> env,
       SimApiServer api,
       Map<String, String> scriptEnv,
-      Path runs,
-      Duration scriptKillGrace,
+      ScriptExecutor.Settings scriptSettings,
       Duration catalogCheck,
       List<Consumer<AgentRuntime>> listeners) {
     AgentConfig config;
@@ -65,10 +63,7 @@ public final class SimAgent implements AutoCloseable {
     }
     List<CycleResult> cycles = new CopyOnWriteArrayList<>();
     AgentRuntime.Options options =
-        new AgentRuntime.Options(
-                scriptEnv,
-                ScriptExecutor.Settings.defaults(runs).withKillGrace(scriptKillGrace),
-                catalogCheck)
+        new AgentRuntime.Options(scriptEnv, scriptSettings, catalogCheck)
             .withCycleListener(cycles::add);
     Vertx vertx = AgentRuntime.newVertx();
     KubernetesClient client = api.newClient();
@@ -130,7 +125,11 @@ public final class SimAgent implements AutoCloseable {
     return g == null ? Double.NaN : g.value();
   }
 
-  /** Stops the agent gracefully (as on SIGTERM), then its Vert.x and API client. */
+  /**
+   * Stops the agent gracefully (as on SIGTERM), then its Vert.x. Its API client stays open (the
+   * simulated API server closes it at the end): what a stopped agent must not write is its own
+   * business, not the connection's.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -138,7 +137,6 @@ public final class SimAgent implements AutoCloseable {
     }
     closed = true;
     runtime.close();
-    client.close();
     closeQuietly(vertx);
   }
 

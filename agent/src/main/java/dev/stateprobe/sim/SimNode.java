@@ -1,6 +1,7 @@
 package dev.stateprobe.sim;
 
 import dev.stateprobe.agent.AgentRuntime;
+import dev.stateprobe.repair.exec.ScriptExecutor;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -273,16 +274,34 @@ public final class SimNode implements AutoCloseable {
    * #env()}. After {@link #stopAgent()} or {@link #killAgent()}, a new one (a restarted pod).
    */
   public synchronized SimAgent startAgent(Map<String, String> overrides) {
+    return startAgent(overrides, Map.of(), null);
+  }
+
+  /**
+   * As {@link #startAgent(Map)}, with {@code extraScriptEnv} on top of {@link #scriptEnv()} and
+   * {@code scriptPath} as the scripts' whole PATH (null: the agent's fixed PATH), e.g. the image's
+   * userland.
+   */
+  public synchronized SimAgent startAgent(
+      Map<String, String> overrides, Map<String, String> extraScriptEnv, String scriptPath) {
     if (agent != null) {
       throw new IllegalStateException("an agent already runs on node " + name);
     }
+    Map<String, String> scripts = scriptEnv();
+    scripts.putAll(extraScriptEnv);
+    ScriptExecutor.Settings d =
+        ScriptExecutor.Settings.defaults(runs).withKillGrace(cluster.settings().scriptKillGrace);
+    ScriptExecutor.Settings scriptSettings =
+        scriptPath == null
+            ? d
+            : new ScriptExecutor.Settings(
+                d.tempBase(), d.killGrace(), scriptPath, d.captureInterval());
     agent =
         SimAgent.start(
             env(overrides),
             cluster.api(),
-            scriptEnv(),
-            runs,
-            cluster.settings().scriptKillGrace,
+            scripts,
+            scriptSettings,
             cluster.settings().catalogCheck,
             agentListeners);
     return agent;
