@@ -98,6 +98,7 @@ public final class SimCluster implements AutoCloseable {
   /** How to build a cluster; every setting has a default that a test rarely needs to change. */
   public static final class Builder {
     int nodeCount = 1;
+    List<String> names;
     Seed seed = Seed.CAPTURE;
     final Map<String, String> env = new LinkedHashMap<>();
     final Map<String, String> scriptEnv = new LinkedHashMap<>();
@@ -114,6 +115,17 @@ public final class SimCluster implements AutoCloseable {
         throw new IllegalArgumentException("a cluster needs at least one node, got " + n);
       }
       this.nodeCount = n;
+      this.names = null;
+      return this;
+    }
+
+    /**
+     * Nodes of these names (one each) instead of the defaults: the capture's node for a cluster of
+     * one, {@code node-001}… for more.
+     */
+    public Builder names(String... nodeNames) {
+      nodes(nodeNames.length);
+      this.names = List.of(nodeNames);
       return this;
     }
 
@@ -218,11 +230,14 @@ public final class SimCluster implements AutoCloseable {
     byte[] capture = settings.seed == Seed.CAPTURE ? read(CAPTURE) : null;
     int n = settings.nodeCount;
     for (int i = 0; i < n; i++) {
-      String name = n == 1 ? CAPTURE_NODE : "node-%03d".formatted(i + 1);
+      String name =
+          settings.names != null
+              ? settings.names.get(i)
+              : n == 1 ? CAPTURE_NODE : "node-%03d".formatted(i + 1);
       SimNode node = new SimNode(this, i, name, nodeDir(name));
       nodes.add(node);
       byName.put(name, node);
-      node.build(capture, n > 1);
+      node.build(capture, !name.equals(CAPTURE_NODE));
     }
   }
 
