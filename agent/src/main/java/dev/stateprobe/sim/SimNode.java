@@ -307,6 +307,22 @@ public final class SimNode implements AutoCloseable {
     return agent;
   }
 
+  /**
+   * An agent process for this node: {@code java -jar jar agent} with {@link #env(Map)} plus {@code
+   * KUBECONFIG} for the simulated API server, its output in this node's folder. Not started: the
+   * caller adds JVM flags or redirections, starts it and owns it (ending it is its kill).
+   */
+  public ProcessBuilder agentProcess(Path jar, Map<String, String> overrides) {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder pb =
+        new ProcessBuilder(java, "-jar", jar.toString(), "agent")
+            .redirectOutput(dir.resolve("agent.out").toFile())
+            .redirectError(dir.resolve("agent.err").toFile());
+    pb.environment().putAll(env(overrides));
+    pb.environment().put("KUBECONFIG", cluster.kubeconfig().toString());
+    return pb;
+  }
+
   /** The running agent, or null. */
   public synchronized SimAgent agent() {
     return agent;

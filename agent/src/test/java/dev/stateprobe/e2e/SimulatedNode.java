@@ -1,8 +1,5 @@
 package dev.stateprobe.e2e;
 
-import dev.stateprobe.config.AgentConfig;
-import dev.stateprobe.config.ConfigException;
-import dev.stateprobe.config.ConfigLoader;
 import dev.stateprobe.sim.FakeKubelet;
 import dev.stateprobe.sim.SimApiServer;
 import dev.stateprobe.sim.SimCluster;
@@ -55,9 +52,6 @@ final class SimulatedNode implements AutoCloseable {
   /** The cluster's other users: never hit by the API server faults. */
   final KubernetesClient cluster;
 
-  /** The agent's client: the faults apply to it. */
-  final KubernetesClient agentClient;
-
   final FakeKubelet kubelet;
   final Path dir;
   final Path tokenFile;
@@ -70,7 +64,6 @@ final class SimulatedNode implements AutoCloseable {
     this.simNode = sim.node(0);
     this.api = sim.api();
     this.cluster = api.client();
-    this.agentClient = api.newClient();
     this.kubelet = simNode.kubelet();
     this.dir = simNode.dir();
     this.tokenFile = simNode.kubeletTokenFile();
@@ -106,14 +99,6 @@ final class SimulatedNode implements AutoCloseable {
   /** The agent's variables for this node plus {@code overrides}. */
   Map<String, String> env(Map<String, String> overrides) {
     return simNode.env(overrides);
-  }
-
-  AgentConfig config(Map<String, String> overrides) {
-    try {
-      return ConfigLoader.load(env(overrides), List.of());
-    } catch (ConfigException e) {
-      throw new AssertionError("test config refused: " + e.getMessage(), e);
-    }
   }
 
   // ---- pods ----
