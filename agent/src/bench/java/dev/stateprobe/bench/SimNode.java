@@ -3,17 +3,17 @@ package dev.stateprobe.bench;
 import dev.stateprobe.sim.FakeKubelet;
 import dev.stateprobe.sim.SimApiRequest;
 import dev.stateprobe.sim.SimApiServer;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
+import dev.stateprobe.sim.SimCluster;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,11 +29,11 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A simulated node for the footprint harness ({@code agent/bench/footprint.sh}), in its own JVM so
- * that the agent's process holds only the agent: the simulated API server with {@code N} pods bound
- * to node {@value PodSynth#NODE} (plus the Node object), and a fake HTTPS kubelet serving the same
- * pods as the kubelet would (static pods as themselves, the others with the kubelet's annotations),
- * so that a correct agent sees no drift.
+ * The footprint harness's node ({@code agent/bench/footprint.sh}): a one-node {@link SimCluster} in
+ * its own JVM so that the agent's process holds only the agent, with {@code N} pods bound to node
+ * {@value PodSynth#NODE} in the API server, and a fake HTTPS kubelet serving the same pods as the
+ * kubelet would (static pods as themselves, the others with the kubelet's annotations), so that a
+ * correct agent sees no drift.
  *
  * <p>Usage: {@code SimNode --pods N --dir DIR [--churn SECONDS]}. With {@code --churn}, one pod
  * changes every that many seconds (a label, in the API server and then in the kubelet's copy, as a
@@ -78,26 +78,23 @@ public final class SimNode {
     }
     Files.createDirectories(dir);
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2));
-    SimApiServer api = new SimApiServer().start();
-    String token = UUID.randomUUID().toString();
-    FakeKubelet kubelet = new FakeKubelet(vertx, token);
-    kubelet.start().await(20, TimeUnit.SECONDS);
+    // The simulated cluster's node: API server, Node object, fake kubelet, token file. The
+    // kubelet serves only what is loaded below (the synthesized pods), as the harness measures.
+    SimCluster sim =
+        SimCluster.builder()
+            .names(PodSynth.NODE)
+            .seed(SimCluster.Seed.EMPTY)
+            .kubeletFollows(false)
+            .build();
+    SimApiServer api = sim.api();
+    dev.stateprobe.sim.SimNode simNode = sim.node(0);
+    FakeKubelet kubelet = simNode.kubelet();
+    Vertx vertx = sim.vertx();
 
     long t0 = System.nanoTime();
     SimNode node = new SimNode();
     PodSynth synth = node.synth;
     KubernetesClient cluster = api.client();
-    cluster
-        .nodes()
-        .resource(
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName(PodSynth.NODE)
-                .addToLabels("kubernetes.io/hostname", PodSynth.NODE)
-                .endMetadata()
-                .build())
-        .create();
     List<ObjectNode> kubeletPods = synth.kubeletPods(pods);
     List<ObjectNode> apiPods = synth.apiPods(kubeletPods);
     KubernetesSerialization serialization = cluster.getKubernetesSerialization();
@@ -121,9 +118,9 @@ public final class SimNode {
     long seededMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
     Path kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, kubeconfig(api.url()));
+    Files.copy(sim.kubeconfig(), kubeconfig, StandardCopyOption.REPLACE_EXISTING);
     Path tokenFile = dir.resolve("kubelet-token");
-    Files.writeString(tokenFile, token);
+    Files.copy(simNode.kubeletTokenFile(), tokenFile, StandardCopyOption.REPLACE_EXISTING);
     HttpServer control =
         vertx
             .createHttpServer()
@@ -156,9 +153,7 @@ public final class SimNode {
     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "simnode-stop"));
     stop.await();
     control.close();
-    kubelet.close();
-    api.close();
-    vertx.close();
+    sim.close();
   }
 
   /**
@@ -302,28 +297,5 @@ public final class SimNode {
     out.append("pod_lists_after_first=").append(Math.max(0, podLists - 1)).append('\n');
     out.append("open_watches=").append(api.openWatches()).append('\n');
     return out.toString();
-  }
-
-  private static String kubeconfig(String url) {
-    return """
-    apiVersion: v1
-    kind: Config
-    clusters:
-      - name: sim
-        cluster:
-          server: %s
-    users:
-      - name: sim
-        user:
-          token: sim-agent-token
-    contexts:
-      - name: sim
-        context:
-          cluster: sim
-          user: sim
-          namespace: default
-    current-context: sim
-    """
-        .formatted(url);
   }
 }

@@ -1,6 +1,7 @@
 package dev.stateprobe.demo;
 
-import dev.stateprobe.agent.AgentRuntime;
+import dev.stateprobe.sim.SimAgent;
+import dev.stateprobe.sim.SimNode;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The demo ({@code state-probe-demo.jar}): builds a {@link SimNode}, plays the timeline on it,
+ * The demo ({@code state-probe-demo.jar}): builds a {@link DemoNode}, plays the timeline on it,
  * prints a line per step and then a summary, and exits 0 only when every scenario behaved as
  * expected.
  */
@@ -194,9 +195,9 @@ public final class DemoCommand {
         Observer.seconds(timing.circuitRecovery()),
         log);
     Instant t0 = Instant.now();
-    SimNode node;
+    DemoNode node;
     try {
-      node = SimNode.start(SimNode.Settings.demo(timing, o.httpPort()));
+      node = DemoNode.start(DemoNode.Settings.demo(timing, o.httpPort()));
     } catch (Exception e) {
       err.println("state-probe demo: the simulated node did not start: " + e);
       return 2;
@@ -210,7 +211,7 @@ public final class DemoCommand {
     Duration total = Duration.between(start, Instant.now());
     live.println();
     if (o.json()) {
-      out.print(DemoText.json(results, total, SimNode.NODE));
+      out.print(DemoText.json(results, total, node.node().name()));
     } else {
       out.print(DemoText.table(results, total));
     }
@@ -238,16 +239,18 @@ public final class DemoCommand {
     return code;
   }
 
-  private static void describe(SimNode node, PrintStream live, Duration took) {
-    AgentRuntime agent = node.agent();
+  private static void describe(DemoNode demo, PrintStream live, Duration took) {
+    SimNode node = demo.node();
+    SimAgent agent = node.agent();
     live.printf(
         Locale.ROOT,
         "  node %s: %d pods from a real kubelet capture (Kubernetes 1.35, minikube, containerd), %d"
             + " of them static%n",
-        SimNode.NODE,
+        node.name(),
         node.capturePods(),
         node.staticPods());
-    live.println("  API server  " + node.api().url() + "  (fabric8 mock server, CRUD mode)");
+    live.println(
+        "  API server  " + node.cluster().api().url() + "  (fabric8 mock server, CRUD mode)");
     live.println(
         "  kubelet     "
             + node.kubelet().url()
@@ -260,9 +263,9 @@ public final class DemoCommand {
     live.printf(Locale.ROOT, "  started in %s%n", Observer.seconds(took));
   }
 
-  private static void urls(SimNode node, PrintStream live) {
-    int port = node.agent().httpPort();
-    String api = node.api().url();
+  private static void urls(DemoNode demo, PrintStream live) {
+    int port = demo.node().agent().httpPort();
+    String api = demo.cluster().api().url();
     String server = api.endsWith("/") ? api.substring(0, api.length() - 1) : api;
     live.println();
     live.println("  metrics     http://127.0.0.1:" + port + "/metrics");

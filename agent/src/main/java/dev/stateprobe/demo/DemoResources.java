@@ -14,7 +14,9 @@ import java.util.List;
  * the simulated node is built from, the CRD, the discovery documents, and the demo catalog with its
  * scripts, which are extracted to a folder because the agent runs scripts from files. The capture,
  * the CRD and the scripts' prologue are copied into the jar by the build from their originals (the
- * test fixtures, {@code manifests/crds/}, {@code repair-scripts/}).
+ * test fixtures, {@code manifests/crds/}, {@code repair-scripts/}). {@code SimCluster} reads the
+ * capture, the CRD and the discovery documents from the same folder; the names here are the ones
+ * the build copies.
  */
 public final class DemoResources {
   static final String CAPTURE = "kubelet-pods_k8s-1.35_minikube-containerd_nri-kubernetes.json";

@@ -2,6 +2,7 @@ package dev.stateprobe.demo;
 
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.repair.job.Phase;
+import dev.stateprobe.sim.SimNode;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.util.Set;

@@ -7,6 +7,7 @@ import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.repair.job.Verification;
+import dev.stateprobe.sim.SimNode;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -44,14 +45,18 @@ public final class TimelineRunner {
   private static final Duration TICK = Duration.ofMillis(200);
 
   private final SimNode node;
+  private final Observer observer;
+  private final Timing timing;
   private final PrintStream live;
   private final Clock clock;
 
   /**
    * @param live where the step lines go (the demo's stdout, or a test's log)
    */
-  public TimelineRunner(SimNode node, PrintStream live, Clock clock) {
-    this.node = Objects.requireNonNull(node, "node");
+  public TimelineRunner(DemoNode demo, PrintStream live, Clock clock) {
+    this.node = demo.node();
+    this.observer = demo.observer();
+    this.timing = demo.timing();
     this.live = Objects.requireNonNull(live, "live");
     this.clock = Objects.requireNonNull(clock, "clock");
   }
@@ -159,12 +164,12 @@ public final class TimelineRunner {
 
     @Override
     public Timing timing() {
-      return node.timing();
+      return timing;
     }
 
     @Override
     public Observer observer() {
-      return node.observer();
+      return observer;
     }
 
     @Override
@@ -174,7 +179,7 @@ public final class TimelineRunner {
       await(
           "the agent to see " + namespace + "/" + name + " in the API server and the kubelet",
           () -> {
-            CycleResult c = node.observer().last();
+            CycleResult c = observer.last();
             return c != null
                 && c.trusted()
                 && c.drifts().isEmpty()
@@ -246,7 +251,7 @@ public final class TimelineRunner {
       await(
           "the agent to stop seeing " + describe(expected.keySet()),
           () -> {
-            CycleResult c = node.observer().last();
+            CycleResult c = observer.last();
             return c != null
                 && c.trusted()
                 && c.drifts().stream().noneMatch(d -> expected.containsKey(d.key()));
@@ -255,8 +260,8 @@ public final class TimelineRunner {
 
     @Override
     public void awaitTrustedCycles(int n) {
-      long target = node.observer().trustedCycles() + n;
-      await(n + " more trusted cycles", () -> node.observer().trustedCycles() >= target);
+      long target = observer.trustedCycles() + n;
+      await(n + " more trusted cycles", () -> observer.trustedCycles() >= target);
     }
 
     @Override
@@ -283,7 +288,7 @@ public final class TimelineRunner {
                     + "; "
                     + state());
           }
-          Observer.Event e = node.observer().next(left.compareTo(TICK) < 0 ? left : TICK);
+          Observer.Event e = observer.next(left.compareTo(TICK) < 0 ? left : TICK);
           if (e != null) {
             consume(e);
           }
@@ -332,7 +337,7 @@ public final class TimelineRunner {
     private void drain() {
       Observer.Event e;
       try {
-        while ((e = node.observer().next(Duration.ZERO)) != null) {
+        while ((e = observer.next(Duration.ZERO)) != null) {
           consume(e);
         }
       } catch (InterruptedException ie) {
@@ -468,7 +473,7 @@ public final class TimelineRunner {
     // ---- repairs ----
 
     private List<ConsistencyRepairJob> recordsOf(DriftKey key, String script) {
-      return node.observer().records().values().stream()
+      return observer.records().values().stream()
           .filter(j -> j.getSpec().driftKey().equals(key) && j.getSpec().script().equals(script))
           .toList();
     }
@@ -514,7 +519,7 @@ public final class TimelineRunner {
 
     /** The agent's current view, for a wait that ran out. */
     private String state() {
-      CycleResult c = node.observer().last();
+      CycleResult c = observer.last();
       if (c == null) {
         return "the agent has not finished a cycle";
       }
@@ -523,7 +528,7 @@ public final class TimelineRunner {
         drifts.add(DemoText.drift(d.key()) + " (" + d.state().wireName() + ")");
       }
       List<String> recs = new ArrayList<>();
-      for (ConsistencyRepairJob j : node.observer().records().values()) {
+      for (ConsistencyRepairJob j : observer.records().values()) {
         if (touched.contains(j.name())) {
           RepairJobStatus s = j.statusOrPending();
           recs.add(
@@ -551,15 +556,15 @@ public final class TimelineRunner {
       await(
           what,
           () -> {
-            CycleResult c = node.observer().last();
+            CycleResult c = observer.last();
             if (c == null || node.agent() == null) {
               return false;
             }
             boolean clean =
                 c.trusted()
                     && c.drifts().isEmpty()
-                    && !node.observer().circuitOpen()
-                    && node.observer().records().values().stream()
+                    && !observer.circuitOpen()
+                    && observer.records().values().stream()
                         .noneMatch(j -> j.statusOrPending().phase() == Phase.RUNNING);
             if (!clean) {
               cleanCycle[0] = -1;
@@ -599,11 +604,11 @@ public final class TimelineRunner {
         problems.add("confirmed a drift no one expected: " + DemoText.drift(k));
       }
 
-      Map<String, ConsistencyRepairJob> seen = node.observer().records();
+      Map<String, ConsistencyRepairJob> seen = observer.records();
       Map<String, ConsistencyRepairJob> stored = new LinkedHashMap<>();
       for (ConsistencyRepairJob j :
-          node.cluster().resources(ConsistencyRepairJob.class).list().getItems()) {
-        if (SimNode.NODE.equals(j.getSpec().nodeName())) {
+          node.cluster().client().resources(ConsistencyRepairJob.class).list().getItems()) {
+        if (node.name().equals(j.getSpec().nodeName())) {
           stored.put(j.name(), j);
         }
       }

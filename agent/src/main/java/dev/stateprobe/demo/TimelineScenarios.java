@@ -6,6 +6,9 @@ import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.repair.RepairController;
 import dev.stateprobe.sim.KubeletFault;
+import dev.stateprobe.sim.SimCluster;
+import dev.stateprobe.sim.SimNode;
+import dev.stateprobe.sim.SimulatedKubelet;
 import dev.stateprobe.view.PodRef;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -324,7 +327,7 @@ public final class TimelineScenarios {
 
   /** A static pod's mirror pod is deleted and the kubelet does not post it again. */
   static final class MirrorPodDeleted extends Base {
-    private static final String STATIC = "kube-scheduler-" + SimNode.NODE;
+    private static final String STATIC = "kube-scheduler-" + SimCluster.CAPTURE_NODE;
 
     MirrorPodDeleted() {
       super(
@@ -455,7 +458,7 @@ public final class TimelineScenarios {
       long relists = p.observer().relists();
       p.inject(
           "the API server closes the agent's pod watch and refuses new ones for a while",
-          () -> p.node().api().refuseWatches());
+          () -> p.node().cluster().api().refuseWatches());
       p.act(
           "meanwhile shop/ledger-0 is deleted and shop/inventory-0 created; the kubelet follows"
               + " both",
@@ -468,8 +471,8 @@ public final class TimelineScenarios {
           "watches are accepted again, but the agent's resourceVersion is gone: the API server"
               + " answers 410",
           () -> {
-            p.node().api().failNextPodWatch();
-            p.node().api().acceptWatches();
+            p.node().cluster().api().failNextPodWatch();
+            p.node().cluster().api().acceptWatches();
           });
       p.await("the informer to re-list", () -> p.observer().relists() > relists);
       p.await("trusted cycles again", () -> p.observer().last().trusted());

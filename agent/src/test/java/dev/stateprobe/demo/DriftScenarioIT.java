@@ -7,34 +7,28 @@ import static dev.stateprobe.demo.Suite.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stateprobe.drift.DriftKind;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.stateprobe.testing.SimClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The demo's drift scenarios, end to end on one simulated node: each drift kind is confirmed,
  * repaired by the script the catalog names, and verified; nothing else is confirmed or repaired.
  */
 class DriftScenarioIT {
-  private static SimNode node;
-  private static TimelineRunner runner;
+  @RegisterExtension static final SimClusterExtension<DemoNode> SIM = Suite.demoNode();
 
-  @BeforeAll
-  static void start() throws Exception {
-    node = SimNode.start(Suite.settings());
-    runner = Suite.runner(node);
+  private static DemoNode node() {
+    return SIM.get();
   }
 
-  @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.close();
-    }
+  private static TimelineRunner runner() {
+    return Suite.runner(SIM.get());
   }
 
   @Test
   void aDeleteThatNeverReachesTheKubeletIsAnOrphanWhoseSandboxIsStopped() {
-    ScenarioResult r = run(runner, "delete-lost");
+    ScenarioResult r = run(runner(), "delete-lost");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.ORPHANED_POD);
     repairedOnceBy(r, "stop-sandbox");
@@ -42,7 +36,7 @@ class DriftScenarioIT {
 
   @Test
   void aPodTheKubeletNeverReceivesIsUnknownToItUntilItRestarts() {
-    ScenarioResult r = run(runner, "pod-never-received");
+    ScenarioResult r = run(runner(), "pod-never-received");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.UNKNOWN_TO_KUBELET);
     repairedOnceBy(r, "restart-kubelet");
@@ -50,7 +44,7 @@ class DriftScenarioIT {
 
   @Test
   void aMissedLabelChangeIsAStaleKubeletViewUntilItRestarts() {
-    ScenarioResult r = run(runner, "label-change-missed");
+    ScenarioResult r = run(runner(), "label-change-missed");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.STALE_KUBELET_VIEW);
     repairedOnceBy(r, "restart-kubelet");
@@ -58,7 +52,7 @@ class DriftScenarioIT {
 
   @Test
   void aPodRecreatedUnderItsNameIsOneUidMismatchThatNoScriptTouches() {
-    ScenarioResult r = run(runner, "pod-recreated");
+    ScenarioResult r = run(runner(), "pod-recreated");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.UID_MISMATCH);
     assertThat(r.repairs()).isEmpty();
@@ -66,7 +60,7 @@ class DriftScenarioIT {
 
   @Test
   void aPodStuckTerminatingHasItsSandboxStoppedAndItsDeletionCompleted() {
-    ScenarioResult r = run(runner, "stuck-terminating");
+    ScenarioResult r = run(runner(), "stuck-terminating");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.STUCK_TERMINATING);
     repairedOnceBy(r, "stop-sandbox");
@@ -74,7 +68,7 @@ class DriftScenarioIT {
 
   @Test
   void aDeletedMirrorPodIsPostedAgainAfterAKubeletRestart() {
-    ScenarioResult r = run(runner, "mirror-pod-deleted");
+    ScenarioResult r = run(runner(), "mirror-pod-deleted");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.MISSING_MIRROR_POD);
     repairedOnceBy(r, "restart-kubelet");
@@ -82,7 +76,7 @@ class DriftScenarioIT {
 
   @Test
   void aContainerThatDiedWhileTheApiSaysRunningGetsItsPodRecreated() {
-    ScenarioResult r = run(runner, "container-died");
+    ScenarioResult r = run(runner(), "container-died");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.CONTAINER_NOT_RUNNING);
     repairedOnceBy(r, "recreate-controlled-pod");
@@ -90,7 +84,7 @@ class DriftScenarioIT {
 
   @Test
   void aTerminalPodWhoseContainerStillRunsHasItsSandboxStopped() {
-    ScenarioResult r = run(runner, "terminal-but-running");
+    ScenarioResult r = run(runner(), "terminal-but-running");
     passed(r);
     assertThat(kinds(r.confirmed())).containsExactly(DriftKind.TERMINAL_BUT_RUNNING);
     repairedOnceBy(r, "stop-sandbox");

@@ -7,6 +7,7 @@ import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.sim.KubeletFault;
+import dev.stateprobe.sim.SimNode;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
@@ -36,6 +37,7 @@ final class FaultScenarios {
   static double pollFailures(SimNode node, String reason) {
     return node
         .agent()
+        .runtime()
         .metrics()
         .registry()
         .find("stateprobe.kubelet.poll.failures")
@@ -48,7 +50,12 @@ final class FaultScenarios {
 
   static double catalogReloadFailures(SimNode node) {
     Counter c =
-        node.agent().metrics().registry().find("stateprobe.catalog.reload.failures").counter();
+        node.agent()
+            .runtime()
+            .metrics()
+            .registry()
+            .find("stateprobe.catalog.reload.failures")
+            .counter();
     return c == null ? 0 : c.count();
   }
 
@@ -76,7 +83,7 @@ final class FaultScenarios {
     DemoResources.writeAtomically(p.node().catalogFile(), yaml.getBytes(StandardCharsets.UTF_8));
     p.await(
         "the agent to load the new catalog",
-        () -> p.node().agent().catalog().current().entry(mustHave).isPresent());
+        () -> p.node().agent().runtime().catalog().current().entry(mustHave).isPresent());
   }
 
   /** Puts the demo catalog and its scripts back. */
@@ -85,14 +92,14 @@ final class FaultScenarios {
     p.await(
         "the agent to load the demo catalog again",
         () ->
-            p.node().agent().catalog().current().entries().stream()
+            p.node().agent().runtime().catalog().current().entries().stream()
                 .map(e -> e.name())
                 .toList()
                 .equals(List.of("stop-sandbox", "recreate-controlled-pod", "restart-kubelet")));
   }
 
   static Optional<ConsistencyRepairJob> storedRecord(SimNode node, DriftKey key, String script) {
-    return node.cluster().resources(ConsistencyRepairJob.class).list().getItems().stream()
+    return node.cluster().client().resources(ConsistencyRepairJob.class).list().getItems().stream()
         .filter(j -> j.getSpec().driftKey().equals(key) && j.getSpec().script().equals(script))
         .findFirst();
   }
@@ -303,7 +310,8 @@ final class FaultScenarios {
       Pod ledger = settled(p, "ledger-1");
       long relists = p.observer().relists();
       p.inject(
-          "the API server becomes unreachable for the agent (503)", () -> p.node().api().down());
+          "the API server becomes unreachable for the agent (503)",
+          () -> p.node().cluster().api().down());
       p.act(
           "meanwhile shop/ledger-1 is deleted by a client that still gets through; the kubelet"
               + " stops it",
@@ -311,7 +319,7 @@ final class FaultScenarios {
       p.hold("the outage to last two windows", p.timing().window().multipliedBy(2));
       p.act(
           "the API server is back; the agent's old resourceVersion is gone (410)",
-          () -> p.node().api().up());
+          () -> p.node().cluster().api().up());
       p.await("the informer to re-list", () -> p.observer().relists() > relists);
       p.await("trusted cycles again", () -> p.observer().last().trusted());
       p.awaitTrustedCycles(p.timing().cyclesPastWindow());
@@ -332,8 +340,8 @@ final class FaultScenarios {
 
     @Override
     public void cleanup(Play p) throws Exception {
-      if (p.node().api().isDown()) {
-        p.node().api().up();
+      if (p.node().cluster().api().isDown()) {
+        p.node().cluster().api().up();
       }
       super.cleanup(p);
     }
@@ -375,7 +383,7 @@ final class FaultScenarios {
                       j ->
                           j.getSpec().driftKey().equals(key)
                               && j.statusOrPending().phase() == Phase.RUNNING));
-      p.act("the agent's process is killed", () -> p.node().killAgent());
+      p.act("the agent's process is killed", () -> p.node().stopAgent());
       p.check(
           storedRecord(p.node(), key, "slow-stop-sandbox")
                   .map(j -> j.statusOrPending().phase())
@@ -539,6 +547,7 @@ final class FaultScenarios {
       p.check(
           p.node()
               .agent()
+              .runtime()
               .catalog()
               .current()
               .entry("stop-sandbox")

@@ -3,9 +3,9 @@ package dev.stateprobe.demo;
 import static dev.stateprobe.demo.Suite.passed;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.stateprobe.testing.SimClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Faults of the agent's inputs on one simulated node: whatever the kubelet or the API server do
@@ -13,20 +13,14 @@ import org.junit.jupiter.api.Test;
  * why in its trust reasons and metrics, and trusts its views again once they recover.
  */
 class InputFaultIT {
-  private static SimNode node;
-  private static TimelineRunner runner;
+  @RegisterExtension static final SimClusterExtension<DemoNode> SIM = Suite.demoNode();
 
-  @BeforeAll
-  static void start() throws Exception {
-    node = SimNode.start(Suite.settings());
-    runner = Suite.runner(node);
+  private static DemoNode node() {
+    return SIM.get();
   }
 
-  @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.close();
-    }
+  private static TimelineRunner runner() {
+    return Suite.runner(SIM.get());
   }
 
   private static void noVerdict(ScenarioResult r) {
@@ -38,28 +32,28 @@ class InputFaultIT {
 
   @Test
   void aKubeletThatAnswers401IsReadAgainOnceTheRotatedTokenArrives() {
-    ScenarioResult r = runner.run(new FaultScenarios.KubeletTokenRotated());
+    ScenarioResult r = runner().run(new FaultScenarios.KubeletTokenRotated());
     noVerdict(r);
-    assertThat(node.kubelet().requests().getLast().authorized()).isTrue();
+    assertThat(node().node().kubelet().requests().getLast().authorized()).isTrue();
   }
 
   @Test
   void aKubeletThatAnswersGarbageIsNotAnEmptyNode() {
-    noVerdict(runner.run(new FaultScenarios.KubeletGarbage()));
+    noVerdict(runner().run(new FaultScenarios.KubeletGarbage()));
   }
 
   @Test
   void aSlowKubeletTimesOutWithoutPilingUpRequests() {
-    noVerdict(runner.run(new FaultScenarios.KubeletSlow()));
+    noVerdict(runner().run(new FaultScenarios.KubeletSlow()));
   }
 
   @Test
   void anOverSizeReplyIsCutOffAtTheLimit() {
-    noVerdict(runner.run(new FaultScenarios.KubeletOversize()));
+    noVerdict(runner().run(new FaultScenarios.KubeletOversize()));
   }
 
   @Test
   void anApiServerOutageEndsWithAReListAndNoFalseDrift() {
-    noVerdict(runner.run(new FaultScenarios.ApiOutage()));
+    noVerdict(runner().run(new FaultScenarios.ApiOutage()));
   }
 }

@@ -5,6 +5,7 @@ import static dev.stateprobe.demo.Suite.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stateprobe.manifests.KnownMetrics;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,9 +18,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * README's Metrics table against a real scrape of an agent that has repaired a drift (delete-lost:
@@ -30,20 +30,14 @@ import org.junit.jupiter.api.Test;
 class ReadmeMetricsScrapeIT {
   static final Path README = Path.of("..").toAbsolutePath().normalize().resolve("README.md");
 
-  private static SimNode node;
-  private static TimelineRunner runner;
+  @RegisterExtension static final SimClusterExtension<DemoNode> SIM = Suite.demoNode();
 
-  @BeforeAll
-  static void start() throws Exception {
-    node = SimNode.start(Suite.settings());
-    runner = Suite.runner(node);
+  private static DemoNode node() {
+    return SIM.get();
   }
 
-  @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.close();
-    }
+  private static TimelineRunner runner() {
+    return Suite.runner(SIM.get());
   }
 
   /** One row of the table: its name(s) and its type. */
@@ -87,14 +81,15 @@ class ReadmeMetricsScrapeIT {
 
   @Test
   void everyMetricInReadmesTableIsInAScrapeAfterARepairAndAHeldOneAndNoOtherIs() throws Exception {
-    passed(run(runner, "delete-lost"));
-    passed(run(runner, "half-pods-vanish"));
+    passed(run(runner(), "delete-lost"));
+    passed(run(runner(), "half-pods-vanish"));
 
     HttpResponse<String> scrape =
         HttpClient.newHttpClient()
             .send(
                 HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + node.agent().httpPort() + "/metrics"))
+                        URI.create(
+                            "http://127.0.0.1:" + node().node().agent().httpPort() + "/metrics"))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     assertThat(scrape.statusCode()).isEqualTo(200);

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.Verification;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Faults of the repairs on one simulated node: the agent dies mid-repair, scripts hang or flood,
@@ -17,25 +17,19 @@ import org.junit.jupiter.api.Test;
  * record is in the API server exactly once.
  */
 class RepairFaultIT {
-  private static SimNode node;
-  private static TimelineRunner runner;
+  @RegisterExtension static final SimClusterExtension<DemoNode> SIM = Suite.demoNode();
 
-  @BeforeAll
-  static void start() throws Exception {
-    node = SimNode.start(Suite.settings());
-    runner = Suite.runner(node);
+  private static DemoNode node() {
+    return SIM.get();
   }
 
-  @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.close();
-    }
+  private static TimelineRunner runner() {
+    return Suite.runner(SIM.get());
   }
 
   @Test
   void anAgentKilledMidRepairResumesOnTheSameRecordWithTheNextAttempt() {
-    ScenarioResult r = runner.run(new FaultScenarios.AgentKilledMidRepair());
+    ScenarioResult r = runner().run(new FaultScenarios.AgentKilledMidRepair());
     passed(r);
     assertThat(Suite.kinds(r.confirmed())).containsExactly(DriftKind.ORPHANED_POD);
     assertThat(r.repairs())
@@ -51,7 +45,7 @@ class RepairFaultIT {
 
   @Test
   void aHangingScriptIsKilledAndTheCatalogEscalates() {
-    ScenarioResult r = runner.run(new FaultScenarios.ScriptHangs());
+    ScenarioResult r = runner().run(new FaultScenarios.ScriptHangs());
     passed(r);
     assertThat(r.repairs())
         .extracting(
@@ -65,7 +59,7 @@ class RepairFaultIT {
 
   @Test
   void aFloodingScriptKeepsOnlyTheTailOfItsOutput() {
-    ScenarioResult r = runner.run(new FaultScenarios.ScriptFloods());
+    ScenarioResult r = runner().run(new FaultScenarios.ScriptFloods());
     passed(r);
     assertThat(r.repairs())
         .singleElement()
@@ -78,7 +72,7 @@ class RepairFaultIT {
 
   @Test
   void anInvalidCatalogIsRefusedAndTheNextValidOneTakesOver() {
-    ScenarioResult r = runner.run(new FaultScenarios.CatalogBrokenThenFixed());
+    ScenarioResult r = runner().run(new FaultScenarios.CatalogBrokenThenFixed());
     passed(r);
     assertThat(r.repairs())
         .extracting(ScenarioResult.Repair::script)

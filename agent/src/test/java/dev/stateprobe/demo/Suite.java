@@ -6,6 +6,7 @@ import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.Verification;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -25,16 +26,21 @@ final class Suite {
 
   private Suite() {}
 
-  static SimNode.Settings settings() {
+  /** One demo node shared by the tests of a class. */
+  static SimClusterExtension<DemoNode> demoNode() {
+    return SimClusterExtension.of(() -> DemoNode.start(settings()));
+  }
+
+  static DemoNode.Settings settings() {
     return settings(Map.of());
   }
 
-  static SimNode.Settings settings(Map<String, String> agentEnv) {
-    return new SimNode.Settings(
+  static DemoNode.Settings settings(Map<String, String> agentEnv) {
+    return new DemoNode.Settings(
         Timing.of(SPEED), 0, Duration.ofSeconds(1), Duration.ofMillis(200), agentEnv);
   }
 
-  static TimelineRunner runner(SimNode node) {
+  static TimelineRunner runner(DemoNode node) {
     return new TimelineRunner(node, System.out, Clock.systemUTC());
   }
 

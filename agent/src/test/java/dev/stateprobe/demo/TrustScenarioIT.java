@@ -6,44 +6,38 @@ import static dev.stateprobe.demo.Suite.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stateprobe.drift.DriftKind;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.stateprobe.testing.SimClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The demo's scenarios where the agent's inputs, not the pods, go wrong: it must draw no verdict
  * from them, and a flood of drifts must stop repairs rather than start them.
  */
 class TrustScenarioIT {
-  private static SimNode node;
-  private static TimelineRunner runner;
+  @RegisterExtension static final SimClusterExtension<DemoNode> SIM = Suite.demoNode();
 
-  @BeforeAll
-  static void start() throws Exception {
-    node = SimNode.start(Suite.settings());
-    runner = Suite.runner(node);
+  private static DemoNode node() {
+    return SIM.get();
   }
 
-  @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.close();
-    }
+  private static TimelineRunner runner() {
+    return Suite.runner(SIM.get());
   }
 
   @Test
   void aWatchThatExpiresReListsWithoutAFalseDrift() {
-    long before = node.observer().relists();
-    ScenarioResult r = run(runner, "watch-410-relist");
+    long before = node().observer().relists();
+    ScenarioResult r = run(runner(), "watch-410-relist");
     passed(r);
     assertThat(r.confirmed()).isEmpty();
     assertThat(r.repairs()).isEmpty();
-    assertThat(node.observer().relists()).isGreaterThan(before);
+    assertThat(node().observer().relists()).isGreaterThan(before);
   }
 
   @Test
   void aKubeletThatIsDownIsNotEveryPodMissing() {
-    ScenarioResult r = run(runner, "kubelet-down");
+    ScenarioResult r = run(runner(), "kubelet-down");
     passed(r);
     assertThat(r.confirmed()).isEmpty();
     assertThat(r.repairs()).isEmpty();
@@ -51,7 +45,7 @@ class TrustScenarioIT {
 
   @Test
   void halfThePodsVanishingAtOnceOpensTheBreakerInsteadOfRepairing() {
-    ScenarioResult r = run(runner, "half-pods-vanish");
+    ScenarioResult r = run(runner(), "half-pods-vanish");
     passed(r);
     assertThat(r.confirmed()).hasSize(12);
     assertThat(kinds(r.confirmed())).containsOnly(DriftKind.UNKNOWN_TO_KUBELET);
@@ -59,7 +53,7 @@ class TrustScenarioIT {
     // The agent's own count and threshold (24 pods × 30 % → 8), not the scenario's.
     assertThat(r.facts())
         .containsExactly("breaker: 12 drifts (suspected or confirmed) > threshold 8");
-    assertThat(node.observer().lastCircuitOpening().orElseThrow().drifts()).isEqualTo(12);
-    assertThat(node.observer().circuitOpen()).isFalse();
+    assertThat(node().observer().lastCircuitOpening().orElseThrow().drifts()).isEqualTo(12);
+    assertThat(node().observer().circuitOpen()).isFalse();
   }
 }

@@ -3,7 +3,7 @@ package dev.stateprobe.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.vertx.core.Vertx;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,10 +16,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -53,21 +53,20 @@ class AgentClassLoadingIT {
               + "|api\\.model\\.(KubernetesResource|NamedContext))");
 
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
+
   private Process process;
 
   @BeforeAll
   static void startNode() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-    node.seed();
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-    vertx.close().await();
+    node().seed();
   }
 
   @AfterEach
@@ -105,8 +104,8 @@ class AgentClassLoadingIT {
             .redirectError(dir.resolve("agent.err").toFile())
             .redirectOutput(dir.resolve("agent.out").toFile());
     Map<String, String> env = pb.environment();
-    env.putAll(node.env(Map.of("HTTP_PORT", String.valueOf(port))));
-    env.put("KUBERNETES_MASTER", node.api.url());
+    env.putAll(node().env(Map.of("HTTP_PORT", String.valueOf(port))));
+    env.put("KUBERNETES_MASTER", node().api.url());
     env.put("KUBERNETES_AUTH_TOKEN", "sim-api-token-0003");
     env.put("KUBERNETES_NAMESPACE", "default");
     env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
@@ -151,7 +150,7 @@ class AgentClassLoadingIT {
             "io.fabric8.kubernetes.api.model.Pod");
 
     // The control: a drift makes the agent build its client, and the same log shows it.
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
     await()
         .atMost(Duration.ofSeconds(30))
         .until(

@@ -10,20 +10,19 @@ import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.Transition;
+import dev.stateprobe.testing.SimClusterExtension;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -35,29 +34,23 @@ import tools.jackson.databind.node.ObjectNode;
  */
 class AgentDriftIT {
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
 
   private LogCapture logs;
   private RunningAgent agent;
 
-  @BeforeAll
-  static void startNode() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-    vertx.close().await();
-  }
-
   @BeforeEach
   void startAgentOnAnAgreeingNode() {
-    node.seed();
+    node().seed();
     logs = new LogCapture();
-    agent = RunningAgent.start(node, Map.of());
+    agent = RunningAgent.start(node(), Map.of());
     await()
         .atMost(Duration.ofSeconds(15))
         .until(() -> agent.get("/readyz").statusCode() == 200 && agent.trustedCycles() >= 2);
@@ -66,7 +59,7 @@ class AgentDriftIT {
     // 24 of this node's pods; the other node's 3 are not in the view.
     assertThat(views.path("api").path("pods").asInt()).isEqualTo(SimulatedNode.PODS_ON_NODE);
     assertThat(views.path("kubelet").path("pods").asInt()).isEqualTo(SimulatedNode.PODS_ON_NODE);
-    assertThat(node.apiPodCount()).isEqualTo(SimulatedNode.PODS_ON_NODE + 3);
+    assertThat(node().apiPodCount()).isEqualTo(SimulatedNode.PODS_ON_NODE + 3);
   }
 
   @AfterEach
@@ -75,16 +68,16 @@ class AgentDriftIT {
       agent.close();
     }
     logs.close();
-    node.reset();
+    node().reset();
   }
 
   @Test
   void aDeleteThatNeverReachesTheKubeletIsAConfirmedOrphanThatClearsWhenTheKubeletCatchesUp() {
-    String uid = node.kubeletUid("scraper", "e2e-statefulset-0");
-    assertThat(node.apiPod("scraper", "e2e-statefulset-0").getMetadata().getUid()).isEqualTo(uid);
+    String uid = node().kubeletUid("scraper", "e2e-statefulset-0");
+    assertThat(node().apiPod("scraper", "e2e-statefulset-0").getMetadata().getUid()).isEqualTo(uid);
     long before = agent.lastCycleId();
 
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
 
     await()
         .until(
@@ -131,7 +124,7 @@ class AgentDriftIT {
     assertThat(agent.counter("stateprobe.drifts.detected", "kind", "OrphanedPod")).isEqualTo(1);
 
     // The kubelet finally hears of the delete.
-    node.kubelet.removePod(uid);
+    node().kubelet.removePod(uid);
 
     await().until(() -> agent.lastShows(List.of()));
     assertThat(agent.counter("stateprobe.drifts.cleared", "kind", "OrphanedPod")).isEqualTo(1);
@@ -159,8 +152,8 @@ class AgentDriftIT {
 
   @Test
   void aPodTheKubeletNeverReceivesIsUnknownToIt() {
-    Pod lost = node.createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
-    Pod elsewhere = node.createCopy("scraper", "e2e-statefulset-1", "e2e-elsewhere", OTHER_NODE);
+    Pod lost = node().createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
+    Pod elsewhere = node().createCopy("scraper", "e2e-statefulset-1", "e2e-elsewhere", OTHER_NODE);
     long before = agent.lastCycleId();
 
     await()
@@ -188,9 +181,10 @@ class AgentDriftIT {
   @Test
   void aLabelChangeTheKubeletMissedIsAStaleViewNamingTheLabels() {
     String name = "e2e-deployment-79967c5968-8bnn8";
-    String uid = node.kubeletUid("scraper", name);
+    String uid = node().kubeletUid("scraper", name);
 
-    node.cluster
+    node()
+        .cluster
         .pods()
         .inNamespace("scraper")
         .withName(name)
@@ -211,9 +205,9 @@ class AgentDriftIT {
     assertThat(views.path("api").path("checksum").asString())
         .isNotEqualTo(views.path("kubelet").path("checksum").asString());
 
-    ObjectNode caughtUp = node.kubeletPod(uid);
+    ObjectNode caughtUp = node().kubeletPod(uid);
     ((ObjectNode) caughtUp.path("metadata").path("labels")).put("tier", "gold");
-    node.putKubeletPod(caughtUp);
+    node().putKubeletPod(caughtUp);
 
     await().until(() -> agent.lastShows(List.of()));
     assertThat(agent.counter("stateprobe.drifts.cleared", "kind", "StaleKubeletView")).isEqualTo(1);
@@ -226,26 +220,27 @@ class AgentDriftIT {
   void aRecreatedPodsOldCopyListedBesideTheNewOneIsAnOrphanNotAUidMismatch() {
     String ns = "scraper";
     String name = "e2e-statefulset-0";
-    String oldUid = node.kubeletUid(ns, name);
-    Pod before = node.apiPod(ns, name);
+    String oldUid = node().kubeletUid(ns, name);
+    Pod before = node().apiPod(ns, name);
     long since = agent.lastCycleId();
 
     // Deleted and created again under its name; the kubelet starts the new pod and keeps the old.
-    node.cluster.pods().inNamespace(ns).withName(name).delete();
+    node().cluster.pods().inNamespace(ns).withName(name).delete();
     Pod recreated =
-        node.create(
-            new PodBuilder(before)
-                .editMetadata()
-                .withUid(null)
-                .withResourceVersion(null)
-                .withCreationTimestamp(null)
-                .endMetadata()
-                .build());
+        node()
+            .create(
+                new PodBuilder(before)
+                    .editMetadata()
+                    .withUid(null)
+                    .withResourceVersion(null)
+                    .withCreationTimestamp(null)
+                    .endMetadata()
+                    .build());
     String newUid = recreated.getMetadata().getUid();
     assertThat(newUid).isNotEqualTo(oldUid);
-    ObjectNode newCopy = node.kubeletPod(oldUid).deepCopy();
+    ObjectNode newCopy = node().kubeletPod(oldUid).deepCopy();
     ((ObjectNode) newCopy.path("metadata")).put("uid", newUid);
-    node.putKubeletPod(newCopy);
+    node().putKubeletPod(newCopy);
 
     await()
         .until(
@@ -264,7 +259,7 @@ class AgentDriftIT {
         .extracting(d -> d.drift().detail())
         .containsExactly("kubelet lists it; API server has no pod with this UID");
 
-    node.kubelet.removePod(oldUid);
+    node().kubelet.removePod(oldUid);
     await()
         .until(
             () ->
@@ -276,15 +271,15 @@ class AgentDriftIT {
   void aFinishedCopyTheApiServerLacksWhoseContainersStillRunIsAnOrphan() {
     String ns = "scraper";
     String name = "e2e-deployment-79967c5968-8bnn8";
-    String uid = node.kubeletUid(ns, name);
-    assertThat(node.kubelet.runningUids()).contains(uid);
+    String uid = node().kubeletUid(ns, name);
+    assertThat(node().kubelet.runningUids()).contains(uid);
 
     // The kubelet has given up on the pod (Failed), its containers still run, and the API server
     // no longer has it: nobody owns what runs.
-    ObjectNode failed = node.kubeletPod(uid);
+    ObjectNode failed = node().kubeletPod(uid);
     ((ObjectNode) failed.path("status")).put("phase", "Failed");
-    node.putKubeletPod(failed);
-    node.cluster.pods().inNamespace(ns).withName(name).delete();
+    node().putKubeletPod(failed);
+    node().cluster.pods().inNamespace(ns).withName(name).delete();
 
     await().until(() -> agent.lastShows(List.of(confirmed(DriftKind.ORPHANED_POD, name))));
     assertThat(agent.last().drifts().getFirst().drift().target().uid()).isEqualTo(uid);
@@ -295,13 +290,13 @@ class AgentDriftIT {
         .isEqualTo("runtime runs it; API server has no pod with this UID");
 
     // Its containers stop: a finished copy nothing runs is the kubelet's to forget.
-    ObjectNode stopped = node.kubeletPod(uid);
+    ObjectNode stopped = node().kubeletPod(uid);
     for (JsonNode c : stopped.path("status").path("containerStatuses")) {
       ((ObjectNode) c).putObject("state").putObject("terminated").put("exitCode", 1);
     }
-    node.putKubeletPod(stopped);
+    node().putKubeletPod(stopped);
     await().until(() -> agent.lastShows(List.of()));
-    assertThat(node.kubelet.podUids()).contains(uid);
+    assertThat(node().kubelet.podUids()).contains(uid);
   }
 
   private List<Long> cyclesWith(Transition.Type type, DriftKey key) {

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.sim.KubeletFault;
-import io.vertx.core.Vertx;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ConnectException;
@@ -24,38 +24,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /** The agent's HTTP surface, and the {@code agent} mode from flags to a clean stop. */
 class AgentHttpIT {
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
 
   private LogCapture logs;
   private RunningAgent agent;
 
-  @BeforeAll
-  static void startNode() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-    vertx.close().await();
-  }
-
   @BeforeEach
   void seed() {
-    node.seed();
+    node().seed();
     logs = new LogCapture();
   }
 
@@ -65,14 +58,14 @@ class AgentHttpIT {
       agent.close();
     }
     logs.close();
-    node.reset();
+    node().reset();
   }
 
   @Test
   void readyzSaysWhyUntilTheInformerSyncedAndAKubeletPollSucceeded() {
-    node.api.down();
-    node.kubelet.inject("/pods", KubeletFault.status(500), 10_000);
-    agent = RunningAgent.start(node, Map.of());
+    node().api.down();
+    node().kubelet.inject("/pods", KubeletFault.status(500), 10_000);
+    agent = RunningAgent.start(node(), Map.of());
 
     await().until(() -> agent.cycles.size() >= 2);
     HttpResponse<String> notSynced = agent.get("/readyz");
@@ -83,7 +76,7 @@ class AgentHttpIT {
     assertThat(body.path("reason").asString()).isEqualTo("pod informer has not synced");
     assertThat(body.path("informerSynced").asBoolean()).isFalse();
 
-    node.api.up();
+    node().api.up();
     await()
         .until(
             () ->
@@ -99,7 +92,7 @@ class AgentHttpIT {
         .startsWith("http_5xx: ")
         .contains("HTTP 500");
 
-    node.kubelet.clearFaults();
+    node().kubelet.clearFaults();
     await().until(() -> agent.get("/readyz").statusCode() == 200);
     JsonNode ready = agent.json("/readyz");
     assertThat(ready.path("ready").asBoolean()).isTrue();
@@ -118,8 +111,8 @@ class AgentHttpIT {
   // Every metric of README's table is checked by demo/ReadmeMetricsScrapeIT, on an agent that
   // repaired; REPAIR_MODE is off here.
   void healthzViewsUnknownPathsAndTheViewAndPollMetricValuesInARealScrape() {
-    node.kubelet.inject("/pods", KubeletFault.status(500), 1); // one untrusted cycle, counted
-    agent = RunningAgent.start(node, Map.of());
+    node().kubelet.inject("/pods", KubeletFault.status(500), 1); // one untrusted cycle, counted
+    agent = RunningAgent.start(node(), Map.of());
     await().until(() -> agent.trustedCycles() >= 2);
 
     HttpResponse<String> health = agent.get("/healthz");
@@ -143,7 +136,7 @@ class AgentHttpIT {
     assertThat(kubelet.path("checksum").asString()).isEqualTo(api.path("checksum").asString());
     assertThat(runtime.path("available").asBoolean()).isTrue();
     assertThat(runtime.path("pods").asInt())
-        .isEqualTo(node.kubelet.runningUids().size())
+        .isEqualTo(node().kubelet.runningUids().size())
         .isEqualTo(17);
     assertThat(kubelet.path("ageSeconds").asDouble()).isBetween(0.0, 10.0);
 
@@ -174,8 +167,8 @@ class AgentHttpIT {
   @Test
   void agentModeServesUntilStoppedThenStopsCleanly() throws Exception {
     int port = freePort();
-    Map<String, String> env = new HashMap<>(node.env(Map.of("HTTP_PORT", String.valueOf(port))));
-    env.put("KUBECONFIG", node.kubeconfig().toString());
+    Map<String, String> env = new HashMap<>(node().env(Map.of("HTTP_PORT", String.valueOf(port))));
+    env.put("KUBECONFIG", node().kubeconfig().toString());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     CompletableFuture<Void> stop = new CompletableFuture<>();
@@ -206,7 +199,7 @@ class AgentHttpIT {
                 .body())
         .contains("\"node\":\"" + SimulatedNode.NODE + "\"")
         .contains("\"drifts\":[]");
-    assertThat(node.api.openWatches()).isPositive();
+    assertThat(node().api.openWatches()).isPositive();
     assertThat(exit).isNotDone();
 
     stop.complete(null);
@@ -217,7 +210,7 @@ class AgentHttpIT {
                 http.send(
                     HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()))
         .isInstanceOf(ConnectException.class);
-    await().until(() -> node.api.openWatches() == 0);
+    await().until(() -> node().api.openWatches() == 0);
     assertThat(logs.events("stopping")).hasSize(1);
     assertThat(logs.events("stopped")).hasSize(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
@@ -231,13 +224,14 @@ class AgentHttpIT {
     // The install's default mode; REPAIR_MODE=off reads no catalog (DefaultInstallRepairIT).
     Map<String, String> env =
         new HashMap<>(
-            node.env(
-                Map.of(
-                    "CATALOG_FILE",
-                    dir.resolve("missing.yaml").toString(),
-                    "REPAIR_MODE",
-                    "dry-run")));
-    env.put("KUBECONFIG", node.kubeconfig().toString());
+            node()
+                .env(
+                    Map.of(
+                        "CATALOG_FILE",
+                        dir.resolve("missing.yaml").toString(),
+                        "REPAIR_MODE",
+                        "dry-run")));
+    env.put("KUBECONFIG", node().kubeconfig().toString());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     AgentCommand command =
         new AgentCommand(
@@ -251,15 +245,15 @@ class AgentHttpIT {
     assertThat(err.toString(StandardCharsets.UTF_8))
         .startsWith("state-probe: start-up failed: ")
         .contains(dir.resolve("missing.yaml").toString());
-    assertThat(node.api.openWatches()).isZero();
+    assertThat(node().api.openWatches()).isZero();
   }
 
   @Test
   void agentModeExits2WhenItsPortIsTaken() throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
       Map<String, String> env =
-          new HashMap<>(node.env(Map.of("HTTP_PORT", String.valueOf(taken.getLocalPort()))));
-      env.put("KUBECONFIG", node.kubeconfig().toString());
+          new HashMap<>(node().env(Map.of("HTTP_PORT", String.valueOf(taken.getLocalPort()))));
+      env.put("KUBECONFIG", node().kubeconfig().toString());
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       AgentCommand command =
           new AgentCommand(
@@ -273,7 +267,7 @@ class AgentHttpIT {
       assertThat(err.toString(StandardCharsets.UTF_8))
           .startsWith(
               "state-probe: start-up failed: cannot listen on HTTP_PORT " + taken.getLocalPort());
-      await().until(() -> node.api.openWatches() == 0);
+      await().until(() -> node().api.openWatches() == 0);
     }
   }
 

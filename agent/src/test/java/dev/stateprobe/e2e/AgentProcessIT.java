@@ -3,7 +3,7 @@ package dev.stateprobe.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.vertx.core.Vertx;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,10 +16,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -29,21 +29,20 @@ import tools.jackson.databind.JsonNode;
  */
 class AgentProcessIT {
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
+
   private Process process;
 
   @BeforeAll
   static void startNode() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-    node.seed();
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-    vertx.close().await();
+    node().seed();
   }
 
   @AfterEach
@@ -67,8 +66,8 @@ class AgentProcessIT {
         new ProcessBuilder(java, "-Xmx128m", "-jar", AgentJar.jar().toString(), "agent")
             .redirectError(stderr.toFile())
             .redirectOutput(stdout.toFile());
-    pb.environment().putAll(node.env(Map.of("HTTP_PORT", String.valueOf(port))));
-    pb.environment().put("KUBECONFIG", node.kubeconfig().toString());
+    pb.environment().putAll(node().env(Map.of("HTTP_PORT", String.valueOf(port))));
+    pb.environment().put("KUBECONFIG", node().kubeconfig().toString());
     process = pb.start();
 
     // Asked only once the agent says it listens: Vert.x 5.2.0 can drop a connection that arrives
@@ -83,8 +82,8 @@ class AgentProcessIT {
         .atMost(Duration.ofSeconds(40))
         .ignoreExceptions()
         .until(() -> get(http, port, "/readyz").statusCode() == 200);
-    String uid = node.kubeletUid("scraper", "e2e-statefulset-0");
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    String uid = node().kubeletUid("scraper", "e2e-statefulset-0");
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
     await()
         .atMost(Duration.ofSeconds(15))
         .until(
@@ -124,7 +123,7 @@ class AgentProcessIT {
         .doesNotContain(SimulatedNode.TOKEN)
         .doesNotContain("sim-api-token-0003")
         .doesNotContain("Exception");
-    await().until(() -> node.api.openWatches() == 0);
+    await().until(() -> node().api.openWatches() == 0);
   }
 
   private static int indexOf(List<String> lines, String suffix) {

@@ -14,17 +14,16 @@ import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.TrustGate;
 import dev.stateprobe.sim.FakeKubelet.RecordedRequest;
 import dev.stateprobe.sim.KubeletFault;
-import io.vertx.core.Vertx;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -36,27 +35,21 @@ import tools.jackson.databind.node.ObjectNode;
  */
 class AgentTrustIT {
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
 
   private LogCapture logs;
   private RunningAgent agent;
 
-  @BeforeAll
-  static void startNode() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-    vertx.close().await();
-  }
-
   @BeforeEach
   void seed() {
-    node.seed();
+    node().seed();
     logs = new LogCapture();
   }
 
@@ -66,11 +59,11 @@ class AgentTrustIT {
       agent.close();
     }
     logs.close();
-    node.reset();
+    node().reset();
   }
 
   private void startAgreeing(Map<String, String> overrides) {
-    agent = RunningAgent.start(node, overrides);
+    agent = RunningAgent.start(node(), overrides);
     await()
         .atMost(Duration.ofSeconds(15))
         .until(() -> agent.get("/readyz").statusCode() == 200 && agent.trustedCycles() >= 2);
@@ -84,15 +77,15 @@ class AgentTrustIT {
   @Test
   void aGoneWatchRelistsAndWaitsOutTheQuietPeriodWithoutEverSuspectingAnything() {
     startAgreeing(Map.of());
-    String uid = node.kubeletUid("scraper", "e2e-statefulset-0");
+    String uid = node().kubeletUid("scraper", "e2e-statefulset-0");
 
     // The watch breaks and cannot come back. Meanwhile a pod is deleted and the kubelet hears
     // of it: a blind informer still has it, which a trusted cycle would call unknown to the
     // kubelet.
-    node.api.refuseWatches();
+    node().api.refuseWatches();
     await().until(() -> hasReason(agent.last(), TrustGate.INFORMER_RELISTING));
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
-    node.kubelet.removePod(uid);
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    node().kubelet.removePod(uid);
     long changed = agent.lastCycleId();
     await()
         .until(
@@ -110,8 +103,8 @@ class AgentTrustIT {
             });
 
     // Its next watch is answered 410 Gone: a re-list, then the quiet period.
-    node.api.failNextPodWatch();
-    node.api.acceptWatches();
+    node().api.failNextPodWatch();
+    node().api.acceptWatches();
 
     await()
         .atMost(Duration.ofSeconds(15))
@@ -168,7 +161,7 @@ class AgentTrustIT {
     startAgreeing(Map.of());
     long before = agent.lastCycleId();
 
-    node.kubelet.acceptToken(ROTATED_TOKEN);
+    node().kubelet.acceptToken(ROTATED_TOKEN);
 
     await()
         .until(
@@ -191,12 +184,12 @@ class AgentTrustIT {
     assertThat(ready.path("kubeletError").asString()).contains("HTTP 401").doesNotContain(TOKEN);
 
     long rotated = agent.lastCycleId();
-    node.writeToken(ROTATED_TOKEN);
+    node().writeToken(ROTATED_TOKEN);
 
     await().until(() -> agent.since(rotated).stream().anyMatch(CycleResult::trusted));
     await().until(() -> agent.last().trusted());
     assertThat(agent.cycles).allSatisfy(c -> assertThat(c.drifts()).isEmpty());
-    List<RecordedRequest> pods = node.kubelet.requests("/pods");
+    List<RecordedRequest> pods = node().kubelet.requests("/pods");
     assertThat(pods.getLast().authorized()).isTrue();
     assertThat(pods).anyMatch(r -> r.bearerPresent() && !r.authorized());
 
@@ -212,8 +205,8 @@ class AgentTrustIT {
   void aKubeletAnswering500GarbageOrTooMuchNeitherConfirmsNorClearsAnything() {
     startAgreeing(Map.of("WINDOW_UNKNOWN_TO_KUBELET", "1h", "KUBELET_MAX_BODY_BYTES", "262144"));
     // A confirmed drift, and a suspected one that its long window keeps suspected.
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
-    node.createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    node().createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
     await()
         .until(
             () ->
@@ -244,8 +237,8 @@ class AgentTrustIT {
   @Test
   void aListWithADuplicateUidADuplicateKeyOrAnInvalidIdentityIsMalformedAndConfirmsNothing() {
     startAgreeing(Map.of("WINDOW_UNKNOWN_TO_KUBELET", "1h"));
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
-    node.createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    node().createCopy("scraper", "e2e-statefulset-1", "e2e-never-started", NODE);
     await()
         .until(
             () ->
@@ -253,7 +246,7 @@ class AgentTrustIT {
                     List.of(
                         confirmed(DriftKind.ORPHANED_POD, "e2e-statefulset-0"),
                         suspected(DriftKind.UNKNOWN_TO_KUBELET, "e2e-never-started"))));
-    byte[] served = node.kubelet.podsBody();
+    byte[] served = node().kubelet.podsBody();
 
     // The same UID twice: "later wins" confirmed false drifts.
     breakKubeletAndCheckNothingMoved(
@@ -306,10 +299,10 @@ class AgentTrustIT {
         agent.counter("stateprobe.kubelet.poll.failures", "endpoint", "pods", "reason", reason);
     long mark = agent.lastCycleId();
 
-    node.kubelet.inject("/pods", fault, 1000);
+    node().kubelet.inject("/pods", fault, 1000);
     await().until(() -> agent.since(mark).stream().filter(c -> !c.trusted()).count() >= 3);
     assertThat(agent.json("/v1/drifts").path("trusted").asBoolean()).isFalse();
-    node.kubelet.clearFaults();
+    node().kubelet.clearFaults();
     await()
         .until(
             () -> {

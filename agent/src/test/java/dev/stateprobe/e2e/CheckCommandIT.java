@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stateprobe.cli.CheckCommand;
 import dev.stateprobe.sim.SimApiServer.ProxyReply;
-import io.vertx.core.Vertx;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -16,11 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -34,8 +34,15 @@ import tools.jackson.databind.node.ObjectNode;
  */
 class CheckCommandIT {
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
+
   private static Path kubeconfig;
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -44,44 +51,38 @@ class CheckCommandIT {
 
   @BeforeAll
   static void startNode() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-    kubeconfig = node.kubeconfig();
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-    vertx.close().await();
+    kubeconfig = node().kubeconfig();
   }
 
   @BeforeEach
   void seed() {
-    node.seed();
-    node.api.proxyNode(
-        NODE,
-        path -> {
-          proxied.incrementAndGet();
-          return kubeletAnswer(path);
-        });
+    node().seed();
+    node()
+        .api
+        .proxyNode(
+            NODE,
+            path -> {
+              proxied.incrementAndGet();
+              return kubeletAnswer(path);
+            });
   }
 
   @AfterEach
   void reset() {
-    node.reset();
+    node().reset();
   }
 
   private static ProxyReply kubeletAnswer(String path) {
     return "/pods".equals(path)
-        ? new ProxyReply(200, "application/json", node.kubelet.podsBody())
+        ? new ProxyReply(200, "application/json", node().kubelet.podsBody())
         : new ProxyReply(404, "text/plain", "404 page not found".getBytes(StandardCharsets.UTF_8));
   }
 
   private int check(String... args) {
     Map<String, String> env =
         Map.of(
-            "KUBELET_TOKEN_FILE", node.tokenFile.toString(),
-            "KUBELET_CA_FILE", node.kubelet.caFile().toString());
+            "KUBELET_TOKEN_FILE", node().tokenFile.toString(),
+            "KUBELET_CA_FILE", node().kubelet.caFile().toString());
     return new CheckCommand(
             env,
             new PrintStream(out, true, StandardCharsets.UTF_8),
@@ -98,7 +99,7 @@ class CheckCommandIT {
                 "--kubeconfig",
                 kubeconfig.toString(),
                 "--kubelet-url",
-                node.kubelet.url().toString(),
+                node().kubelet.url().toString(),
                 "--samples",
                 "2",
                 "--interval",
@@ -119,14 +120,14 @@ class CheckCommandIT {
   void directNoDriftExits0() {
     assertThat(checkDirect()).as(err()).isZero();
     assertThat(out()).isEqualTo("node " + NODE + ": no drift in 2 samples\n");
-    assertThat(node.kubelet.requests("/pods")).hasSize(2).allMatch(r -> r.authorized());
+    assertThat(node().kubelet.requests("/pods")).hasSize(2).allMatch(r -> r.authorized());
     assertThat(proxied).hasValue(0);
   }
 
   @Test
   void directOrphanExits1WithATableRow() {
-    String uid = node.kubeletUid("scraper", "e2e-statefulset-0");
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    String uid = node().kubeletUid("scraper", "e2e-statefulset-0");
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
 
     assertThat(checkDirect()).as(err()).isEqualTo(1);
 
@@ -143,8 +144,8 @@ class CheckCommandIT {
 
   @Test
   void jsonOutputHasTheDriftsShape() {
-    String uid = node.kubeletUid("scraper", "e2e-statefulset-0");
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    String uid = node().kubeletUid("scraper", "e2e-statefulset-0");
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
 
     assertThat(checkDirect("--output", "json", "--samples", "3")).as(err()).isEqualTo(1);
 
@@ -186,11 +187,11 @@ class CheckCommandIT {
     assertThat(check(args.toArray(String[]::new))).as(err()).isZero();
     // /pods twice; /runningpods/ once: its 404 (no runtime view) is not asked again so soon.
     assertThat(proxied).hasValue(3);
-    assertThat(node.kubelet.requests()).isEmpty();
-    assertThat(node.api.count(r -> r.path().equals("/api/v1/nodes/" + NODE + "/proxy/pods")))
+    assertThat(node().kubelet.requests()).isEmpty();
+    assertThat(node().api.count(r -> r.path().equals("/api/v1/nodes/" + NODE + "/proxy/pods")))
         .isEqualTo(2);
 
-    node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+    node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
     assertThat(check(args.toArray(String[]::new))).as(err()).isEqualTo(1);
     assertThat(out()).contains("OrphanedPod").contains("e2e-statefulset-0");
   }
@@ -198,25 +199,28 @@ class CheckCommandIT {
   @Test
   void aDriftSeenInOnlySomeSamplesIsSuspectedAndExits0() {
     // The first sample's kubelet list lacks one pod; the later ones have it.
-    String uid = node.kubeletUid("scraper", "e2e-statefulset-1");
+    String uid = node().kubeletUid("scraper", "e2e-statefulset-1");
     AtomicInteger podsCalls = new AtomicInteger();
-    node.api.proxyNode(
-        NODE,
-        path -> {
-          if ("/pods".equals(path) && podsCalls.getAndIncrement() == 0) {
-            ObjectNode list = (ObjectNode) RunningAgent.JSON.readTree(node.kubelet.podsBody());
-            ArrayNode items = (ArrayNode) list.path("items");
-            for (int i = 0; i < items.size(); i++) {
-              if (items.get(i).path("metadata").path("uid").asString().equals(uid)) {
-                items.remove(i);
-                break;
+    node()
+        .api
+        .proxyNode(
+            NODE,
+            path -> {
+              if ("/pods".equals(path) && podsCalls.getAndIncrement() == 0) {
+                ObjectNode list =
+                    (ObjectNode) RunningAgent.JSON.readTree(node().kubelet.podsBody());
+                ArrayNode items = (ArrayNode) list.path("items");
+                for (int i = 0; i < items.size(); i++) {
+                  if (items.get(i).path("metadata").path("uid").asString().equals(uid)) {
+                    items.remove(i);
+                    break;
+                  }
+                }
+                return new ProxyReply(
+                    200, "application/json", RunningAgent.JSON.writeValueAsBytes(list));
               }
-            }
-            return new ProxyReply(
-                200, "application/json", RunningAgent.JSON.writeValueAsBytes(list));
-          }
-          return kubeletAnswer(path);
-        });
+              return kubeletAnswer(path);
+            });
 
     int code =
         check(
@@ -255,7 +259,7 @@ class CheckCommandIT {
     try (ServerSocket s = new ServerSocket(0)) {
       closed = s.getLocalPort();
     }
-    Path nowhere = node.kubeconfig("http://127.0.0.1:" + closed + "/");
+    Path nowhere = node().kubeconfig("http://127.0.0.1:" + closed + "/");
     long start = System.nanoTime();
 
     int code =
@@ -265,7 +269,7 @@ class CheckCommandIT {
             "--kubeconfig",
             nowhere.toString(),
             "--kubelet-url",
-            node.kubelet.url().toString(),
+            node().kubelet.url().toString(),
             "--samples",
             "1");
 

@@ -3,7 +3,7 @@ package dev.stateprobe.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.vertx.core.Vertx;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -27,10 +27,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -43,8 +43,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class HardenedAgentIT {
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
+
   private final List<Process> processes = new ArrayList<>();
   private final List<Socket> sockets = new ArrayList<>();
 
@@ -68,15 +75,7 @@ class HardenedAgentIT {
 
   @BeforeAll
   static void startNode() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-    node.seed();
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-    vertx.close().await();
+    node().seed();
   }
 
   @AfterEach
@@ -182,7 +181,7 @@ class HardenedAgentIT {
   void pipelinedRequestsThatAreNeverReadDoNotExhaustMemoryNorStarveHealthz() throws Exception {
     int drifts = 300;
     for (int i = 0; i < drifts; i++) {
-      node.createCopy("scraper", "e2e-statefulset-0", "ghost-" + i, SimulatedNode.NODE);
+      node().createCopy("scraper", "e2e-statefulset-0", "ghost-" + i, SimulatedNode.NODE);
     }
     Path err = dir.resolve("pipeline.err");
     int port = freePort();
@@ -305,9 +304,9 @@ class HardenedAgentIT {
   }
 
   private Process start(Map<String, String> overrides, Path err) throws IOException {
-    Map<String, String> env = new java.util.HashMap<>(node.env(Map.of("REPAIR_MODE", "dry-run")));
+    Map<String, String> env = new java.util.HashMap<>(node().env(Map.of("REPAIR_MODE", "dry-run")));
     env.putAll(overrides);
-    env.put("KUBECONFIG", node.kubeconfig().toString());
+    env.put("KUBECONFIG", node().kubeconfig().toString());
     Process p =
         AgentJar.command(env, dir.resolve(err.getFileName() + ".out"), err, "agent").start();
     processes.add(p);

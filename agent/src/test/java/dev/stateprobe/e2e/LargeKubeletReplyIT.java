@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.stateprobe.sim.KubeletFault;
 import dev.stateprobe.testing.Fixtures;
-import io.vertx.core.Vertx;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,10 +20,10 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -37,8 +37,14 @@ import tools.jackson.databind.node.ArrayNode;
  */
 class LargeKubeletReplyIT {
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
 
   /** 10,000 pods made of the 1.35 capture's, each with a UID of its own. */
   private static byte[] tenThousandPods;
@@ -47,22 +53,14 @@ class LargeKubeletReplyIT {
 
   @BeforeAll
   static void start() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-    node.seed();
+    node().seed();
     tenThousandPods = podList(10_000);
     assertThat(tenThousandPods.length).isBetween(40_000_000, 60_000_000);
   }
 
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close().await();
-  }
-
   @AfterEach
   void kill() {
-    node.kubelet.clearFaults();
+    node().kubelet.clearFaults();
     if (process != null && process.isAlive()) {
       process.destroyForcibly();
     }
@@ -103,9 +101,9 @@ class LargeKubeletReplyIT {
     int port = AgentJar.freePort();
     Map<String, String> env =
         new java.util.HashMap<>(
-            node.env(Map.of("HTTP_PORT", String.valueOf(port), "POLL_INTERVAL", "1s")));
+            node().env(Map.of("HTTP_PORT", String.valueOf(port), "POLL_INTERVAL", "1s")));
     env.putAll(extra);
-    env.put("KUBECONFIG", node.kubeconfig().toString());
+    env.put("KUBECONFIG", node().kubeconfig().toString());
     process =
         AgentJar.command(env, dir.resolve("agent.out"), dir.resolve("agent.err"), "agent").start();
     HttpClient http = HttpClient.newHttpClient();
@@ -118,8 +116,8 @@ class LargeKubeletReplyIT {
 
   @Test
   void aValid44MbPodListIsRefusedAsTooLargeAndTheAgentLivesOn() throws Exception {
-    node.kubelet.inject("/pods", KubeletFault.body(tenThousandPods), 10_000);
-    node.kubelet.inject("/runningpods/", KubeletFault.body(tenThousandPods), 10_000);
+    node().kubelet.inject("/pods", KubeletFault.body(tenThousandPods), 10_000);
+    node().kubelet.inject("/runningpods/", KubeletFault.body(tenThousandPods), 10_000);
     int port = startAgent(Map.of());
     HttpClient http = HttpClient.newHttpClient();
 
@@ -142,9 +140,10 @@ class LargeKubeletReplyIT {
   @Test
   void aChunkedBodyCutOffIsRefusedWithItsReasonAndTheAgentLivesOn() throws Exception {
     // /pods cut off past the limit (9.5 MB), /runningpods/ cut off below it (1 MB).
-    node.kubelet.inject("/pods", new KubeletFault.Truncated(tenThousandPods, 9_500_000), 10_000);
-    node.kubelet.inject(
-        "/runningpods/", new KubeletFault.Truncated(tenThousandPods, 1_000_000), 10_000);
+    node().kubelet.inject("/pods", new KubeletFault.Truncated(tenThousandPods, 9_500_000), 10_000);
+    node()
+        .kubelet
+        .inject("/runningpods/", new KubeletFault.Truncated(tenThousandPods, 1_000_000), 10_000);
     int port = startAgent(Map.of());
     HttpClient http = HttpClient.newHttpClient();
 
@@ -166,12 +165,12 @@ class LargeKubeletReplyIT {
 
   @Test
   void checkRefusesA44MbPodListWithExit2AndAMessage() throws Exception {
-    node.kubelet.inject("/pods", KubeletFault.body(tenThousandPods), 10_000);
-    node.kubelet.inject("/runningpods/", KubeletFault.body(tenThousandPods), 10_000);
+    node().kubelet.inject("/pods", KubeletFault.body(tenThousandPods), 10_000);
+    node().kubelet.inject("/runningpods/", KubeletFault.body(tenThousandPods), 10_000);
     Map<String, String> env =
         Map.of(
-            "KUBELET_TOKEN_FILE", node.tokenFile.toString(),
-            "KUBELET_CA_FILE", node.kubelet.caFile().toString());
+            "KUBELET_TOKEN_FILE", node().tokenFile.toString(),
+            "KUBELET_CA_FILE", node().kubelet.caFile().toString());
     process =
         AgentJar.command(
                 env,
@@ -181,9 +180,9 @@ class LargeKubeletReplyIT {
                 "--node",
                 SimulatedNode.NODE,
                 "--kubeconfig",
-                node.kubeconfig().toString(),
+                node().kubeconfig().toString(),
                 "--kubelet-url",
-                node.kubelet.url().toString(),
+                node().kubelet.url().toString(),
                 "--samples",
                 "1")
             .start();
@@ -191,7 +190,7 @@ class LargeKubeletReplyIT {
     String err = Files.readString(dir.resolve("check.err"));
     assertThat(process.exitValue()).as(err).isEqualTo(2);
     assertThat(err)
-        .contains("check: GET /pods from " + node.kubelet.url())
+        .contains("check: GET /pods from " + node().kubelet.url())
         .contains("KUBELET_MAX_BODY_BYTES")
         .doesNotContain("java.lang.OutOfMemoryError");
   }

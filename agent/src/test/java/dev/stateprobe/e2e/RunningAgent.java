@@ -1,14 +1,13 @@
 package dev.stateprobe.e2e;
 
 import dev.stateprobe.agent.AgentRuntime;
-import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.sim.SimAgent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,17 +15,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** One agent on a {@link SimulatedNode}, as {@code AgentRuntime} wires it, with test handles. */
+/** The agent of a {@link SimulatedNode} ({@link SimAgent}) with the end-to-end tests' handles. */
 final class RunningAgent implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -38,30 +34,20 @@ final class RunningAgent implements AutoCloseable {
   /** Every cycle from the first one on, in order. */
   final List<CycleResult> cycles;
 
-  private RunningAgent(
-      AgentRuntime runtime, PrometheusMeterRegistry registry, List<CycleResult> cycles) {
-    this.runtime = runtime;
-    this.registry = registry;
-    this.cycles = cycles;
+  private final SimulatedNode node;
+
+  private RunningAgent(SimulatedNode node, SimAgent agent) {
+    this.node = node;
+    this.runtime = agent.runtime();
+    this.registry = agent.registry();
+    this.cycles = agent.cycles();
   }
 
+  /** Starts the node's agent ({@link dev.stateprobe.sim.SimNode#startAgent}) with overrides. */
   static RunningAgent start(SimulatedNode node, Map<String, String> overrides) {
-    AgentConfig config = node.config(overrides);
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    List<CycleResult> cycles = new CopyOnWriteArrayList<>();
     try {
-      AgentRuntime runtime =
-          AgentRuntime.start(
-                  node.vertx,
-                  config,
-                  node.agentClient,
-                  registry,
-                  Clock.systemUTC(),
-                  AgentRuntime.Options.defaults(config, node.agentClient, Map.of())
-                      .withCycleListener(cycles::add))
-              .await(20, TimeUnit.SECONDS);
-      return new RunningAgent(runtime, registry, cycles);
-    } catch (Exception e) {
+      return new RunningAgent(node, node.simNode.startAgent(overrides));
+    } catch (RuntimeException e) {
       throw new AssertionError("the agent did not start: " + e, e);
     }
   }
@@ -156,6 +142,6 @@ final class RunningAgent implements AutoCloseable {
 
   @Override
   public void close() {
-    runtime.close();
+    node.simNode.stopAgent();
   }
 }

@@ -1,26 +1,18 @@
 package dev.stateprobe.e2e;
 
-import dev.stateprobe.config.AgentConfig;
-import dev.stateprobe.config.ConfigException;
-import dev.stateprobe.config.ConfigLoader;
 import dev.stateprobe.sim.FakeKubelet;
 import dev.stateprobe.sim.SimApiServer;
+import dev.stateprobe.sim.SimCluster;
+import dev.stateprobe.sim.SimNode;
 import dev.stateprobe.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,8 +21,9 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One simulated node for end-to-end tests: the simulated API server and an HTTPS fake kubelet, both
- * holding the real 1.35 capture of node {@link #NODE} in agreement, plus three pods of {@link
+ * The end-to-end tests' view of a one-node {@link SimCluster} whose kubelet plays nothing by itself
+ * ({@code kubeletFollows(false)}): the tests break one view by hand. {@link #seed()} puts the real
+ * 1.35 capture of node {@link #NODE} on both sides in agreement, plus three pods of {@link
  * #OTHER_NODE} in the API server only (an agent that ignored its node selector would call them
  * unknown to its kubelet).
  *
@@ -40,23 +33,24 @@ import tools.jackson.databind.node.ObjectNode;
  * pod's UID.
  */
 final class SimulatedNode implements AutoCloseable {
-  static final String NODE = "datagen-1-35";
+  static final String NODE = SimCluster.CAPTURE_NODE;
   static final String OTHER_NODE = "datagen-1-24";
   static final int PODS_ON_NODE = 24;
-  static final String TOKEN = "token-first-0001";
+
+  /** The token the node's kubelet accepts first (the simulated cluster names it after the node). */
+  static final String TOKEN = "sim-kubelet-token-" + NODE;
+
   static final String ROTATED_TOKEN = "token-second-0002";
   private static final Set<String> OTHER_NODE_PODS =
       Set.of("kube-proxy-kjvgg", "e2e-ds-n4vzl", "kindnet-mct6m");
   private static final byte[] CAPTURE = Fixtures.kubelet(Fixtures.K8S_1_35);
 
-  final Vertx vertx;
+  final SimCluster sim;
+  final SimNode simNode;
   final SimApiServer api;
 
   /** The cluster's other users: never hit by the API server faults. */
   final KubernetesClient cluster;
-
-  /** The agent's client: the faults apply to it. */
-  final KubernetesClient agentClient;
 
   final FakeKubelet kubelet;
   final Path dir;
@@ -65,126 +59,46 @@ final class SimulatedNode implements AutoCloseable {
   private final KubernetesSerialization serialization = new KubernetesSerialization();
   private final JsonMapper mapper = JsonMapper.builder().build();
 
-  private SimulatedNode(Vertx vertx, SimApiServer api, FakeKubelet kubelet, Path dir) {
-    this.vertx = vertx;
-    this.api = api;
+  private SimulatedNode(SimCluster sim) {
+    this.sim = sim;
+    this.simNode = sim.node(0);
+    this.api = sim.api();
     this.cluster = api.client();
-    this.agentClient = api.newClient();
-    this.kubelet = kubelet;
-    this.dir = dir;
-    this.tokenFile = dir.resolve("token");
-    this.catalogFile = dir.resolve("catalog/catalog.yaml");
+    this.kubelet = simNode.kubelet();
+    this.dir = simNode.dir();
+    this.tokenFile = simNode.kubeletTokenFile();
+    this.catalogFile = sim.catalogFile();
   }
 
-  static SimulatedNode start(Vertx vertx, Path dir) {
-    SimApiServer api = new SimApiServer().start();
-    FakeKubelet kubelet = new FakeKubelet(vertx, TOKEN);
-    kubelet.start().await();
-    SimulatedNode node = new SimulatedNode(vertx, api, kubelet, dir);
-    node.writeCatalog();
-    node.writeToken(TOKEN);
-    return node;
-  }
-
-  /**
-   * A valid catalog, as an install has one (repair is off in these tests: the agent reads none).
-   */
-  private void writeCatalog() {
-    try {
-      Path folder = Files.createDirectories(catalogFile.getParent());
-      Path script = folder.resolve("noop.sh");
-      Files.writeString(script, "#!/bin/sh\nexit 0\n");
-      Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-      Files.writeString(
-          catalogFile,
-          """
-          scripts:
-            - name: noop
-              path: noop.sh
-              drifts: [OrphanedPod]
-              mode: manual
-          """);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  /** Short windows and quiet period, repair off (the catalog is valid but never read). */
+  static SimulatedNode start() {
+    return new SimulatedNode(
+        SimCluster.builder()
+            .nodes(1)
+            .seed(SimCluster.Seed.EMPTY)
+            .kubeletFollows(false)
+            .env("QUIET_PERIOD", "1s")
+            .build());
   }
 
   /** Replaces the token file in one rename, as a projected volume swaps its files. */
   void writeToken(String token) {
-    try {
-      Path tmp = dir.resolve("token.tmp");
-      Files.writeString(tmp, token + "\n");
-      Files.move(
-          tmp, tokenFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    simNode.writeToken(token);
   }
 
   /** A kubeconfig for the simulated API server (as the agent's or check's client sees it). */
   Path kubeconfig() {
-    return kubeconfig(api.url());
+    return sim.kubeconfig();
   }
 
   /** A kubeconfig for a server at {@code url}, e.g. one where nothing listens. */
   Path kubeconfig(String url) {
-    try {
-      Path file = Files.createTempFile(dir, "kubeconfig", ".yaml");
-      Files.writeString(
-          file,
-          """
-          apiVersion: v1
-          kind: Config
-          clusters:
-          - name: sim
-            cluster:
-              server: %s
-          contexts:
-          - name: sim
-            context:
-              cluster: sim
-              user: sim
-              namespace: default
-          current-context: sim
-          users:
-          - name: sim
-            user:
-              token: sim-api-token-0003
-          """
-              .formatted(url));
-      return file;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return sim.kubeconfig(url);
   }
 
-  /** The agent's variables for this node: short windows, repair off. */
+  /** The agent's variables for this node plus {@code overrides}. */
   Map<String, String> env(Map<String, String> overrides) {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("NODE_NAME", NODE);
-    env.put("KUBELET_URL", kubelet.url().toString());
-    env.put("KUBELET_TOKEN_FILE", tokenFile.toString());
-    env.put("KUBELET_CA_FILE", kubelet.caFile().toString());
-    env.put("POLL_INTERVAL", "200ms");
-    env.put("HTTP_PORT", "0");
-    env.put("MIN_OBSERVATIONS", "3");
-    env.put("QUIET_PERIOD", "1s");
-    env.put("REPAIR_MODE", "off");
-    env.put("CATALOG_FILE", catalogFile.toString());
-    env.put("SCRIPT_TEMP_DIR", dir.toString());
-    for (dev.stateprobe.drift.DriftKind k : dev.stateprobe.drift.DriftKind.values()) {
-      env.put(k.windowVariable(), "1s");
-    }
-    env.putAll(overrides);
-    return env;
-  }
-
-  AgentConfig config(Map<String, String> overrides) {
-    try {
-      return ConfigLoader.load(env(overrides), List.of());
-    } catch (ConfigException e) {
-      throw new AssertionError("test config refused: " + e.getMessage(), e);
-    }
+    return simNode.env(overrides);
   }
 
   // ---- pods ----
@@ -348,7 +262,6 @@ final class SimulatedNode implements AutoCloseable {
 
   @Override
   public void close() {
-    kubelet.close();
-    api.close();
+    sim.close();
   }
 }

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.sim.KubeletFault;
+import dev.stateprobe.testing.SimClusterExtension;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.vertx.core.Vertx;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,9 +19,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -37,30 +37,19 @@ class TokenLeakIT {
   private static final String BELL_TOKEN = "bell\u0007token-0078";
 
   @TempDir static Path dir;
-  private static Vertx vertx;
-  private static SimulatedNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<SimulatedNode> SIM =
+      SimClusterExtension.of(SimulatedNode::start);
+
+  private static SimulatedNode node() {
+    return SIM.get();
+  }
 
   @BeforeAll
   static void start() {
-    vertx = Vertx.vertx();
-    node = SimulatedNode.start(vertx, dir);
-    node.seed();
-    // Records are owned by their node.
-    node.cluster
-        .nodes()
-        .resource(
-            new io.fabric8.kubernetes.api.model.NodeBuilder()
-                .withNewMetadata()
-                .withName(SimulatedNode.NODE)
-                .endMetadata()
-                .build())
-        .create();
-  }
-
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close().await();
+    node().seed();
+    // Records are owned by their node: the simulated cluster made its Node object.
   }
 
   @Test
@@ -68,12 +57,13 @@ class TokenLeakIT {
     int port = AgentJar.freePort();
     Map<String, String> env =
         new HashMap<>(
-            node.env(
-                Map.of(
-                    "HTTP_PORT", String.valueOf(port),
-                    "REPAIR_MODE", "dry-run",
-                    "MIN_OBSERVATIONS", "2")));
-    env.put("KUBECONFIG", node.kubeconfig().toString());
+            node()
+                .env(
+                    Map.of(
+                        "HTTP_PORT", String.valueOf(port),
+                        "REPAIR_MODE", "dry-run",
+                        "MIN_OBSERVATIONS", "2")));
+    env.put("KUBECONFIG", node().kubeconfig().toString());
     Path stderr = dir.resolve("agent.err");
     Process process = AgentJar.command(env, dir.resolve("agent.out"), stderr, "agent").start();
     HttpClient http = HttpClient.newHttpClient();
@@ -82,34 +72,35 @@ class TokenLeakIT {
       await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> trusted(http, port));
 
       // A kubelet (or a proxy) that echoes the request headers into its error bodies.
-      node.kubelet.inject("/pods", new KubeletFault.EchoHeaders(500), 1000);
-      node.kubelet.inject("/runningpods/", new KubeletFault.EchoHeaders(403), 1000);
+      node().kubelet.inject("/pods", new KubeletFault.EchoHeaders(500), 1000);
+      node().kubelet.inject("/runningpods/", new KubeletFault.EchoHeaders(403), 1000);
       await().until(() -> failures(http, port, "pods", "http_5xx") >= 2);
       collect(http, port, answers);
       assertThat(answers.getFirst()).contains("HTTP 500").contains("[REDACTED]");
-      node.kubelet.clearFaults();
+      node().kubelet.clearFaults();
 
       // A token file with a second line, then one with a control character: TOKEN failures
       // that name the file, never its content; the poll ends at once, not at its timeout.
-      node.writeToken(SimulatedNode.TOKEN + "\n" + SECOND_LINE);
+      node().writeToken(SimulatedNode.TOKEN + "\n" + SECOND_LINE);
       await().until(() -> failures(http, port, "pods", "token") >= 2);
       collect(http, port, answers);
       assertThat(answers.get(answers.size() - 4))
-          .contains("token: the token file " + node.tokenFile + " holds more than one line");
-      node.writeToken(BELL_TOKEN);
+          .contains("token: the token file " + node().tokenFile + " holds more than one line");
+      node().writeToken(BELL_TOKEN);
       await().until(() -> failures(http, port, "pods", "token") >= 4);
       collect(http, port, answers);
       assertThat(failures(http, port, "pods", "timeout")).isZero();
 
       // Healed, and a drift that makes a record.
-      node.writeToken(SimulatedNode.TOKEN);
+      node().writeToken(SimulatedNode.TOKEN);
       await().atMost(Duration.ofSeconds(30)).until(() -> trusted(http, port));
-      node.cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
+      node().cluster.pods().inNamespace("scraper").withName("e2e-statefulset-0").delete();
       await()
           .atMost(Duration.ofSeconds(30))
           .until(
               () ->
-                  !node.cluster
+                  !node()
+                      .cluster
                       .resources(ConsistencyRepairJob.class)
                       .inAnyNamespace()
                       .list()
@@ -126,7 +117,12 @@ class TokenLeakIT {
     KubernetesSerialization json = new KubernetesSerialization();
     String records =
         json.asJson(
-            node.cluster.resources(ConsistencyRepairJob.class).inAnyNamespace().list().getItems());
+            node()
+                .cluster
+                .resources(ConsistencyRepairJob.class)
+                .inAnyNamespace()
+                .list()
+                .getItems());
     String log =
         Files.readString(stderr, StandardCharsets.UTF_8)
             + Files.readString(dir.resolve("agent.out"), StandardCharsets.UTF_8);

@@ -1,16 +1,17 @@
 package dev.stateprobe.repair;
 
-import static dev.stateprobe.repair.SimNode.NODE;
+import static dev.stateprobe.repair.RepairNode.NODE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.image.ScriptUserland;
 import dev.stateprobe.metrics.Metrics;
-import dev.stateprobe.repair.SimNode.Agent;
+import dev.stateprobe.repair.RepairNode.Agent;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.JobNames;
 import dev.stateprobe.repair.job.Phase;
+import dev.stateprobe.testing.SimClusterExtension;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,11 +25,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,25 +45,26 @@ class DefaultInstallRepairIT {
   private static final String SCRIPT = "remove-orphaned-sandbox";
   private static final Pattern SERIES =
       Pattern.compile("^stateprobe_repairs_total\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);
-  private static SimNode node;
+
+  @RegisterExtension
+  static final SimClusterExtension<RepairNode> SIM = SimClusterExtension.of(RepairNode::new);
+
+  private static RepairNode node() {
+    return SIM.get();
+  }
+
   @TempDir static Path temp;
   private static ScriptUserland userland;
 
   @BeforeAll
   static void startNode() throws Exception {
-    node = new SimNode();
     userland = ScriptUserland.get();
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
   }
 
   @BeforeEach
   void reset() throws IOException {
-    node.reset();
-    node.healthyPod("web-1");
+    node().reset();
+    node().healthyPod("web-1");
   }
 
   /** {@code stateprobe_repairs_total} from the agent's /metrics, as "script/outcome" to count. */
@@ -103,15 +105,15 @@ class DefaultInstallRepairIT {
   }
 
   private static ConsistencyRepairJob record(String name) {
-    return node.records().stream().filter(j -> j.name().equals(name)).findFirst().orElse(null);
+    return node().records().stream().filter(j -> j.name().equals(name)).findFirst().orElse(null);
   }
 
   @Test
   void aDriftThatNeedsTheHostGetsOneFailedRecordSayingWhatIsMissingAndNoRetry() throws Exception {
-    node.shippedCatalog();
-    String orphan = node.orphan("cart-1");
-    String finished = node.terminalButRunning("batch-1").getMetadata().getUid();
-    Agent agent = node.start(Map.of("REPAIR_MODE", "on"), Map.of(), userland.path());
+    node().shippedCatalog();
+    String orphan = node().orphan("cart-1");
+    String finished = node().terminalButRunning("batch-1").getMetadata().getUid();
+    Agent agent = node().start(Map.of("REPAIR_MODE", "on"), Map.of(), userland.path());
     // Registered when the catalog loaded, before any repair: the first failure is an increase.
     assertThat(scrapeRepairs(agent)).isEqualTo(allZeroExcept(Map.of()));
 
@@ -130,7 +132,7 @@ class DefaultInstallRepairIT {
     long target = agent.runtime().agent().cycles() + 10;
     await().atMost(WAIT).until(() -> agent.runtime().agent().cycles() >= target);
 
-    assertThat(node.records())
+    assertThat(node().records())
         .extracting(ConsistencyRepairJob::name)
         .containsExactlyElementsOf(names.stream().sorted().toList());
     for (String name : names) {
@@ -159,16 +161,16 @@ class DefaultInstallRepairIT {
   void withRepairsOffTheAgentStartsWithoutACatalogAndDetects() throws Exception {
     Path missing = temp.resolve("no-such-folder/catalog.yaml");
     assertThat(Files.exists(missing)).isFalse();
-    String orphan = node.orphan("cart-2");
+    String orphan = node().orphan("cart-2");
     Agent agent =
-        node.start(Map.of("REPAIR_MODE", "off", "CATALOG_FILE", missing.toString()), Map.of());
+        node().start(Map.of("REPAIR_MODE", "off", "CATALOG_FILE", missing.toString()), Map.of());
 
     await()
         .atMost(WAIT)
         .until(() -> agent.confirmed().contains("OrphanedPod/shop/cart-2/" + orphan));
     long target = agent.runtime().agent().cycles() + 5;
     await().atMost(WAIT).until(() -> agent.runtime().agent().cycles() >= target);
-    assertThat(node.records()).isEmpty();
+    assertThat(node().records()).isEmpty();
     assertThat(agent.runtime().catalog().current().entries()).isEmpty();
     assertThat(scrapeRepairs(agent)).isEmpty();
   }

@@ -1,6 +1,5 @@
-package dev.stateprobe.demo;
+package dev.stateprobe.sim;
 
-import dev.stateprobe.sim.FakeKubelet;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -46,9 +45,9 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class SimulatedKubelet implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedKubelet.class);
-  static final String CONFIG_SOURCE = "kubernetes.io/config.source";
-  static final String CONFIG_SEEN = "kubernetes.io/config.seen";
-  static final String CONFIG_MIRROR = "kubernetes.io/config.mirror";
+  public static final String CONFIG_SOURCE = "kubernetes.io/config.source";
+  public static final String CONFIG_SEEN = "kubernetes.io/config.seen";
+  public static final String CONFIG_MIRROR = "kubernetes.io/config.mirror";
 
   /**
    * Holds a gracefully deleted pod in the simulated API server until its kubelet confirms. A real
@@ -384,7 +383,7 @@ public final class SimulatedKubelet implements AutoCloseable {
     }
   }
 
-  static String annotation(Pod p, String key) {
+  public static String annotation(Pod p, String key) {
     Map<String, String> a = p.getMetadata().getAnnotations();
     return a == null ? null : a.get(key);
   }

@@ -1,14 +1,8 @@
 package dev.stateprobe.repair;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.stateprobe.agent.AgentRuntime;
-import dev.stateprobe.config.AgentConfig;
-import dev.stateprobe.config.ConfigException;
-import dev.stateprobe.config.ConfigLoader;
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.drift.Transition;
-import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.DriftRecord;
 import dev.stateprobe.repair.job.Phase;
@@ -16,12 +10,14 @@ import dev.stateprobe.repair.job.RepairJobSpec;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.repair.job.TargetRef;
 import dev.stateprobe.sim.FakeKubelet;
+import dev.stateprobe.sim.SimAgent;
 import dev.stateprobe.sim.SimApiServer;
+import dev.stateprobe.sim.SimCluster;
+import dev.stateprobe.sim.SimNode;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
@@ -32,18 +28,14 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -54,25 +46,19 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
- * One simulated node for the repair integration tests: the simulated API server (with the CRD and
- * the Node), the fake kubelet, and the agents started against them, with test catalogs laid out as
- * a ConfigMap mount and scripts that act on the fake kubelet and log their runs.
+ * The repair integration tests' view of a one-node {@link SimCluster} whose kubelet plays nothing
+ * by itself: test catalogs laid out as a ConfigMap mount, scripts that act on the fake kubelet and
+ * log their runs, the records and Events the agents wrote.
  *
  * <p>Made once per test class; {@link #reset} puts everything back between tests.
  */
-final class SimNode implements AutoCloseable {
-  static final String NODE = "node-1";
-  static final String TOKEN = "repair-it-token";
+final class RepairNode implements AutoCloseable {
+  static final String NODE = SimCluster.CAPTURE_NODE;
   static final String NS = "shop";
   static final Path SOURCES =
       Path.of(System.getProperty("basedir", ".")).resolve("src/test/resources/repair-it");
-  static final Path CRD =
-      Path.of(System.getProperty("basedir", "."))
-          .resolve("../manifests/crds/consistencyrepairjobs.stateprobe.dev.yaml");
 
   /** One line of a script's call log. */
   record Call(long nanos, String event, String job, String uid, int attempt, boolean dryRun) {
@@ -147,7 +133,11 @@ final class SimNode implements AutoCloseable {
    * (the simulated API server closes it at the end): what a stopped agent must not write is its
    * controller's business, not the connection's.
    */
-  record Agent(AgentRuntime runtime, PrometheusMeterRegistry registry, List<Transition> transitions)
+  record Agent(
+      SimNode node,
+      AgentRuntime runtime,
+      PrometheusMeterRegistry registry,
+      List<Transition> transitions)
       implements AutoCloseable {
     double counter(String name, String... tags) {
       Counter c = registry.find(name).tags(tags).counter();
@@ -177,17 +167,18 @@ final class SimNode implements AutoCloseable {
 
     @Override
     public void close() {
-      runtime.close();
+      node.stopAgent();
     }
   }
 
-  final Vertx vertx;
+  final SimCluster sim;
+  final SimNode simNode;
   final SimApiServer api;
   final FakeKubelet kubelet;
   final KubernetesClient cluster;
   final Path dir;
+  private final String token;
   private final KubernetesSerialization serialization = new KubernetesSerialization();
-  private final List<Agent> agents = new ArrayList<>();
   private final Map<String, String> orphans = new ConcurrentHashMap<>();
 
   /** Every state a record was seen in by a watch: "name phase/verification", in order. */
@@ -199,25 +190,21 @@ final class SimNode implements AutoCloseable {
   private int catalogVersion;
   private int testNumber;
 
-  SimNode() throws IOException {
-    vertx = Vertx.vertx();
-    api = new SimApiServer().start();
-    kubelet = new FakeKubelet(vertx, TOKEN);
-    kubelet.start().await();
+  RepairNode() {
+    sim =
+        SimCluster.builder()
+            .nodes(1)
+            .seed(SimCluster.Seed.EMPTY)
+            .kubeletFollows(false)
+            .scriptKillGrace(Duration.ofMillis(200))
+            .catalogCheck(Duration.ofMillis(100))
+            .build();
+    simNode = sim.node(0);
+    api = sim.api();
+    kubelet = simNode.kubelet();
     cluster = api.client();
-    dir = Files.createTempDirectory("repair-it-");
-    Files.writeString(dir.resolve("token"), TOKEN);
-    Files.createDirectories(dir.resolve("work"));
-    assertTrue(Files.exists(CRD), "CRD not found at " + CRD.toAbsolutePath());
-    CustomResourceDefinition crd;
-    try (InputStream in = Files.newInputStream(CRD)) {
-      crd = cluster.apiextensions().v1().customResourceDefinitions().load(in).item();
-    }
-    cluster.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-    cluster
-        .nodes()
-        .resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build())
-        .create();
+    dir = simNode.dir();
+    token = simNode.initialToken();
     recordWatch =
         cluster
             .resources(ConsistencyRepairJob.class)
@@ -287,7 +274,7 @@ final class SimNode implements AutoCloseable {
             n -> new NodeBuilder(n).editMetadata().withAnnotations(Map.of()).endMetadata().build());
     recordStates.clear();
     api.clearRequests();
-    kubelet.reset(TOKEN);
+    kubelet.reset(token);
     kubelet.loadPodList(
         "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[]}"
             .getBytes(StandardCharsets.UTF_8));
@@ -371,12 +358,7 @@ final class SimNode implements AutoCloseable {
   /** The settings every test starts from; {@code overrides} replace or add variables. */
   Map<String, String> env(Map<String, String> overrides) {
     Map<String, String> env = new HashMap<>();
-    env.put("NODE_NAME", NODE);
-    env.put("KUBELET_URL", kubelet.url().toString());
-    env.put("KUBELET_TOKEN_FILE", dir.resolve("token").toString());
-    env.put("KUBELET_CA_FILE", kubelet.caFile().toString());
     env.put("POLL_INTERVAL", "200ms");
-    env.put("HTTP_PORT", "0");
     env.put("MIN_OBSERVATIONS", "2");
     for (DriftKind k : DriftKind.values()) {
       env.put(k.windowVariable(), "300ms");
@@ -384,7 +366,6 @@ final class SimNode implements AutoCloseable {
     env.put("REPAIR_MODE", "on");
     env.put("CATALOG_FILE", catalogFile().toString());
     env.put("CIRCUIT_RECOVERY", "1s");
-    env.put("SCRIPT_TEMP_DIR", dir.resolve("work").toString());
     env.putAll(overrides);
     return env;
   }
@@ -406,48 +387,19 @@ final class SimNode implements AutoCloseable {
    * fixed PATH), e.g. the image's userland.
    */
   Agent start(Map<String, String> overrides, Map<String, String> scriptEnv, String scriptPath) {
-    AgentConfig config;
-    try {
-      config = ConfigLoader.load(env(overrides), List.of());
-    } catch (ConfigException e) {
-      throw new IllegalArgumentException(e.getMessage(), e);
-    }
     Map<String, String> env = new HashMap<>();
     env.put("FAKE_KUBELET_URL", kubelet.url().toString());
-    env.put("FAKE_KUBELET_TOKEN", TOKEN);
+    env.put("FAKE_KUBELET_TOKEN", token);
     env.put("CALLS_FILE", calls.toString());
     env.putAll(scriptEnv);
-    AgentRuntime.Options options =
-        new AgentRuntime.Options(
-            Map.copyOf(env), scriptSettings(scriptPath), Duration.ofMillis(100));
-    KubernetesClient client = api.newClient();
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AgentRuntime rt;
-    try {
-      rt =
-          AgentRuntime.start(vertx, config, client, registry, Clock.systemUTC(), options)
-              .await(20, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("the agent did not start within 20s", e);
-    }
+    SimAgent a = simNode.startAgent(env(overrides), env, scriptPath);
     List<Transition> transitions = new CopyOnWriteArrayList<>();
-    rt.agent().onCycle(c -> transitions.addAll(c.transitions()));
-    Agent a = new Agent(rt, registry, transitions);
-    agents.add(a);
-    return a;
-  }
-
-  private ScriptExecutor.Settings scriptSettings(String scriptPath) {
-    ScriptExecutor.Settings d =
-        ScriptExecutor.Settings.defaults(dir.resolve("work")).withKillGrace(Duration.ofMillis(200));
-    return scriptPath == null
-        ? d
-        : new ScriptExecutor.Settings(d.tempBase(), d.killGrace(), scriptPath, d.captureInterval());
+    a.runtime().agent().onCycle(c -> transitions.addAll(c.transitions()));
+    return new Agent(simNode, a.runtime(), a.registry(), transitions);
   }
 
   void closeAgents() {
-    agents.forEach(Agent::close);
-    agents.clear();
+    simNode.stopAgent();
   }
 
   // ---- pods ----
@@ -657,10 +609,7 @@ final class SimNode implements AutoCloseable {
 
   @Override
   public void close() {
-    closeAgents();
     recordWatch.close();
-    kubelet.close();
-    api.close();
-    vertx.close().await();
+    sim.close();
   }
 }
