@@ -158,6 +158,8 @@ public final class ImageRoot {
         "root:x:0:0:root:/root:/bin/sh\nstateprobe:x:65532:65532:Linux User,,,:/nonexistent:"
             + "/sbin/nologin\n");
     Files.writeString(root.resolve("etc/group"), "root:x:0:root\nstateprobe:x:65532:\n");
+    // The kubelet mounts a pod's /etc/hosts.
+    Files.writeString(root.resolve("etc/hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n");
     for (String folder : List.of(IMAGE_SCRIPTS, CONFIGMAP_SCRIPTS)) {
       Path scripts = Files.createDirectories(root.resolve(folder.substring(1)));
       try (Stream<Path> files = Files.list(SHIPPED)) {

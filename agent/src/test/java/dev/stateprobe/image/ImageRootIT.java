@@ -10,9 +10,15 @@ import dev.stateprobe.repair.exec.ScriptExecutor;
 import dev.stateprobe.repair.exec.ScriptInvocation;
 import dev.stateprobe.repair.exec.ScriptResult;
 import dev.stateprobe.sim.SimApiServer;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -239,6 +245,42 @@ class ImageRootIT {
     ScriptResult home = write("/nonexistent/state");
     assertExit(1, home);
     assertThat(home.output()).contains("/nonexistent/state: No such file or directory");
+  }
+
+  @Test
+  void theRootHasTheDaemonSetsUserWritablePathsAndCatalogAndTheDockerfilesPaths()
+      throws IOException {
+    Path repo = Path.of(System.getProperty("basedir", "."), "..").normalize();
+    DaemonSet ds =
+        new KubernetesSerialization()
+            .unmarshal(
+                Files.readString(repo.resolve("manifests/base/daemonset.yaml")), DaemonSet.class);
+    PodSpec pod = ds.getSpec().getTemplate().getSpec();
+    Container agent = pod.getContainers().get(0);
+    SecurityContext sc = agent.getSecurityContext();
+    assertThat(sc.getRunAsUser()).isEqualTo((long) ImageRoot.UID);
+    assertThat(sc.getRunAsGroup()).isEqualTo((long) ImageRoot.UID);
+    assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
+    List<VolumeMount> writable =
+        agent.getVolumeMounts().stream()
+            .filter(m -> !Boolean.TRUE.equals(m.getReadOnly()))
+            .toList();
+    assertThat(writable).extracting(VolumeMount::getMountPath).containsExactly(ImageRoot.TMP);
+    Map<String, String> env = new HashMap<>();
+    agent.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+    assertThat(env.get("SCRIPT_TEMP_DIR")).isEqualTo(ImageRoot.TMP);
+    assertThat(env.get("CATALOG_FILE")).isEqualTo(ImageRoot.CONFIGMAP_SCRIPTS + "/catalog.yaml");
+
+    String dockerfile = Files.readString(repo.resolve("Dockerfile"));
+    assertThat(dockerfile)
+        .contains("USER " + ImageRoot.UID + ":" + ImageRoot.UID + "\n")
+        .contains("-u " + ImageRoot.UID + " ")
+        .contains("-h /nonexistent ")
+        .contains("COPY --chmod=0555 repair-scripts/*.sh " + ImageRoot.IMAGE_SCRIPTS + "/\n")
+        .contains(
+            "COPY --chmod=0444 repair-scripts/catalog.yaml "
+                + ImageRoot.IMAGE_SCRIPTS
+                + "/catalog.yaml\n");
   }
 
   @Test
