@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param nodeIp {@code NODE_IP}, optional (downward API {@code status.hostIP})
  * @param httpPort {@code HTTP_PORT}, default 9808; 0 picks a free port (tests)
  * @param pollInterval {@code POLL_INTERVAL}, default 5s
+ * @param fleetBrake whether this agent obeys the fleet storm brake
  */
 public record AgentConfig(
     String nodeName,
@@ -26,7 +27,28 @@ public record AgentConfig(
     Duration pollInterval,
     int httpPort,
     Detection detection,
-    Repair repair) {
+    Repair repair,
+    FleetBrake fleetBrake) {
+
+  /** A configuration that does not obey a fleet brake (tests that build values directly). */
+  public AgentConfig(
+      String nodeName,
+      Optional<String> nodeIp,
+      KubeletSettings kubelet,
+      Duration pollInterval,
+      int httpPort,
+      Detection detection,
+      Repair repair) {
+    this(
+        nodeName,
+        nodeIp,
+        kubelet,
+        pollInterval,
+        httpPort,
+        detection,
+        repair,
+        FleetBrake.NOT_OBEYED);
+  }
 
   public AgentConfig {
     Objects.requireNonNull(nodeName, "nodeName");
@@ -35,6 +57,25 @@ public record AgentConfig(
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(detection, "detection");
     Objects.requireNonNull(repair, "repair");
+    Objects.requireNonNull(fleetBrake, "fleetBrake");
+  }
+
+  /**
+   * The fleet storm brake, as this agent reads it (README, Fleet storm brake).
+   *
+   * @param obeyed {@code FLEET_BRAKE}, {@code on} or {@code off}, default {@code off}: whether new
+   *     repairs wait while the brake is on, stale or missing. The manifests that deploy the
+   *     coordinator set it {@code on}; an agent run alone (a lab, the demo, a cluster without the
+   *     coordinator) has no brake to read and repairs as before.
+   * @param maxAge {@code FLEET_BRAKE_MAX_AGE}, default 60s: a heartbeat older than this reads as on
+   *     (six missed coordinator heartbeats, and longer than a leader failover)
+   */
+  public record FleetBrake(boolean obeyed, Duration maxAge) {
+    public static final FleetBrake NOT_OBEYED = new FleetBrake(false, Duration.ofSeconds(60));
+
+    public FleetBrake {
+      Objects.requireNonNull(maxAge, "maxAge");
+    }
   }
 
   /** The durations derived from {@link #pollInterval}: read them from here only. */

@@ -65,6 +65,8 @@ public final class ConfigLoader {
                 "CRJ_TTL",
                 "CRJ_MAX_PER_NODE",
                 "SCRIPT_TEMP_DIR"));
+    // The fleet storm brake (README, Fleet storm brake).
+    v.addAll(List.of("FLEET_BRAKE", "FLEET_BRAKE_MAX_AGE"));
     for (DriftKind k : DriftKind.values()) {
       v.add(k.windowVariable());
     }
@@ -219,6 +221,10 @@ public final class ConfigLoader {
       writableDirectory("SCRIPT_TEMP_DIR", tempDir);
     }
     caFile.ifPresent(ca -> pemCertificates("KUBELET_CA_FILE", ca));
+    boolean fleetBrake =
+        enumValue("FLEET_BRAKE", "off", ConfigLoader::onOff, "on, off") == Boolean.TRUE;
+    Duration brakeMaxAge =
+        within("FLEET_BRAKE_MAX_AGE", "60s", Duration.ofSeconds(1), Duration.ofHours(1));
 
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -249,7 +255,16 @@ public final class ConfigLoader {
             circuitRecovery,
             ttl,
             maxJobs,
-            tempDir));
+            tempDir),
+        new AgentConfig.FleetBrake(fleetBrake, brakeMaxAge));
+  }
+
+  private static Optional<Boolean> onOff(String raw) {
+    return switch (raw) {
+      case "on" -> Optional.of(true);
+      case "off" -> Optional.of(false);
+      default -> Optional.empty();
+    };
   }
 
   private URI kubeletUrl(Optional<String> nodeIp, boolean viaProxy) {

@@ -26,7 +26,9 @@ public enum Throttle {
   /** {@code REPAIR_MODE=off}. */
   MODE_OFF("mode_off"),
   /** No catalog entry matches the drift. */
-  NO_SCRIPT("no_script");
+  NO_SCRIPT("no_script"),
+  /** The fleet storm brake is on, stale or missing: no new repair starts anywhere. */
+  FLEET_BRAKE("fleet_brake");
 
   private final String tag;
 
