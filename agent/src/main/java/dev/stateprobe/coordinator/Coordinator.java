@@ -33,6 +33,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -127,8 +128,8 @@ public final class Coordinator implements AutoCloseable {
                     .withReleaseOnCancel(true)
                     .withLeaderCallbacks(
                         new LeaderCallbacks(
-                            () -> scheduler.execute(this::startLeading),
-                            () -> scheduler.execute(this::stopLeading),
+                            () -> onScheduler(this::startLeading),
+                            () -> onScheduler(this::stopLeading),
                             this::newLeader))
                     .build())
             .build();
@@ -142,6 +143,15 @@ public final class Coordinator implements AutoCloseable {
                 this::campaign, config.retryPeriod().toMillis(), TimeUnit.MILLISECONDS);
           }
         });
+  }
+
+  /** Runs on the scheduler thread; after {@link #close} there is nothing left to run. */
+  private void onScheduler(Runnable r) {
+    try {
+      scheduler.execute(r);
+    } catch (RejectedExecutionException closing) {
+      // closed: the lead is being given up anyway
+    }
   }
 
   private void newLeader(String identity) {
@@ -409,13 +419,16 @@ public final class Coordinator implements AutoCloseable {
   @Override
   public void close() {
     synchronized (this) {
+      if (closed) {
+        return;
+      }
       closed = true;
     }
     CompletableFuture<?> f = electing;
     if (f != null) {
       f.cancel(true);
     }
-    scheduler.execute(this::stopLeading);
+    onScheduler(this::stopLeading);
     scheduler.shutdown();
     try {
       scheduler.awaitTermination(10, TimeUnit.SECONDS);
