@@ -107,8 +107,9 @@ class CoordinatorDeploymentTest {
   @Test
   void theCoordinatorsRoleNamesItsTwoLeases() {
     Role role = repo.object(repo.manifests().resolve("base/coordinator-role.yaml"), Role.class);
-    assertThat(role.getRules().getFirst().getResourceNames())
-        .containsExactlyInAnyOrder(
-            CoordinatorConfig.LEADER_LEASE, dev.stateprobe.fleet.BrakeObject.NAME);
+    assertThat(role.getRules().get(0).getResourceNames())
+        .containsExactly(CoordinatorConfig.LEADER_LEASE);
+    assertThat(role.getRules().get(1).getResourceNames())
+        .containsExactly(dev.stateprobe.fleet.BrakeObject.NAME);
   }
 }
