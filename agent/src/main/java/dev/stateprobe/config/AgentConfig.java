@@ -68,13 +68,17 @@ public record AgentConfig(
    *     coordinator set it {@code on}; an agent run alone (a lab, the demo, a cluster without the
    *     coordinator) has no brake to read and repairs as before.
    * @param maxAge {@code FLEET_BRAKE_MAX_AGE}, default 60s: a heartbeat older than this reads as on
-   *     (six missed coordinator heartbeats, and longer than a leader failover)
+   *     (four missed coordinator heartbeats, and longer than a leader failover)
+   * @param namespace {@code FLEET_BRAKE_NAMESPACE}, default {@code state-probe}: where the brake
+   *     Lease is (the DaemonSet sets it to its own namespace)
    */
-  public record FleetBrake(boolean obeyed, Duration maxAge) {
-    public static final FleetBrake NOT_OBEYED = new FleetBrake(false, Duration.ofSeconds(60));
+  public record FleetBrake(boolean obeyed, Duration maxAge, String namespace) {
+    public static final FleetBrake NOT_OBEYED =
+        new FleetBrake(false, Duration.ofSeconds(60), "state-probe");
 
     public FleetBrake {
       Objects.requireNonNull(maxAge, "maxAge");
+      Objects.requireNonNull(namespace, "namespace");
     }
   }
 

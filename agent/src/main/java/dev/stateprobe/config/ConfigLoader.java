@@ -66,7 +66,7 @@ public final class ConfigLoader {
                 "CRJ_MAX_PER_NODE",
                 "SCRIPT_TEMP_DIR"));
     // The fleet storm brake (README, Fleet storm brake).
-    v.addAll(List.of("FLEET_BRAKE", "FLEET_BRAKE_MAX_AGE"));
+    v.addAll(List.of("FLEET_BRAKE", "FLEET_BRAKE_MAX_AGE", "FLEET_BRAKE_NAMESPACE"));
     for (DriftKind k : DriftKind.values()) {
       v.add(k.windowVariable());
     }
@@ -225,6 +225,10 @@ public final class ConfigLoader {
         enumValue("FLEET_BRAKE", "off", ConfigLoader::onOff, "on, off") == Boolean.TRUE;
     Duration brakeMaxAge =
         within("FLEET_BRAKE_MAX_AGE", "60s", Duration.ofSeconds(1), Duration.ofHours(1));
+    String brakeNamespace = values.getOrDefault("FLEET_BRAKE_NAMESPACE", "state-probe");
+    if (!brakeNamespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      problems.add("FLEET_BRAKE_NAMESPACE '" + brakeNamespace + "' is not a valid namespace name");
+    }
 
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -256,7 +260,7 @@ public final class ConfigLoader {
             ttl,
             maxJobs,
             tempDir),
-        new AgentConfig.FleetBrake(fleetBrake, brakeMaxAge));
+        new AgentConfig.FleetBrake(fleetBrake, brakeMaxAge, brakeNamespace));
   }
 
   private static Optional<Boolean> onOff(String raw) {

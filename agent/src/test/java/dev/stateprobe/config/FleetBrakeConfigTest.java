@@ -22,20 +22,33 @@ class FleetBrakeConfigTest {
     AgentConfig c = load(Map.of());
     assertThat(c.fleetBrake().obeyed()).isFalse();
     assertThat(c.fleetBrake().maxAge()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(c.fleetBrake().namespace()).isEqualTo("state-probe");
   }
 
   @Test
   void onAndAMaxAgeFromTheEnvironmentOrFlags() throws Exception {
-    AgentConfig c = load(Map.of("FLEET_BRAKE", "on", "FLEET_BRAKE_MAX_AGE", "90s"));
-    assertThat(c.fleetBrake()).isEqualTo(new AgentConfig.FleetBrake(true, Duration.ofSeconds(90)));
+    AgentConfig c =
+        load(
+            Map.of(
+                "FLEET_BRAKE", "on", "FLEET_BRAKE_MAX_AGE", "90s", "FLEET_BRAKE_NAMESPACE", "ops"));
+    assertThat(c.fleetBrake())
+        .isEqualTo(new AgentConfig.FleetBrake(true, Duration.ofSeconds(90), "ops"));
     AgentConfig f = load(Map.of(), "--fleet-brake=on", "--fleet-brake-max-age", "2m");
-    assertThat(f.fleetBrake()).isEqualTo(new AgentConfig.FleetBrake(true, Duration.ofMinutes(2)));
+    assertThat(f.fleetBrake())
+        .isEqualTo(new AgentConfig.FleetBrake(true, Duration.ofMinutes(2), "state-probe"));
   }
 
   @Test
   void badValuesAreNamed() {
-    assertThatThrownBy(() -> load(Map.of("FLEET_BRAKE", "yes", "FLEET_BRAKE_MAX_AGE", "0s")))
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of(
+                        "FLEET_BRAKE", "yes",
+                        "FLEET_BRAKE_MAX_AGE", "0s",
+                        "FLEET_BRAKE_NAMESPACE", "Not_A_Namespace")))
         .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLEET_BRAKE_NAMESPACE 'Not_A_Namespace'")
         .hasMessageContaining("FLEET_BRAKE must be one of on, off, got 'yes'")
         .hasMessageContaining("FLEET_BRAKE_MAX_AGE");
   }
