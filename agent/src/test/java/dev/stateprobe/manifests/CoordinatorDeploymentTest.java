@@ -96,7 +96,7 @@ class CoordinatorDeploymentTest {
     assertThat(role.getRules()).hasSize(1);
     assertThat(role.getRules().getFirst().getResourceNames())
         .containsExactly(dev.stateprobe.fleet.BrakeObject.NAME);
-    assertThat(role.getRules().getFirst().getVerbs()).containsExactly("get", "list", "watch");
+    assertThat(role.getRules().getFirst().getVerbs()).containsExactly("list", "watch");
     RoleBinding binding =
         repo.object(
             repo.manifests().resolve("base/fleet-brake-rolebinding.yaml"), RoleBinding.class);

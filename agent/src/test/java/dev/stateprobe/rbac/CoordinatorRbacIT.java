@@ -3,6 +3,9 @@ package dev.stateprobe.rbac;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.stateprobe.controlplane.ApiServerClient;
+import dev.stateprobe.controlplane.BrakeWatch;
+import dev.stateprobe.controlplane.ListWatch;
 import dev.stateprobe.coordinator.Coordinator;
 import dev.stateprobe.coordinator.CoordinatorConfig;
 import dev.stateprobe.drift.Drift;
@@ -18,10 +21,13 @@ import dev.stateprobe.view.PodRef;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +41,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -169,35 +176,90 @@ class CoordinatorRbacIT {
                   .getRules()));
       granted.addAll(
           grants(read(sim, "manifests/base/coordinator-role.yaml", Role.class).getRules()));
-
-      List<String> notGranted = new ArrayList<>();
-      Set<Grant> used = new TreeSet<>();
-      for (SimApiRequest r :
-          sim.requests().stream().filter(r -> !r.backstage() && r.resource() != null).toList()) {
-        String g =
-            r.apiGroup()
-                + "/"
-                + r.resource()
-                + (r.subresource() == null ? "" : "/" + r.subresource())
-                + ":"
-                + r.verb();
-        Optional<String> name = name(r);
-        Optional<Grant> byName = name.map(n -> new Grant(g, n)).filter(granted::contains);
-        Grant any = new Grant(g, "*");
-        if (byName.isPresent()) {
-          used.add(byName.get());
-        } else if (granted.contains(any)) {
-          used.add(any);
-        } else {
-          notGranted.add(
-              g + name.map(n -> "[" + n + "]").orElse("") + " " + r.method() + " " + r.path());
-        }
-      }
-      Set<Grant> unused = new TreeSet<>(granted);
-      unused.removeAll(used);
-      assertThat(notGranted).as("calls the coordinator's roles do not grant").isEmpty();
-      assertThat(unused).as("grants no call used").isEmpty();
+      assertExactly(granted, sim.requests());
     }
+  }
+
+  /**
+   * The agents' Role for the brake against an agent's brake watch: its first list, its watch, and
+   * the changes it sees.
+   */
+  @Test
+  void theAgentsBrakeRoleGrantsExactlyWhatItsBrakeWatchCalls() throws Exception {
+    try (SimApiServer sim = new SimApiServer().start()) {
+      Vertx vertx = Vertx.vertx();
+      WorkerExecutor worker = vertx.createSharedWorkerExecutor("rbac-worker", 1);
+      ApiServerClient client =
+          new ApiServerClient(vertx, sim.newClient().getConfiguration(), worker, Clock.systemUTC());
+      try (BrakeWatch watch =
+          BrakeWatch.of(
+              client,
+              NS,
+              ListWatch.Settings.defaults()
+                  .withBackoff(Duration.ofMillis(100), Duration.ofMillis(1600)))) {
+        watch.start();
+        sim.client()
+            .leases()
+            .inNamespace(NS)
+            .resource(
+                new LeaseBuilder()
+                    .withNewMetadata()
+                    .withName(BrakeObject.NAME)
+                    .withNamespace(NS)
+                    .addToAnnotations(BrakeObject.STATE, "on")
+                    .endMetadata()
+                    .build())
+            .create();
+        await().atMost(Duration.ofSeconds(20)).until(() -> watch.latest().isPresent());
+        sim.client()
+            .leases()
+            .inNamespace(NS)
+            .withName(BrakeObject.NAME)
+            .edit(
+                l -> {
+                  l.getMetadata().getAnnotations().put(BrakeObject.STATE, "off");
+                  return l;
+                });
+        await().atMost(Duration.ofSeconds(20)).until(() -> watch.latest().orElseThrow().saysOff());
+      } finally {
+        client.close();
+        vertx.close().await(10, TimeUnit.SECONDS);
+      }
+      assertExactly(
+          grants(read(sim, "manifests/base/fleet-brake-role.yaml", Role.class).getRules()),
+          sim.requests());
+    }
+  }
+
+  /** Every resource call granted (by name where the rule names), and every grant used. */
+  private static void assertExactly(Set<Grant> granted, List<SimApiRequest> requests) {
+    List<String> notGranted = new ArrayList<>();
+    Set<Grant> used = new TreeSet<>();
+    for (SimApiRequest r :
+        requests.stream().filter(r -> !r.backstage() && r.resource() != null).toList()) {
+      String g =
+          r.apiGroup()
+              + "/"
+              + r.resource()
+              + (r.subresource() == null ? "" : "/" + r.subresource())
+              + ":"
+              + r.verb();
+      Optional<String> name = name(r);
+      Optional<Grant> byName = name.map(n -> new Grant(g, n)).filter(granted::contains);
+      Grant any = new Grant(g, "*");
+      if (byName.isPresent()) {
+        used.add(byName.get());
+      } else if (granted.contains(any)) {
+        used.add(any);
+      } else {
+        notGranted.add(
+            g + name.map(n -> "[" + n + "]").orElse("") + " " + r.method() + " " + r.path());
+      }
+    }
+    Set<Grant> unused = new TreeSet<>(granted);
+    unused.removeAll(used);
+    assertThat(notGranted).as("calls the roles do not grant").isEmpty();
+    assertThat(unused).as("grants no call used").isEmpty();
   }
 
   private static void record(SimApiServer sim, String node) {
