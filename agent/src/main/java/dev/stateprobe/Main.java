@@ -3,6 +3,7 @@ package dev.stateprobe;
 import dev.stateprobe.build.BuildInfo;
 import dev.stateprobe.cli.AgentCommand;
 import dev.stateprobe.cli.CheckCommand;
+import dev.stateprobe.cli.CoordinatorCommand;
 import dev.stateprobe.cli.RepairTestCommand;
 import dev.stateprobe.repair.exec.DefaultProcessRunner;
 import dev.stateprobe.repair.exec.ScriptExecutor;
@@ -32,6 +33,8 @@ public final class Main {
                      exits 0 (no drift), 1 (drift), 2 (error)
         repair-test  run the script the catalog would pick for a drift, exactly as the agent would:
                      --catalog F --drift-file D [--dry-run] [--node N] [--attempt N]
+        coordinator  the fleet storm brake's coordinator (a Deployment of 2, leader-elected): counts
+                     the fleet's repair records and publishes the brake Lease; until SIGTERM.
         version      print the version
         help         this text
 
@@ -61,6 +64,7 @@ public final class Main {
     return switch (mode) {
       case "agent" -> new AgentCommand(env, out, err).run(rest);
       case "check" -> new CheckCommand(env, out, err).run(rest);
+      case "coordinator" -> new CoordinatorCommand(env, out, err).run(rest);
       case "repair-test" ->
           new RepairTestCommand(
                   DefaultProcessRunner.create(),

@@ -4,12 +4,15 @@ import dev.stateprobe.build.BuildInfo;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.config.RepairMode;
 import dev.stateprobe.controlplane.ApiServerClient;
+import dev.stateprobe.controlplane.BrakeWatch;
 import dev.stateprobe.controlplane.ControlPlaneSource;
+import dev.stateprobe.controlplane.ListWatch;
 import dev.stateprobe.controlplane.PodListWatch;
 import dev.stateprobe.controlplane.PodLister;
 import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.events.EventRecorder;
+import dev.stateprobe.fleet.BrakeSource;
 import dev.stateprobe.http.HttpApi;
 import dev.stateprobe.kubelet.ApiProxyKubeletSource;
 import dev.stateprobe.kubelet.DirectKubeletSource;
@@ -45,6 +48,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -85,7 +89,8 @@ public final class AgentRuntime implements AutoCloseable {
       PodJsonDecoder decoder,
       KubeletSource kubelet,
       ControlPlaneSource informer,
-      Reports reports) {}
+      Reports reports,
+      BrakeSource brake) {}
 
   /**
    * The repair side on {@code c}. A method, not a lambda made at start-up: a lambda taking the
@@ -113,7 +118,8 @@ public final class AgentRuntime implements AutoCloseable {
             worker,
             p.reports(),
             p.options().scriptEnv(),
-            budget(c)));
+            budget(c)),
+        p.brake());
   }
 
   /**
@@ -313,7 +319,16 @@ public final class AgentRuntime implements AutoCloseable {
       rt.closeables.push(informer);
       metrics.informer(informer, PodListWatch::relists, PodListWatch::watchRestarts);
       Reports reports = new Reports();
-      rt.repairInputs = new RepairInputs(options, decoder, kubelet, informer, reports);
+      // The fleet storm brake, read only by an agent that obeys it: one watch on one Lease.
+      BrakeSource brake = Optional::empty;
+      if (config.fleetBrake().obeyed()) {
+        BrakeWatch watch =
+            BrakeWatch.of(apiServer, config.fleetBrake().namespace(), brakeSettings(apiConfig));
+        rt.closeables.push(watch);
+        watch.start();
+        brake = watch;
+      }
+      rt.repairInputs = new RepairInputs(options, decoder, kubelet, informer, reports, brake);
       // Where the repair controller stood when it was built at once: closed after the loop.
       rt.closeables.push(
           () -> {
@@ -538,6 +553,13 @@ public final class AgentRuntime implements AutoCloseable {
    * The list/watch's back-off follows fabric8's watch reconnect settings: its interval (1 s unless
    * configured) doubling up to 32 times that, as fabric8's watch manager does.
    */
+  /** The brake's list/watch backs off as the pods' does. */
+  static ListWatch.Settings brakeSettings(io.fabric8.kubernetes.client.Config c) {
+    Integer interval = c.getWatchReconnectInterval();
+    Duration base = Duration.ofMillis(interval == null || interval <= 0 ? 1000 : interval);
+    return ListWatch.Settings.defaults().withBackoff(base, base.multipliedBy(32));
+  }
+
   static PodListWatch.Settings controlPlaneSettings(io.fabric8.kubernetes.client.Config c) {
     Integer interval = c.getWatchReconnectInterval();
     Duration base = Duration.ofMillis(interval == null || interval <= 0 ? 1000 : interval);

@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param httpPort {@code HTTP_PORT}, default 9808; 0 picks a free port (tests)
  * @param pollInterval {@code POLL_INTERVAL}, default 5s
  * @param clusterBudget the cluster repair budget's settings
+ * @param fleetBrake whether this agent obeys the fleet storm brake
  */
 public record AgentConfig(
     String nodeName,
@@ -28,7 +29,8 @@ public record AgentConfig(
     int httpPort,
     Detection detection,
     Repair repair,
-    ClusterBudget clusterBudget) {
+    ClusterBudget clusterBudget,
+    FleetBrake fleetBrake) {
 
   public AgentConfig {
     Objects.requireNonNull(nodeName, "nodeName");
@@ -38,6 +40,29 @@ public record AgentConfig(
     Objects.requireNonNull(detection, "detection");
     Objects.requireNonNull(repair, "repair");
     Objects.requireNonNull(clusterBudget, "clusterBudget");
+    Objects.requireNonNull(fleetBrake, "fleetBrake");
+  }
+
+  /**
+   * The fleet storm brake, as this agent reads it (README, Fleet storm brake).
+   *
+   * @param obeyed {@code FLEET_BRAKE}, {@code on} or {@code off}, default {@code off}: whether new
+   *     repairs wait while the brake is on, stale or missing. The manifests that deploy the
+   *     coordinator set it {@code on}; an agent run alone (a lab, the demo, a cluster without the
+   *     coordinator) has no brake to read and repairs as before.
+   * @param maxAge {@code FLEET_BRAKE_MAX_AGE}, default 60s: a heartbeat older than this reads as on
+   *     (four missed coordinator heartbeats, and longer than a leader failover)
+   * @param namespace {@code FLEET_BRAKE_NAMESPACE}, default {@code state-probe}: where the brake
+   *     Lease is (the DaemonSet sets it to its own namespace)
+   */
+  public record FleetBrake(boolean obeyed, Duration maxAge, String namespace) {
+    public static final FleetBrake NOT_OBEYED =
+        new FleetBrake(false, Duration.ofSeconds(60), "state-probe");
+
+    public FleetBrake {
+      Objects.requireNonNull(maxAge, "maxAge");
+      Objects.requireNonNull(namespace, "namespace");
+    }
   }
 
   /** The durations derived from {@link #pollInterval}: read them from here only. */

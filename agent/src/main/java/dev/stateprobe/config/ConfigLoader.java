@@ -69,6 +69,8 @@ public final class ConfigLoader {
                 "POD_NAMESPACE",
                 "CLUSTER_REPAIR_SLOTS",
                 "CLUSTER_MAX_REPAIRS_PER_HOUR"));
+    // The fleet storm brake (README, Fleet storm brake).
+    v.addAll(List.of("FLEET_BRAKE", "FLEET_BRAKE_MAX_AGE", "FLEET_BRAKE_NAMESPACE"));
     for (DriftKind k : DriftKind.values()) {
       v.add(k.windowVariable());
     }
@@ -224,6 +226,14 @@ public final class ConfigLoader {
     }
     caFile.ifPresent(ca -> pemCertificates("KUBELET_CA_FILE", ca));
     AgentConfig.ClusterBudget budget = clusterBudget();
+    boolean fleetBrake =
+        enumValue("FLEET_BRAKE", "off", ConfigLoader::onOff, "on, off") == Boolean.TRUE;
+    Duration brakeMaxAge =
+        within("FLEET_BRAKE_MAX_AGE", "60s", Duration.ofSeconds(1), Duration.ofHours(1));
+    String brakeNamespace = values.getOrDefault("FLEET_BRAKE_NAMESPACE", "state-probe");
+    if (!brakeNamespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      problems.add("FLEET_BRAKE_NAMESPACE '" + brakeNamespace + "' is not a valid namespace name");
+    }
 
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -255,7 +265,16 @@ public final class ConfigLoader {
             ttl,
             maxJobs,
             tempDir),
-        budget);
+        budget,
+        new AgentConfig.FleetBrake(fleetBrake, brakeMaxAge, brakeNamespace));
+  }
+
+  private static Optional<Boolean> onOff(String raw) {
+    return switch (raw) {
+      case "on" -> Optional.of(true);
+      case "off" -> Optional.of(false);
+      default -> Optional.empty();
+    };
   }
 
   /** The cluster repair budget's settings (README, Cluster repair budget). */

@@ -88,6 +88,8 @@ public final class Metrics implements AutoCloseable {
   private final Timer repairStartLatency;
   private final DistributionSummary kubeletBodyBytes;
   private final JvmGcMetrics gcMetrics;
+  private final AtomicLong fleetBrake = new AtomicLong();
+  private final Map<String, AtomicLong> fleetBrakeReason = new ConcurrentHashMap<>();
 
   /**
    * @param clockMillis source of "now" for view ages (the agent's injected clock)
@@ -204,6 +206,16 @@ public final class Metrics implements AutoCloseable {
             .description("From drift confirmation to script start")
             .serviceLevelObjectives(ms(10), ms(50), ms(100), ms(250), ms(1000), ms(5000))
             .register(registry);
+    // The fleet storm brake as this agent reads it (README, Fleet storm brake).
+    gauge(PREFIX + "fleet.brake", fleetBrake, "1 while the fleet storm brake holds repairs back");
+    for (String r : FLEET_BRAKE_REASONS) {
+      AtomicLong holder = new AtomicLong();
+      fleetBrakeReason.put(r, holder);
+      Gauge.builder(PREFIX + "fleet.brake.reason", holder, AtomicLong::get)
+          .description("1 on the reason of the agent's current reading of the fleet storm brake")
+          .tag("reason", r)
+          .register(registry);
+    }
     Gauge.builder(PREFIX + "build.info", () -> 1)
         .description("Build information")
         .tag("version", version)
@@ -427,6 +439,82 @@ public final class Metrics implements AutoCloseable {
     circuitOpen(open);
     circuitDrifts.set(drifts);
     circuitThreshold.set(threshold);
+  }
+
+  /** The {@code reason} values of {@code stateprobe_fleet_brake_reason}. */
+  public static final List<String> FLEET_BRAKE_REASONS =
+      List.of("on", "stale", "missing", "off", "disabled");
+
+  /** The agent's reading of the fleet brake: whether it holds, and its reason's tag. */
+  public void fleetBrake(boolean holds, String reason) {
+    if (!fleetBrakeReason.containsKey(reason)) {
+      throw new IllegalArgumentException("unknown fleet brake reason " + reason);
+    }
+    fleetBrake.set(holds ? 1 : 0);
+    fleetBrakeReason.forEach((r, v) -> v.set(r.equals(reason) ? 1 : 0));
+  }
+
+  /**
+   * The coordinator's own metrics ({@code state-probe coordinator}; README, Fleet storm brake). A
+   * separate registry from any agent's: the coordinator is its own process.
+   */
+  public static final class Coordinator {
+    private final AtomicLong leader = new AtomicLong();
+    private final AtomicLong nodes = new AtomicLong();
+    private final AtomicLong drifting = new AtomicLong();
+    private final AtomicLong brake = new AtomicLong();
+    private final Counter published;
+    private final Counter publishFailures;
+    private final Map<String, Counter> changes = new ConcurrentHashMap<>();
+
+    public Coordinator(MeterRegistry registry) {
+      Gauge.builder(PREFIX + "coordinator.leader", leader, AtomicLong::get)
+          .description("1 while this coordinator holds the leader Lease")
+          .register(registry);
+      Gauge.builder(PREFIX + "coordinator.nodes", nodes, AtomicLong::get)
+          .description("Nodes counted in the last decision")
+          .register(registry);
+      Gauge.builder(PREFIX + "coordinator.nodes.drifting", drifting, AtomicLong::get)
+          .description("Nodes with a repair record in FLEET_STORM_WINDOW at the last decision")
+          .register(registry);
+      Gauge.builder(PREFIX + "coordinator.brake", brake, AtomicLong::get)
+          .description("1 while the published fleet storm brake is on")
+          .register(registry);
+      published =
+          Counter.builder(PREFIX + "coordinator.heartbeats")
+              .description("Brake heartbeats written")
+              .register(registry);
+      publishFailures =
+          Counter.builder(PREFIX + "coordinator.heartbeat.failures")
+              .description("Brake heartbeats that failed to write")
+              .register(registry);
+      for (String to : List.of("on", "off")) {
+        changes.put(
+            to,
+            Counter.builder(PREFIX + "coordinator.brake.changes")
+                .description("Times the published brake turned on or off")
+                .tag("to", to)
+                .register(registry));
+      }
+    }
+
+    public void leader(boolean isLeader) {
+      leader.set(isLeader ? 1 : 0);
+    }
+
+    public void decision(int nodeCount, int driftingNodes, boolean on) {
+      nodes.set(nodeCount);
+      drifting.set(driftingNodes);
+      brake.set(on ? 1 : 0);
+    }
+
+    public void heartbeat(boolean ok) {
+      (ok ? published : publishFailures).increment();
+    }
+
+    public void changed(boolean on) {
+      changes.get(on ? "on" : "off").increment();
+    }
   }
 
   public void paused(boolean isPaused) {

@@ -8,6 +8,8 @@ import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.drift.Transition;
 import dev.stateprobe.events.EventRecorder;
+import dev.stateprobe.fleet.BrakeSource;
+import dev.stateprobe.fleet.BrakeState;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.repair.catalog.Catalog;
 import dev.stateprobe.repair.catalog.CatalogEntry;
@@ -16,6 +18,7 @@ import dev.stateprobe.repair.job.PlannerFacts;
 import dev.stateprobe.repair.job.RepairJobSpec;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.repair.planner.Decision;
+import dev.stateprobe.repair.planner.FleetBrakeGate;
 import dev.stateprobe.repair.planner.Limits;
 import dev.stateprobe.repair.planner.PlanInput;
 import dev.stateprobe.repair.planner.PlanMode;
@@ -84,6 +87,8 @@ public final class RepairController implements AutoCloseable {
   private final Map<DriftKey, Throttle> lastThrottle = new HashMap<>();
   private final Set<DriftKey> refusedIdentities = new HashSet<>();
   private final BreakerSwitch breaker;
+  private final BrakeSource fleetBrake;
+  private BrakeState.Reason lastBrake;
   private boolean started;
 
   /**
@@ -115,7 +120,16 @@ public final class RepairController implements AutoCloseable {
    */
   private final Set<DriftKey> endedSinceCycle = new HashSet<>();
 
+  /** A controller without a fleet brake to read: with {@code FLEET_BRAKE=on} it reads missing. */
   public RepairController(RepairParts parts) {
+    this(parts, java.util.Optional::empty);
+  }
+
+  /**
+   * @param fleetBrake where the fleet storm brake is read, when {@code FLEET_BRAKE=on}
+   */
+  public RepairController(RepairParts parts, BrakeSource fleetBrake) {
+    this.fleetBrake = java.util.Objects.requireNonNull(fleetBrake, "fleetBrake");
     this.config = parts.config();
     this.catalog = parts.catalog();
     this.events = parts.events();
@@ -136,6 +150,9 @@ public final class RepairController implements AutoCloseable {
             key -> lastThrottle.put(key, Throttle.PAUSED),
             this::slotFreed);
     this.breaker = new BreakerSwitch(config.repair(), events, metrics);
+    boolean obeyed = config.fleetBrake().obeyed();
+    metrics.fleetBrake(
+        obeyed, (obeyed ? BrakeState.Reason.MISSING : BrakeState.Reason.DISABLED).tag());
   }
 
   /**
@@ -269,7 +286,9 @@ public final class RepairController implements AutoCloseable {
             PlannerFacts.approvals(cache.all()),
             now);
     heldForSlot = false;
-    for (Decision d : RepairPlanner.plan(input)) {
+    BrakeState brake = brake(now);
+    for (Decision d :
+        FleetBrakeGate.apply(RepairPlanner.plan(input), brake.holds(), brake.detail())) {
       heldForSlot |= d.throttle().orElse(null) == Throttle.CONCURRENCY;
       countThrottle(d);
       boolean writes =
@@ -288,7 +307,24 @@ public final class RepairController implements AutoCloseable {
     refusedIdentities.retainAll(options.keySet());
   }
 
-  /** The target's resourceVersion in the API view the drift was confirmed from, if it has one. */
+  /** The fleet brake as read now; its metric, and a log line when its reason changes. */
+  private BrakeState brake(Instant now) {
+    BrakeState b =
+        config.fleetBrake().obeyed()
+            ? BrakeState.judge(fleetBrake.latest(), now, config.fleetBrake().maxAge())
+            : BrakeState.DISABLED_STATE;
+    metrics.fleetBrake(b.holds(), b.reason().tag());
+    if (b.reason() != lastBrake) {
+      lastBrake = b.reason();
+      LOG.info(
+          "event=fleet_brake reason={} holds={} detail=\"{}\"",
+          b.reason().tag(),
+          b.holds(),
+          Logfmt.escaped(b.detail()));
+    }
+    return b;
+  }
+
   private static PlanMode planMode(RepairMode mode) {
     return switch (mode) {
       case ON -> PlanMode.ON;
@@ -297,6 +333,7 @@ public final class RepairController implements AutoCloseable {
     };
   }
 
+  /** The target's resourceVersion in the API view the drift was confirmed from, if it has one. */
   private static Optional<String> apiResourceVersion(CycleResult cycle, Decision d) {
     return Optional.ofNullable(
             cycle.snapshot().controlPlane().podsByUid().get(d.key().target().uid()))

@@ -119,7 +119,7 @@ class HelmChartTest {
   // ---- what each value changes ----------------------------------------------------------------
 
   @Test
-  void imageValuesSetTheAgentImageOnly() {
+  void imageValuesSetTheAgentAndCoordinatorImageOnly() {
     Rendered helm =
         render(
             Map.of(
@@ -134,7 +134,17 @@ class HelmChartTest {
             "/spec/template/spec/containers/0/image",
             "/spec/template/spec/containers/0/imagePullPolicy"),
         differences(defaults.get(DS), helm.get(DS)));
-    assertUnchangedExcept(defaults, helm, Set.of(DS));
+    // The coordinator is the same jar in another mode: the same image.
+    String coordinator = "Deployment/state-probe-coordinator";
+    assertEquals(
+        "registry.example/sp:1.2.3",
+        helm.get(coordinator).at("/spec/template/spec/containers/0/image").asString());
+    assertEquals(
+        Set.of(
+            "/spec/template/spec/containers/0/image",
+            "/spec/template/spec/containers/0/imagePullPolicy"),
+        differences(defaults.get(coordinator), helm.get(coordinator)));
+    assertUnchangedExcept(defaults, helm, Set.of(DS, coordinator));
   }
 
   @Test

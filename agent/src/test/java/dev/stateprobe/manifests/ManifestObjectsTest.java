@@ -30,26 +30,20 @@ class ManifestObjectsTest {
 
   /** The class fabric8 must produce for each kind; anything else is a typo or a new kind. */
   private static final Map<String, Class<? extends HasMetadata>> TYPED =
-      withSlotRole(
-          Map.of(
-              "Namespace", Namespace.class,
-              "ServiceAccount", ServiceAccount.class,
-              "ClusterRole", ClusterRole.class,
-              "ClusterRoleBinding", ClusterRoleBinding.class,
-              "DaemonSet", DaemonSet.class,
-              "Service", Service.class,
-              "CustomResourceDefinition", CustomResourceDefinition.class,
-              "ValidatingAdmissionPolicy", ValidatingAdmissionPolicy.class,
-              "ValidatingAdmissionPolicyBinding", ValidatingAdmissionPolicyBinding.class));
-
-  /** The cluster repair budget's namespaced Role and its binding. */
-  private static Map<String, Class<? extends HasMetadata>> withSlotRole(
-      Map<String, Class<? extends HasMetadata>> kinds) {
-    Map<String, Class<? extends HasMetadata>> all = new java.util.HashMap<>(kinds);
-    all.put("Role", io.fabric8.kubernetes.api.model.rbac.Role.class);
-    all.put("RoleBinding", io.fabric8.kubernetes.api.model.rbac.RoleBinding.class);
-    return Map.copyOf(all);
-  }
+      Map.ofEntries(
+          Map.entry("Namespace", Namespace.class),
+          Map.entry("ServiceAccount", ServiceAccount.class),
+          Map.entry("ClusterRole", ClusterRole.class),
+          Map.entry("ClusterRoleBinding", ClusterRoleBinding.class),
+          Map.entry("DaemonSet", DaemonSet.class),
+          Map.entry("Service", Service.class),
+          Map.entry("CustomResourceDefinition", CustomResourceDefinition.class),
+          Map.entry("ValidatingAdmissionPolicy", ValidatingAdmissionPolicy.class),
+          Map.entry("ValidatingAdmissionPolicyBinding", ValidatingAdmissionPolicyBinding.class),
+          // The fleet storm brake's coordinator and the agents' read of the brake.
+          Map.entry("Deployment", io.fabric8.kubernetes.api.model.apps.Deployment.class),
+          Map.entry("Role", io.fabric8.kubernetes.api.model.rbac.Role.class),
+          Map.entry("RoleBinding", io.fabric8.kubernetes.api.model.rbac.RoleBinding.class));
 
   /** YAML files that are generator inputs, not objects. */
   private static final Set<String> NOT_OBJECTS =
@@ -113,10 +107,10 @@ class ManifestObjectsTest {
       }
     }
     assertEquals(List.of(), problems);
-    // 12 in base/ (the slot Role and its binding among them), 2 in components/, 2 patches in
-    // overlays/, and the CRD once it lands.
+    // 10 in base/, 2 in components/, 2 patches in overlays/, and the CRD once it lands; then
+    // the cluster repair budget's Role and binding, and the fleet storm brake's 8 in base/.
     boolean crd = repo.manifests().resolve(RepoFiles.CRD).toFile().exists();
-    assertEquals(crd ? 17 : 16, objects);
+    assertEquals((crd ? 15 : 14) + 2 + 8, objects);
   }
 
   @Test

@@ -32,7 +32,9 @@ public enum Throttle {
    * server unreachable. Not a planner decision: the repair was planned and waits between its record
    * and its fresh reads (repair/budget).
    */
-  CLUSTER_BUDGET("cluster_budget");
+  CLUSTER_BUDGET("cluster_budget"),
+  /** The fleet storm brake is on, stale or missing: no new repair starts anywhere. */
+  FLEET_BRAKE("fleet_brake");
 
   private final String tag;
 

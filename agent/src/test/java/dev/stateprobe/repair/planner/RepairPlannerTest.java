@@ -384,6 +384,9 @@ class RepairPlannerTest {
               Supplier<Plans.Builder> in =
                   (Supplier<Plans.Builder>) ((Named<?>) a.get()[0]).getPayload();
               RepairPlanner.plan(in.get().build()).forEach(d -> d.throttle().ifPresent(seen::add));
+              // The fleet brake is applied to the plan (FleetBrakeGate), not inside it.
+              FleetBrakeGate.apply(RepairPlanner.plan(in.get().build()), true, "brake on")
+                  .forEach(d -> d.throttle().ifPresent(seen::add));
             });
     seen.add(Throttle.BACKOFF); // reached in backOffDoublesWithEachFailedAttempt as well
     // Not the planner's: the cluster budget holds a planned repair (RepairLifecycleIT).

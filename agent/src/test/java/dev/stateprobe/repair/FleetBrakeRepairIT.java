@@ -1,0 +1,120 @@
+package dev.stateprobe.repair;
+
+import static dev.stateprobe.repair.SimNode.NODE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.stateprobe.drift.DriftKind;
+import dev.stateprobe.fleet.BrakeObject;
+import dev.stateprobe.repair.SimNode.Agent;
+import dev.stateprobe.repair.SimNode.Entry;
+import dev.stateprobe.repair.job.ConsistencyRepairJob;
+import dev.stateprobe.repair.job.JobNames;
+import dev.stateprobe.repair.job.Verification;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A real agent with {@code FLEET_BRAKE=on}: no brake Lease means no repair (missing, fail safe),
+ * and the repair starts once a fresh brake says off.
+ */
+@Timeout(60)
+class FleetBrakeRepairIT {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  private static final String NAMESPACE = "state-probe";
+  private static SimNode node;
+
+  @BeforeAll
+  static void startNode() throws Exception {
+    node = new SimNode();
+  }
+
+  @AfterAll
+  static void stopNode() {
+    node.close();
+  }
+
+  @AfterEach
+  void reset() throws Exception {
+    node.cluster.leases().inNamespace(NAMESPACE).delete();
+    node.reset();
+  }
+
+  private static void publish(String state) {
+    var leases = node.cluster.leases().inNamespace(NAMESPACE);
+    if (leases.withName(BrakeObject.NAME).get() != null) {
+      leases
+          .withName(BrakeObject.NAME)
+          .edit(
+              l -> {
+                l.getMetadata().getAnnotations().put(BrakeObject.STATE, state);
+                l.getSpec().setRenewTime(ZonedDateTime.now(ZoneOffset.UTC));
+                return l;
+              });
+      return;
+    }
+    leases
+        .resource(
+            new LeaseBuilder()
+                .withNewMetadata()
+                .withName(BrakeObject.NAME)
+                .withNamespace(NAMESPACE)
+                .addToAnnotations(BrakeObject.STATE, state)
+                .addToAnnotations(BrakeObject.REASON, "test")
+                .endMetadata()
+                .withNewSpec()
+                .withHolderIdentity("coordinator-test")
+                .withRenewTime(ZonedDateTime.now(ZoneOffset.UTC))
+                .endSpec()
+                .build())
+        .create();
+  }
+
+  @Test
+  void noRepairWhileTheBrakeIsMissingOrOnAndItStartsOnceAFreshBrakeSaysOff() {
+    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    node.healthyPod("web-1");
+    String uid = node.orphan("cart-1");
+    Agent agent = node.start(Map.of("FLEET_BRAKE", "on", "FLEET_BRAKE_NAMESPACE", NAMESPACE));
+    String name = JobNames.of(NODE, DriftKind.ORPHANED_POD, uid, "stop-sandbox");
+
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.counter("stateprobe.repairs.throttled", "reason", "fleet_brake") == 1);
+    assertThat(agent.gauge("stateprobe.fleet.brake")).isEqualTo(1);
+    assertThat(agent.gauge("stateprobe.fleet.brake.reason", "reason", "missing")).isEqualTo(1);
+    assertThat(node.records()).isEmpty();
+    assertThat(node.runs()).isEmpty();
+
+    publish("on");
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.gauge("stateprobe.fleet.brake.reason", "reason", "on") == 1);
+    assertThat(node.records()).isEmpty();
+    assertThat(node.runs()).isEmpty();
+
+    publish("off");
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                node.records().stream()
+                    .filter(j -> j.name().equals(name))
+                    .map(ConsistencyRepairJob::getStatus)
+                    .anyMatch(s -> s != null && s.verification() == Verification.RESOLVED));
+    assertThat(agent.gauge("stateprobe.fleet.brake")).isZero();
+    assertThat(agent.gauge("stateprobe.fleet.brake.reason", "reason", "off")).isEqualTo(1);
+    assertThat(node.runs()).hasSize(1);
+    assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "fleet_brake"))
+        .as("held once: a change of reason is counted, not each cycle")
+        .isEqualTo(1);
+  }
+}
