@@ -17,8 +17,8 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,7 +42,7 @@ class FleetBrakeRepairIT {
     node.close();
   }
 
-  @AfterEach
+  @BeforeEach
   void reset() throws Exception {
     node.cluster.leases().inNamespace(NAMESPACE).delete();
     node.reset();
