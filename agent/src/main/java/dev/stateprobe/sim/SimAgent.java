@@ -7,9 +7,6 @@ import dev.stateprobe.config.ConfigLoader;
 import dev.stateprobe.drift.CycleResult;
 import dev.stateprobe.repair.exec.ScriptExecutor;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -24,7 +21,8 @@ import java.util.function.Consumer;
 /**
  * An agent running in this process on a {@link SimNode}, wired by {@link AgentRuntime} as the
  * DaemonSet's process is, with its own Vert.x and API client (so that killing it ends exactly what
- * a dead process would), its meter registry and every cycle it ran.
+ * a dead process would), its meter registry (read it in tests: only {@code metrics/} builds meters)
+ * and every cycle it ran.
  */
 public final class SimAgent implements AutoCloseable {
   private final Vertx vertx;
@@ -107,22 +105,6 @@ public final class SimAgent implements AutoCloseable {
 
   public int httpPort() {
     return runtime.httpPort();
-  }
-
-  /** A counter's count (also a function counter's), 0 when it was never registered. */
-  public double counter(String name, String... tags) {
-    Counter c = registry.find(name).tags(tags).counter();
-    if (c != null) {
-      return c.count();
-    }
-    FunctionCounter f = registry.find(name).tags(tags).functionCounter();
-    return f == null ? 0 : f.count();
-  }
-
-  /** A gauge's value, NaN when it is not registered. */
-  public double gauge(String name, String... tags) {
-    Gauge g = registry.find(name).tags(tags).gauge();
-    return g == null ? Double.NaN : g.value();
   }
 
   /**
