@@ -1,26 +1,26 @@
 package dev.stateprobe.repair;
 
-import static dev.stateprobe.repair.SimNode.NODE;
+import static dev.stateprobe.repair.RepairNode.NODE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.fleet.BrakeObject;
-import dev.stateprobe.repair.SimNode.Agent;
-import dev.stateprobe.repair.SimNode.Entry;
+import dev.stateprobe.repair.RepairNode.Agent;
+import dev.stateprobe.repair.RepairNode.Entry;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
 import dev.stateprobe.repair.job.JobNames;
 import dev.stateprobe.repair.job.Verification;
+import dev.stateprobe.testing.SimClusterExtension;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A real agent with {@code FLEET_BRAKE=on}: no brake Lease means no repair (missing, fail safe),
@@ -30,25 +30,20 @@ import org.junit.jupiter.api.Timeout;
 class FleetBrakeRepairIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final String NAMESPACE = "state-probe";
-  private static SimNode node;
 
-  @BeforeAll
-  static void startNode() throws Exception {
-    node = new SimNode();
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-  }
+  @RegisterExtension
+  static final SimClusterExtension<RepairNode> SIM = SimClusterExtension.of(RepairNode::new);
 
   @BeforeEach
   void reset() throws Exception {
+    node = SIM.get();
     node.cluster.leases().inNamespace(NAMESPACE).delete();
     node.reset();
   }
 
-  private static void publish(String state) {
+  private RepairNode node;
+
+  private void publish(String state) {
     var leases = node.cluster.leases().inNamespace(NAMESPACE);
     if (leases.withName(BrakeObject.NAME).get() != null) {
       leases

@@ -883,10 +883,11 @@ class RepairLifecycleIT {
   @Test
   @Timeout(120)
   void aRepairWithoutAClusterSlotWaitsAndRunsWhenTheDeadHoldersLeaseExpires() {
-    node.catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
+    node().catalog(Entry.auto("stop-sandbox", "stop-sandbox.sh"));
     String ns = "state-probe";
     java.time.ZonedDateTime now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
-    node.cluster
+    node()
+        .cluster
         .leases()
         .inNamespace(ns)
         .resource(
@@ -903,8 +904,8 @@ class RepairLifecycleIT {
                 .endSpec()
                 .build())
         .create();
-    String uid = node.orphan("cart-1");
-    Agent agent = node.start(Map.of("CLUSTER_REPAIR_SLOTS", "1", "POD_NAMESPACE", ns));
+    String uid = node().orphan("cart-1");
+    Agent agent = node().start(Map.of("CLUSTER_REPAIR_SLOTS", "1", "POD_NAMESPACE", ns));
     String name = jobName(uid, "stop-sandbox");
 
     ConsistencyRepairJob waiting =
@@ -919,21 +920,21 @@ class RepairLifecycleIT {
     assertThat(agent.counter("stateprobe.cluster.budget.waits", "reason", "no_free_slot"))
         .isEqualTo(1.0);
     cycles(agent, 5);
-    assertThat(node.runs()).isEmpty();
+    assertThat(node().runs()).isEmpty();
     assertThat(agent.gauge("stateprobe.cluster.slot.held")).isZero();
 
     // 10 s + 10 s of skew after node-9's last renewal the slot is free.
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> record(name), j -> j != null && verified(Verification.RESOLVED).test(j));
-    assertThat(node.runs()).hasSize(1);
+    assertThat(node().runs()).hasSize(1);
     // Counted once per repair, not once per try.
     assertThat(agent.counter("stateprobe.repairs.throttled", "reason", "cluster_budget"))
         .isEqualTo(1.0);
     await()
         .atMost(WAIT)
         .until(
-            () -> node.cluster.leases().inNamespace(ns).withName("state-probe-slot-0").get(),
+            () -> node().cluster.leases().inNamespace(ns).withName("state-probe-slot-0").get(),
             l ->
                 l.getSpec().getHolderIdentity() == null
                     && dev.stateprobe.repair.budget.Starts.parse(
