@@ -76,7 +76,9 @@ public record PodPolicy(
     };
   }
 
-  /** Trusted cycles before confirmation: the override, else {@code base}, at least 2 for Critical. */
+  /**
+   * Trusted cycles before confirmation: the override, else {@code base}, at least 2 for Critical.
+   */
   public int minObservations(int base) {
     if (overrides.minObservations().isPresent()) {
       return overrides.minObservations().getAsInt();
@@ -113,7 +115,9 @@ public record PodPolicy(
     return level == ConsistencyLevel.CRITICAL;
   }
 
-  /** The planner's and the cluster budget's order: higher first ({@link ConsistencyLevel#priority}). */
+  /**
+   * The planner's and the cluster budget's order: higher first ({@link ConsistencyLevel#priority}).
+   */
   public int priority() {
     return level.priority();
   }

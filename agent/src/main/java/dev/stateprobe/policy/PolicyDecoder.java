@@ -48,7 +48,8 @@ public final class PolicyDecoder {
       Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
   private static final Pattern LABEL_VALUE =
       Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
-  private static final Pattern DURATION = Pattern.compile("(?:[0-9]+(?:\\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+");
+  private static final Pattern DURATION =
+      Pattern.compile("(?:[0-9]+(?:\\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+");
   private static final Pattern DURATION_PART =
       Pattern.compile("([0-9]+)(?:\\.([0-9]+))?(ns|us|µs|ms|s|m|h)");
 
@@ -492,28 +493,25 @@ public final class PolicyDecoder {
       return Optional.empty();
     }
     Matcher m = DURATION_PART.matcher(v);
-    long nanos = 0;
-    try {
-      while (m.find()) {
-        long unit =
-            switch (m.group(3)) {
-              case "ns" -> 1L;
-              case "us", "µs" -> 1_000L;
-              case "ms" -> 1_000_000L;
-              case "s" -> 1_000_000_000L;
-              case "m" -> 60_000_000_000L;
-              default -> 3_600_000_000_000L;
-            };
-        nanos = Math.addExact(nanos, Math.multiplyExact(Long.parseLong(m.group(1)), unit));
-        if (m.group(2) != null) {
-          String frac = (m.group(2) + "000000000000").substring(0, 12);
-          nanos = Math.addExact(nanos, Long.parseLong(frac) * unit / 1_000_000_000_000L);
-        }
-      }
-    } catch (ArithmeticException | NumberFormatException tooLarge) {
+    java.math.BigDecimal nanos = java.math.BigDecimal.ZERO;
+    while (m.find()) {
+      long unit =
+          switch (m.group(3)) {
+            case "ns" -> 1L;
+            case "us", "µs" -> 1_000L;
+            case "ms" -> 1_000_000L;
+            case "s" -> 1_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            default -> 3_600_000_000_000L;
+          };
+      String number = m.group(1) + (m.group(2) == null ? "" : "." + m.group(2));
+      nanos =
+          nanos.add(new java.math.BigDecimal(number).multiply(java.math.BigDecimal.valueOf(unit)));
+    }
+    if (nanos.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
       return Optional.empty();
     }
-    return Optional.of(Duration.ofNanos(nanos));
+    return Optional.of(Duration.ofNanos(nanos.longValue()));
   }
 
   private static boolean dns1123Label(String v) {

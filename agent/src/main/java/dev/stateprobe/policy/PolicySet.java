@@ -11,13 +11,14 @@ import java.util.Optional;
  */
 public record PolicySet(List<ConsistencyPolicy> valid, List<InvalidPolicy> invalid) {
 
-  public static final PolicySet EMPTY = new PolicySet(List.of(), List.of());
-
   /** Most specific first, then by name: the first policy that selects a pod is its winner. */
   private static final Comparator<ConsistencyPolicy> WINNER_FIRST =
       Comparator.comparingInt(ConsistencyPolicy::specificity)
           .reversed()
           .thenComparing(ConsistencyPolicy::name);
+
+  // After WINNER_FIRST: the constructor sorts with it.
+  public static final PolicySet EMPTY = new PolicySet(List.of(), List.of());
 
   public PolicySet {
     valid = valid.stream().sorted(WINNER_FIRST).toList();
