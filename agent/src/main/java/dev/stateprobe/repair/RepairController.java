@@ -267,7 +267,8 @@ public final class RepairController implements AutoCloseable {
             new Limits(config.repair().maxConcurrent(), config.repair().maxPerHour()),
             history(),
             PlannerFacts.approvals(cache.all()),
-            now);
+            now,
+            cycle.policies());
     heldForSlot = false;
     for (Decision d : RepairPlanner.plan(input)) {
       heldForSlot |= d.throttle().orElse(null) == Throttle.CONCURRENCY;

@@ -25,8 +25,11 @@ public enum Throttle {
   AWAITING_APPROVAL("awaiting_approval"),
   /** {@code REPAIR_MODE=off}. */
   MODE_OFF("mode_off"),
-  /** No catalog entry matches the drift. */
-  NO_SCRIPT("no_script");
+  /** No catalog entry matches the drift (or none its pod's ConsistencyPolicy allows). */
+  NO_SCRIPT("no_script"),
+  // ---- consistency policies ----
+  /** The pod's ConsistencyPolicy sets {@code repair.mode: off}. */
+  POLICY_OFF("policy_off");
 
   private final String tag;
 
