@@ -42,7 +42,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +69,6 @@ public final class Agent implements AgentState, AutoCloseable {
   private final List<Consumer<CycleResult>> listeners = new CopyOnWriteArrayList<>();
   private final PolicySource policies;
   private final Set<String> reportedInvalid = new HashSet<>();
-  private volatile BiConsumer<TrackedDrift, PodPolicy> criticalConfirmed = (d, p) -> {};
 
   /**
    * Every cycle's state is touched here only. Made once, in the constructor (the caller's context
@@ -130,14 +128,6 @@ public final class Agent implements AgentState, AutoCloseable {
     this.tracker =
         DriftTracker.initial(config.detection().windows(), config.detection().minObservations());
     this.context = vertx.getOrCreateContext();
-  }
-
-  /**
-   * Called on the agent's context when a drift of a Critical pod is confirmed, before the cycle is
-   * published (the Warning Event on the pod). Must not block.
-   */
-  public void onCriticalConfirmed(BiConsumer<TrackedDrift, PodPolicy> listener) {
-    this.criticalConfirmed = listener;
   }
 
   /** Called on the agent's context after every cycle, trusted or not. Must not block. */
@@ -467,11 +457,7 @@ public final class Agent implements AgentState, AutoCloseable {
           metrics.driftConfirmed(
               t.drift().drift().kind(),
               Duration.between(t.drift().firstObservedAt(), t.drift().confirmedAt()));
-          PodPolicy policy = policies.of(t.drift().key().target().uid());
-          metrics.driftConfirmedAtLevel(policy.level().tag());
-          if (policy.warnOnConfirm()) {
-            criticalConfirmed.accept(t.drift(), policy);
-          }
+          metrics.driftConfirmedAtLevel(policies.of(t.drift().key().target().uid()).level().tag());
         }
         case CLEARED -> metrics.driftCleared(t.drift().drift().kind());
         case SUSPECTED, DISMISSED -> {}

@@ -110,11 +110,6 @@ public record PodPolicy(
     return overrides.scripts();
   }
 
-  /** A confirmed drift of this pod raises a Warning Event on the pod at once. */
-  public boolean warnOnConfirm() {
-    return level == ConsistencyLevel.CRITICAL;
-  }
-
   /**
    * The planner's and the cluster budget's order: higher first ({@link ConsistencyLevel#priority}).
    */

@@ -103,9 +103,8 @@ class ManifestObjectsTest {
       }
     }
     assertEquals(List.of(), problems);
-    // 10 in base/, 2 in components/, 2 patches in overlays/, and the CRD once it lands.
-    boolean crd = repo.manifests().resolve(RepoFiles.CRD).toFile().exists();
-    assertEquals(crd ? 15 : 14, objects);
+    // 10 in base/, 2 in components/, 2 patches in overlays/, the two CRDs.
+    assertEquals(16, objects);
   }
 
   @Test

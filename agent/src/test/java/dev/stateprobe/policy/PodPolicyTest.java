@@ -56,7 +56,6 @@ class PodPolicyTest {
     assertEquals(Duration.ofSeconds(120), e.window("OrphanedPod", SIXTY));
     assertEquals(1, e.minObservations(1));
     assertTrue(e.approvalOnly());
-    assertFalse(e.warnOnConfirm());
     assertEquals(0, e.priority());
     assertEquals("p", e.policyName());
     assertEquals("pool-a", e.pool());
@@ -71,7 +70,6 @@ class PodPolicyTest {
     assertEquals(Duration.ofSeconds(4), c.window("UidMismatch", Duration.ofSeconds(4)));
     assertEquals(2, c.minObservations(1));
     assertEquals(3, c.minObservations(3));
-    assertTrue(c.warnOnConfirm());
     assertFalse(c.approvalOnly());
     assertTrue(c.priority() > PodPolicy.DEFAULT.priority());
     assertTrue(
