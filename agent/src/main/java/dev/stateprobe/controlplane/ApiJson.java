@@ -10,10 +10,11 @@ import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
- * The envelopes around pods that the API server sends: a {@code PodList} page and a watch event.
- * One streaming pass finds the list's or event's own fields and where each pod object starts and
- * ends in the bytes; the pods themselves are left to the one decoder ({@code PodJsonDecoder}), so
- * the control-plane view is made by the same code as the kubelet's. No tree, no string of a pod.
+ * The envelopes around objects that the API server sends: a list page ({@code PodList}, {@code
+ * LeaseList}, ...) and a watch event. One streaming pass finds the list's or event's own fields and
+ * where each object starts and ends in the bytes; the objects themselves are left to the caller's
+ * decoder (for pods the one {@code PodJsonDecoder}, so the control-plane view is made by the same
+ * code as the kubelet's). No tree, no string of an object.
  */
 final class ApiJson {
   /** The annotation of the bookmark that ends a streaming list's initial events. */
@@ -24,8 +25,11 @@ final class ApiJson {
   /** Where one object lies in the bytes it was found in. */
   record Span(int offset, int length) {}
 
-  /** A pod of a list page: where it lies, and its {@code metadata.uid} ({@code null} if none). */
-  record Item(Span span, String uid) {}
+  /**
+   * An object of a list page: where it lies, and its {@code metadata.uid}, {@code namespace} and
+   * {@code name} (each {@code null} if absent).
+   */
+  record Item(Span span, String uid, String namespace, String name) {}
 
   /** A page of a LIST. */
   record Page(String resourceVersion, String continueToken, List<Item> items) {}
@@ -54,9 +58,15 @@ final class ApiJson {
       int code,
       String message) {}
 
+  /** A page of a {@code PodList}. */
   Page page(byte[] json, int offset, int length) throws DecodeException {
+    return page(json, offset, length, "PodList");
+  }
+
+  /** A page of a list whose {@code kind} is {@code listKind} (e.g. {@code LeaseList}). */
+  Page page(byte[] json, int offset, int length, String listKind) throws DecodeException {
     try (JsonParser p = factory.createParser(ObjectReadContext.empty(), json, offset, length)) {
-      expect(p.nextToken(), JsonToken.START_OBJECT, "a PodList object");
+      expect(p.nextToken(), JsonToken.START_OBJECT, "a " + listKind + " object");
       String rv = null;
       String cont = null;
       List<Item> items = null;
@@ -65,8 +75,8 @@ final class ApiJson {
         JsonToken t = p.nextToken();
         switch (field) {
           case "kind" -> {
-            if (t != JsonToken.VALUE_STRING || !"PodList".equals(p.getString())) {
-              throw new DecodeException("kind is " + p.getText() + ", expected PodList");
+            if (t != JsonToken.VALUE_STRING || !listKind.equals(p.getString())) {
+              throw new DecodeException("kind is " + p.getText() + ", expected " + listKind);
             }
           }
           case "metadata" -> {
@@ -88,9 +98,11 @@ final class ApiJson {
             }
             expect(t, JsonToken.START_ARRAY, "items to be an array");
             while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-              expect(t, JsonToken.START_OBJECT, "each item to be a Pod object");
+              expect(t, JsonToken.START_OBJECT, "each item to be an object");
               int start = (int) p.currentTokenLocation().getByteOffset();
               String uid = null;
+              String ns = null;
+              String name = null;
               String f;
               while ((f = p.nextName()) != null) {
                 JsonToken v = p.nextToken();
@@ -98,10 +110,11 @@ final class ApiJson {
                   String m;
                   while ((m = p.nextName()) != null) {
                     JsonToken mv = p.nextToken();
-                    if ("uid".equals(m)) {
-                      uid = text(p, mv);
-                    } else {
-                      p.skipChildren();
+                    switch (m) {
+                      case "uid" -> uid = text(p, mv);
+                      case "namespace" -> ns = text(p, mv);
+                      case "name" -> name = text(p, mv);
+                      default -> p.skipChildren();
                     }
                   }
                 } else {
@@ -109,18 +122,18 @@ final class ApiJson {
                 }
               }
               int end = (int) p.currentLocation().getByteOffset();
-              items.add(new Item(new Span(start, end - start), uid));
+              items.add(new Item(new Span(start, end - start), uid, ns, name));
             }
           }
           default -> p.skipChildren();
         }
       }
       if (items == null) {
-        throw new DecodeException("not a PodList: no items field");
+        throw new DecodeException("not a " + listKind + ": no items field");
       }
       return new Page(rv, cont == null || cont.isEmpty() ? null : cont, items);
     } catch (JacksonException e) {
-      throw new DecodeException("malformed PodList JSON: " + e.getOriginalMessage());
+      throw new DecodeException("malformed " + listKind + " JSON: " + e.getOriginalMessage());
     }
   }
 

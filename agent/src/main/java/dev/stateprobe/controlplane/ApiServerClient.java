@@ -213,6 +213,10 @@ public final class ApiServerClient implements AutoCloseable {
   /** fabric8's order: a token provider, the explicit token, the auto-configured token. */
   private String authorization() {
     maybeRefresh(false);
+    return authorizationNoRefresh();
+  }
+
+  private String authorizationNoRefresh() {
     Config c = current;
     OAuthTokenProvider provider = c.getOauthTokenProvider();
     String token = provider != null ? provider.getToken() : null;
@@ -232,6 +236,25 @@ public final class ApiServerClient implements AutoCloseable {
                   (c.getUsername() + ":" + c.getPassword()).getBytes(StandardCharsets.UTF_8));
     }
     return null;
+  }
+
+  private static final java.util.regex.Pattern BEARER =
+      java.util.regex.Pattern.compile("(?i)(bearer\\s+)[A-Za-z0-9._~+/=-]+");
+
+  /**
+   * {@code text} with the bearer token in use, and anything written as {@code Bearer X}, replaced
+   * by {@code [REDACTED]}: error texts quote requests and replies, and logs leave the node.
+   */
+  String redact(String text) {
+    if (text == null) {
+      return null;
+    }
+    String out = text;
+    String auth = authorizationNoRefresh();
+    if (auth != null && auth.startsWith("Bearer ") && auth.length() >= "Bearer ".length() + 8) {
+      out = out.replace(auth.substring("Bearer ".length()), "[REDACTED]");
+    }
+    return BEARER.matcher(out).replaceAll("$1[REDACTED]");
   }
 
   /** After a 401: read the credentials again before the next request. */
@@ -274,6 +297,14 @@ public final class ApiServerClient implements AutoCloseable {
 
   /** {@code GET pathAndQuery} (relative to the master URL, starting with /), body read whole. */
   Future<Reply> get(String pathAndQuery) {
+    return get(pathAndQuery, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@code GET pathAndQuery}, its body read whole unless it grows past {@code maxBodyBytes}: then
+   * the connection is closed and the future fails, naming the request and the limit.
+   */
+  Future<Reply> get(String pathAndQuery, long maxBodyBytes) {
     RequestOptions options =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
@@ -286,7 +317,33 @@ public final class ApiServerClient implements AutoCloseable {
     try {
       return http.request(options)
           .compose(req -> req.send())
-          .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
+          .compose(
+              resp -> {
+                if (maxBodyBytes == Long.MAX_VALUE) {
+                  return resp.body().map(b -> new Reply(resp.statusCode(), b));
+                }
+                io.vertx.core.Promise<Reply> reply = io.vertx.core.Promise.promise();
+                Buffer body = Buffer.buffer();
+                resp.handler(
+                    chunk -> {
+                      if (body.length() + (long) chunk.length() > maxBodyBytes) {
+                        if (reply.tryFail(
+                            new IllegalStateException(
+                                "the reply to GET "
+                                    + pathAndQuery
+                                    + " is larger than "
+                                    + maxBodyBytes
+                                    + " bytes"))) {
+                          resp.request().connection().close();
+                        }
+                      } else if (!reply.future().isComplete()) {
+                        body.appendBuffer(chunk);
+                      }
+                    });
+                resp.exceptionHandler(reply::tryFail);
+                resp.endHandler(v -> reply.tryComplete(new Reply(resp.statusCode(), body)));
+                return reply.future();
+              });
     } catch (IllegalStateException e) {
       return Future.failedFuture(e);
     }

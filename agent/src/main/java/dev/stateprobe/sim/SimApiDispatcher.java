@@ -58,7 +58,7 @@ final class SimApiDispatcher extends Dispatcher {
           history().changed(old == null ? null : old.getValue(), newValue);
         }
       };
-  private final SimPodHistory history;
+  private final SimHistory history;
   private final ScheduledExecutorService ticker;
   private final java.util.concurrent.ExecutorService sender;
   private volatile boolean streamingLists;
@@ -84,7 +84,7 @@ final class SimApiDispatcher extends Dispatcher {
     this.expectations = expectations;
     this.expectationDispatcher = new MockDispatcher(expectations);
     this.drainServerQueue = drain;
-    this.history = new SimPodHistory(json, crud::requestResourceVersion);
+    this.history = new SimHistory(json, crud::requestResourceVersion);
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -102,7 +102,7 @@ final class SimApiDispatcher extends Dispatcher {
             });
   }
 
-  private SimPodHistory history() {
+  private SimHistory history() {
     return history;
   }
 
@@ -110,7 +110,7 @@ final class SimApiDispatcher extends Dispatcher {
   private void tick() {
     try {
       long now = System.nanoTime();
-      for (SimPodWatch w : history.watches()) {
+      for (SimHistoryWatch w : history.watches()) {
         if (w.expired(now)) {
           if (w.allowBookmarks()) {
             w.bookmark(history.lastRv(), false);
@@ -308,15 +308,15 @@ final class SimApiDispatcher extends Dispatcher {
     if (expected != null && !expected.isEmpty()) {
       return expectationDispatcher.dispatch(request);
     }
+    SimHistory.Selection selection = historySelection(info);
+    if (selection != null) {
+      return info.verb().equals("watch")
+          ? historyWatch(info, selection)
+          : historyList(info, selection);
+    }
     boolean podCollectionRead = info.isPodCollection("list") || info.isPodCollection("watch");
     SimApiNodeSelector nodes =
         podCollectionRead ? SimApiNodeSelector.of(info.queryParameter("fieldSelector")) : null;
-    if (podCollectionRead
-        && info.queryParameter("labelSelector") == null
-        && (nodes == null || nodes.remainingFieldSelector().isEmpty())
-        && (info.queryParameter("fieldSelector") == null || nodes != null)) {
-      return info.verb().equals("watch") ? podWatch(info, nodes) : podList(info, nodes);
-    }
     if (nodes == null) {
       return crud.dispatch(request);
     }
@@ -334,8 +334,56 @@ final class SimApiDispatcher extends Dispatcher {
     return response;
   }
 
-  /** A pod LIST from the watch cache: sorted by key, paged by limit/continue as kube does. */
-  private MockResponse podList(SimApiRequest info, SimApiNodeSelector nodes) {
+  /**
+   * What a LIST or WATCH of a collection the history serves selects, or {@code null} when the
+   * history does not serve it: another kind, a label selector, or a field selector on other fields
+   * than {@code metadata.name} (and, for pods, {@code spec.nodeName}).
+   */
+  private static SimHistory.Selection historySelection(SimApiRequest info) {
+    if (!(info.verb().equals("list") || info.verb().equals("watch"))
+        || info.apiGroup() == null
+        || info.subresource() != null
+        || !info.path().endsWith("/" + info.resource())
+        || info.queryParameter("labelSelector") != null) {
+      return null;
+    }
+    SimHistory.Kind kind = SimHistory.kindOf(info.apiGroup(), info.resource());
+    if (kind == null) {
+      return null;
+    }
+    String fieldSelector = info.queryParameter("fieldSelector");
+    SimApiNodeSelector nodes = null;
+    String name = null;
+    if (fieldSelector != null && !fieldSelector.isEmpty()) {
+      String rest = fieldSelector;
+      if (kind.kind().equals("Pod")) {
+        nodes = SimApiNodeSelector.of(fieldSelector);
+        rest = nodes == null ? fieldSelector : nodes.remainingFieldSelector();
+      }
+      for (String term : rest.split(",")) {
+        String t = term.trim();
+        String value;
+        if (t.isEmpty()) {
+          continue;
+        } else if (t.startsWith("metadata.name==")) {
+          value = t.substring("metadata.name==".length());
+        } else if (t.startsWith("metadata.name=")) {
+          value = t.substring("metadata.name=".length());
+        } else {
+          return null;
+        }
+        if (name != null && !name.equals(value)) {
+          // Two different names select nothing; the stock mock's answer is as good.
+          return null;
+        }
+        name = value;
+      }
+    }
+    return new SimHistory.Selection(kind, info.namespace(), nodes, name);
+  }
+
+  /** A LIST from the watch cache: sorted by key, paged by limit/continue as kube does. */
+  private MockResponse historyList(SimApiRequest info, SimHistory.Selection selection) {
     long limit = 0;
     try {
       String l = info.queryParameter("limit");
@@ -343,8 +391,7 @@ final class SimApiDispatcher extends Dispatcher {
     } catch (NumberFormatException e) {
       return status(400, "BadRequest", "limit is not a number");
     }
-    SimPodHistory.ListReply reply =
-        history.list(info.namespace(), nodes, limit, info.queryParameter("continue"));
+    SimHistory.ListReply reply = history.list(selection, limit, info.queryParameter("continue"));
     return switch (reply.status()) {
       case 200 ->
           new MockResponse()
@@ -361,8 +408,8 @@ final class SimApiDispatcher extends Dispatcher {
     };
   }
 
-  /** A pod WATCH from the watch cache, validated as kube-apiserver validates one. */
-  private MockResponse podWatch(SimApiRequest info, SimApiNodeSelector nodes) {
+  /** A WATCH from the watch cache, validated as kube-apiserver validates one. */
+  private MockResponse historyWatch(SimApiRequest info, SimHistory.Selection selection) {
     boolean initial = "true".equals(info.queryParameter("sendInitialEvents"));
     boolean bookmarks = "true".equals(info.queryParameter("allowWatchBookmarks"));
     String match = info.queryParameter("resourceVersionMatch");
@@ -384,7 +431,7 @@ final class SimApiDispatcher extends Dispatcher {
                 + " allowWatchBookmarks=true");
       }
     }
-    long from = SimPodHistory.parse(rv);
+    long from = SimHistory.parse(rv);
     if (from < 0) {
       return status(400, "BadRequest", "resourceVersion is not a number: " + rv);
     }
@@ -397,13 +444,12 @@ final class SimApiDispatcher extends Dispatcher {
     }
     return new MockResponse()
         .withWebSocketUpgrade(
-            new SimPodWatch(
+            new SimHistoryWatch(
                 history,
                 sender,
                 json,
                 openWatches,
-                info.namespace(),
-                nodes,
+                selection,
                 from,
                 initial,
                 bookmarks,

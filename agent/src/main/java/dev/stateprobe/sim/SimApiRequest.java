@@ -22,7 +22,9 @@ import java.util.Set;
  * @param resource e.g. {@code pods}; {@code null} for non-resource paths
  * @param subresource e.g. {@code status}, {@code binding}; {@code null} when there is none
  * @param namespace {@code null} for cluster-scoped and all-namespace requests
- * @param name {@code null} for collection requests
+ * @param name {@code null} for collection requests, but for a list or watch with {@code
+ *     fieldSelector=metadata.name=X}: X, as kube-apiserver resolves it for RBAC's {@code
+ *     resourceNames}
  * @param backstage sent by {@link SimApiServer#client()}, which faults never touch
  * @param code the status the server answered; 101 for an accepted watch (WebSocket upgrade)
  */
@@ -118,8 +120,29 @@ public record SimApiRequest(
           case "DELETE" -> name == null ? "deletecollection" : "delete";
           default -> upper.toLowerCase(Locale.ROOT);
         };
+    if (name == null && (verb.equals("list") || verb.equals("watch"))) {
+      // As kube-apiserver's RequestInfo does: a list or watch selecting one name by
+      // fieldSelector=metadata.name=X is authorized as a request for X (RBAC resourceNames).
+      name = selectedName(queryParameter(query, "fieldSelector"));
+    }
     return new SimApiRequest(
         upper, path, query, verb, group, resource, subresource, namespace, name, backstage, code);
+  }
+
+  private static String selectedName(String fieldSelector) {
+    if (fieldSelector == null) {
+      return null;
+    }
+    for (String term : fieldSelector.split(",")) {
+      String t = term.trim();
+      if (t.startsWith("metadata.name==")) {
+        return t.substring("metadata.name==".length());
+      }
+      if (t.startsWith("metadata.name=")) {
+        return t.substring("metadata.name=".length());
+      }
+    }
+    return null;
   }
 
   /** The decoded value of a query parameter, or {@code null}. */

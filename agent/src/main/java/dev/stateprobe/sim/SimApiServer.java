@@ -41,37 +41,44 @@ import java.util.logging.Logger;
  *   <li>A request log with the attributes authorization sees ({@link SimApiRequest}).
  * </ul>
  *
- * <p>Pods are served as kube-apiserver's watch cache serves them ({@link SimPodHistory}): every
- * change the CRUD store makes to a pod becomes an event with its own resourceVersion (a deletion
- * gets a new one), and pod LISTs and WATCHes without a label selector are answered from that
- * history:
+ * <p>Pods, {@code coordination.k8s.io/v1} Leases and {@code stateprobe.dev/v1alpha1}
+ * ConsistencyPolicies (cluster-scoped) are served as kube-apiserver's watch cache serves them
+ * ({@link SimHistory}): every change the CRUD store makes to one of them becomes an event with its
+ * own resourceVersion (a deletion gets a new one), and their LISTs and WATCHes without a label
+ * selector are answered from that history:
  *
  * <ul>
  *   <li>LIST: sorted by namespace/name, {@code limit} and {@code continue} (a token carries the
- *       first page's resourceVersion; later pages show the pods as they were then), {@code
+ *       first page's resourceVersion; later pages show the objects as they were then), {@code
  *       remainingItemCount}; a token from before a compaction is answered 410 Expired.
  *   <li>WATCH (WebSocket): from {@code resourceVersion} the events after it, replayed, then live;
- *       without one (or {@code 0}) the current pods as ADDED first; a version older than the last
- *       compaction gets one ERROR event with a 410 Expired Status and the connection closes. {@code
- *       allowWatchBookmarks=true} gets a BOOKMARK every {@link #bookmarkEvery} (10 s by default),
- *       and one just before a watch's {@code timeoutSeconds} end it cleanly. {@code
+ *       without one (or {@code 0}) the current objects as ADDED first; a version older than the
+ *       last compaction gets one ERROR event with a 410 Expired Status and the connection closes.
+ *       {@code allowWatchBookmarks=true} gets a BOOKMARK every {@link #bookmarkEvery} (10 s by
+ *       default), and one just before a watch's {@code timeoutSeconds} end it cleanly. {@code
  *       sendInitialEvents=true} (with {@code resourceVersionMatch=NotOlderThan} and bookmarks, else
- *       422) sends the current pods as ADDED, then a BOOKMARK annotated {@code
+ *       422) sends the current objects as ADDED, then a BOOKMARK annotated {@code
  *       k8s.io/initial-events-end: "true"}, then live events, once {@link #streamingLists(boolean)}
  *       turns it on; by default it is answered 422, as a server with the WatchList gate off does.
- *   <li>Field-selected watches turn a pod that starts or stops matching into ADDED or DELETED.
+ *   <li>Field selectors: {@code metadata.name=X} on all three kinds (one object watched by name),
+ *       {@code spec.nodeName} on pods. A field-selected watch turns an object that starts or stops
+ *       matching into ADDED or DELETED. The request log names X as the request's {@code name}, as
+ *       kube-apiserver's authorizer sees it (RBAC {@code resourceNames}).
  * </ul>
  *
  * <p>Where it still differs from kube-apiserver: resourceVersion is the mock's one global counter
- * (opaque, but not etcd's revision: a LIST's version is the last pod change's, not the cluster's);
- * a LIST ignores {@code resourceVersion}/{@code resourceVersionMatch} and always reads the latest
- * state; label-selected pod LISTs and WATCHes, and every other kind, are still the stock mock's (a
- * watch of those ignores its resourceVersion and replays the current objects as ADDED, has no
- * bookmarks); the history keeps the last {@value SimPodHistory#RETAINED_EVENTS} pod events (kube
- * keeps a time window); the mock serves watches only over WebSocket (no HTTP chunked watch);
- * bookmarks are sent on a timer, not only when a watch is idle; a watch's {@code timeoutSeconds} is
- * honoured to about 100 ms; the 410 injected by {@link #failNextPodWatch()} leaves the closing to
- * the client (fabric8 closes it).
+ * (opaque, but not etcd's revision: a LIST's version is the last change's among the served kinds,
+ * not the cluster's); a LIST ignores {@code resourceVersion}/{@code resourceVersionMatch} and
+ * always reads the latest state; label-selected LISTs and WATCHes, field selectors on other fields,
+ * and every other kind (nodes, events, other custom resources) are still the stock mock's (a watch
+ * of those ignores its resourceVersion and replays the current objects as ADDED, has no bookmarks);
+ * the history keeps the last {@value SimHistory#RETAINED_EVENTS} events of the served kinds
+ * together (kube keeps a time window per resource); the served kinds are fixed ({@link
+ * SimHistory#KINDS}), no CRD needs to be installed for ConsistencyPolicies and nothing validates
+ * them; the mock serves watches only over WebSocket (no HTTP chunked watch); bookmarks are sent on
+ * a timer, not only when a watch is idle; a watch's {@code timeoutSeconds} is honoured to about 100
+ * ms; the 410 injected by {@link #failNextPodWatch()} (pod watches only) leaves the closing to the
+ * client (fabric8 closes it); {@link #compact()} compacts all served kinds at once.
  *
  * <p>Not thread-confined; every method may be called from any thread.
  */

@@ -29,6 +29,40 @@ class SimApiRequestTest {
   }
 
   @Test
+  void aListOrWatchOfOneNameByFieldSelectorIsARequestForThatName() {
+    SimApiRequest watch =
+        parse(
+            "GET",
+            "/apis/coordination.k8s.io/v1/namespaces/ns/leases"
+                + "?watch=true&fieldSelector=metadata.name%3Dbrake&resourceVersion=9");
+    SimApiRequest list =
+        parse(
+            "GET",
+            "/apis/coordination.k8s.io/v1/namespaces/ns/leases?fieldSelector=metadata.name==brake");
+    SimApiRequest cpol =
+        parse("GET", "/apis/stateprobe.dev/v1alpha1/consistencypolicies?limit=100");
+
+    assertThat(watch)
+        .extracting(
+            SimApiRequest::verb,
+            SimApiRequest::apiGroup,
+            SimApiRequest::resource,
+            SimApiRequest::namespace,
+            SimApiRequest::name)
+        .containsExactly("watch", "coordination.k8s.io", "leases", "ns", "brake");
+    assertThat(list.verb()).isEqualTo("list");
+    assertThat(list.name()).isEqualTo("brake");
+    assertThat(cpol)
+        .extracting(
+            SimApiRequest::verb,
+            SimApiRequest::apiGroup,
+            SimApiRequest::resource,
+            SimApiRequest::namespace,
+            SimApiRequest::name)
+        .containsExactly("list", "stateprobe.dev", "consistencypolicies", null, null);
+  }
+
+  @Test
   void subresourcesAndNamespacesResolveAsKubeApiserverDoes() {
     assertThat(parse("PUT", "/api/v1/namespaces/ns/pods/p/status"))
         .extracting(

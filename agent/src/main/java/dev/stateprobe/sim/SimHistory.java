@@ -19,10 +19,12 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The pods of the simulated API server as kube-apiserver's watch cache holds them: the current
- * objects by key ({@code namespace/name}, the order of a LIST), and the recent changes as events
- * with their resourceVersions, from which a watch resumes and a paged LIST serves its later pages
- * at the first page's version. Fed by every change the CRUD store makes to a pod.
+ * The objects of the simulated API server as kube-apiserver's watch cache holds them, for the kinds
+ * in {@link #KINDS} (pods, leases, ConsistencyPolicies): the current objects by key ({@code
+ * kind:namespace/name}, the order of a LIST), and the recent changes as events with their
+ * resourceVersions, from which a watch resumes and a paged LIST serves its later pages at the first
+ * page's version. Fed by every change the CRUD store makes to an object of those kinds. One
+ * sequence of events for all kinds, as etcd has one revision.
  *
  * <p>Compaction: events older than the last {@link #RETAINED_EVENTS} are dropped, and {@link
  * #compact} drops all of them at once (etcd's compaction; a restarted API server's empty watch
@@ -31,8 +33,62 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Thread-safe: every method holds the one lock, and watches are sent to under it, so each watch
  * sees the events in resourceVersion order.
  */
-final class SimPodHistory {
+final class SimHistory {
   static final int RETAINED_EVENTS = 10_000;
+
+  /** A kind served from the history: its resource, and whether its objects live in namespaces. */
+  record Kind(String kind, String group, String version, String plural, boolean namespaced) {
+    String apiVersion() {
+      return group.isEmpty() ? version : group + "/" + version;
+    }
+  }
+
+  /** The kinds served from the history; the others are the stock mock's. */
+  static final List<Kind> KINDS =
+      List.of(
+          new Kind("Pod", "", "v1", "pods", true),
+          new Kind("Lease", "coordination.k8s.io", "v1", "leases", true),
+          new Kind(
+              "ConsistencyPolicy", "stateprobe.dev", "v1alpha1", "consistencypolicies", false));
+
+  /** The kind served for {@code group}/{@code plural}, or {@code null}. */
+  static Kind kindOf(String group, String plural) {
+    for (Kind k : KINDS) {
+      if (k.group().equals(group) && k.plural().equals(plural)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  private static Kind kindNamed(String kind) {
+    for (Kind k : KINDS) {
+      if (k.kind().equals(kind)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * What a LIST or WATCH selects: one kind, optionally one namespace, {@code spec.nodeName}
+   * requirements (pods) and one {@code metadata.name}.
+   */
+  record Selection(Kind kind, String namespace, SimApiNodeSelector nodes, String name) {
+    boolean matches(JsonNode object) {
+      if (object == null || !kind.kind().equals(object.path("kind").asString(""))) {
+        return false;
+      }
+      JsonNode m = object.path("metadata");
+      if (namespace != null && !namespace.equals(m.path("namespace").asString("default"))) {
+        return false;
+      }
+      if (name != null && !name.equals(m.path("name").asString(""))) {
+        return false;
+      }
+      return nodes == null || nodes.matches(object.path("spec").path("nodeName").stringValue(null));
+    }
+  }
 
   /** One change. {@code prev} is the object before it ({@code null} for ADDED). */
   record Event(long rv, String type, ObjectNode object, ObjectNode prev) {}
@@ -41,22 +97,25 @@ final class SimPodHistory {
   private final LongSupplier nextRv;
   private final TreeMap<String, ObjectNode> current = new TreeMap<>();
   private final Deque<Event> events = new ArrayDeque<>();
-  private final Set<SimPodWatch> watches = ConcurrentHashMap.newKeySet();
+  private final Set<SimHistoryWatch> watches = ConcurrentHashMap.newKeySet();
   private long lastRv;
   private long compactedRv;
 
   /**
    * @param nextRv advances the mock's global resourceVersion counter and returns the new value
    */
-  SimPodHistory(JsonMapper json, LongSupplier nextRv) {
+  SimHistory(JsonMapper json, LongSupplier nextRv) {
     this.json = json;
     this.nextRv = nextRv;
     this.lastRv = nextRv.getAsLong();
   }
 
-  static String key(JsonNode pod) {
-    JsonNode m = pod.path("metadata");
-    return m.path("namespace").asString("default") + "/" + m.path("name").asString("");
+  static String key(JsonNode object) {
+    String kind = object.path("kind").asString("");
+    Kind k = kindNamed(kind);
+    JsonNode m = object.path("metadata");
+    String ns = k != null && !k.namespaced() ? "" : m.path("namespace").asString("default");
+    return kind + ":" + ns + "/" + m.path("name").asString("");
   }
 
   static long rvOf(JsonNode pod) {
@@ -75,12 +134,12 @@ final class SimPodHistory {
   }
 
   /**
-   * The CRUD store replaced {@code oldValue} by {@code newValue} (either may be null). Non-pods are
-   * ignored.
+   * The CRUD store replaced {@code oldValue} by {@code newValue} (either may be null). Objects of
+   * other kinds than {@link #KINDS} are ignored.
    */
   void changed(String oldValue, String newValue) {
-    ObjectNode prev = pod(oldValue);
-    ObjectNode next = pod(newValue);
+    ObjectNode prev = served(oldValue);
+    ObjectNode next = served(newValue);
     if (prev == null && next == null) {
       return;
     }
@@ -106,19 +165,19 @@ final class SimPodHistory {
       while (events.size() > RETAINED_EVENTS) {
         compactedRv = events.removeFirst().rv();
       }
-      for (SimPodWatch w : watches) {
+      for (SimHistoryWatch w : watches) {
         w.offer(e);
       }
     }
   }
 
-  private ObjectNode pod(String value) {
+  private ObjectNode served(String value) {
     if (value == null) {
       return null;
     }
     try {
       JsonNode n = json.readTree(value);
-      return n instanceof ObjectNode o && "Pod".equals(o.path("kind").asString("")) ? o : null;
+      return n instanceof ObjectNode o && kindNamed(o.path("kind").asString("")) != null ? o : null;
     } catch (JacksonException e) {
       return null;
     }
@@ -150,14 +209,12 @@ final class SimPodHistory {
   record ListReply(int status, String body) {}
 
   /**
-   * A LIST of pods.
+   * A LIST of one kind.
    *
-   * @param namespace {@code null} for all namespaces
    * @param limit 0 for no limit
    * @param continueToken from the previous page, or {@code null}
    */
-  synchronized ListReply list(
-      String namespace, SimApiNodeSelector nodes, long limit, String continueToken) {
+  synchronized ListReply list(Selection selection, long limit, String continueToken) {
     long at = lastRv;
     String after = null;
     if (continueToken != null && !continueToken.isEmpty()) {
@@ -178,13 +235,18 @@ final class SimPodHistory {
       }
     }
     TreeMap<String, ObjectNode> state = at == lastRv ? current : stateAt(at);
-    Map<String, ObjectNode> from = after == null ? state : state.tailMap(after, false);
+    String first = selection.kind().kind() + ":";
+    Map<String, ObjectNode> from =
+        after == null ? state.tailMap(first, true) : state.tailMap(after, false);
     ArrayNode items = json.createArrayNode();
     String lastKey = null;
     long remaining = 0;
     for (Map.Entry<String, ObjectNode> entry : from.entrySet()) {
+      if (!entry.getKey().startsWith(first)) {
+        break;
+      }
       ObjectNode pod = entry.getValue();
-      if (!matches(pod, namespace, nodes)) {
+      if (!selection.matches(pod)) {
         continue;
       }
       if (limit > 0 && items.size() >= limit) {
@@ -195,8 +257,8 @@ final class SimPodHistory {
       lastKey = entry.getKey();
     }
     ObjectNode list = json.createObjectNode();
-    list.put("kind", "PodList");
-    list.put("apiVersion", "v1");
+    list.put("kind", selection.kind().kind() + "List");
+    list.put("apiVersion", selection.kind().apiVersion());
     ObjectNode meta = list.putObject("metadata");
     meta.put("resourceVersion", Long.toString(at));
     if (remaining > 0) {
@@ -231,26 +293,15 @@ final class SimPodHistory {
     return state;
   }
 
-  static boolean matches(JsonNode pod, String namespace, SimApiNodeSelector nodes) {
-    if (pod == null) {
-      return false;
-    }
-    if (namespace != null
-        && !namespace.equals(pod.path("metadata").path("namespace").asString("default"))) {
-      return false;
-    }
-    return nodes == null || nodes.matches(pod.path("spec").path("nodeName").stringValue(null));
-  }
-
   /**
    * Registers a watch and sends it what it asked to start with: the current objects as ADDED (then,
    * for a streaming list, the bookmark that ends them), or the events after its resourceVersion.
    * Returns false, having registered nothing, when that version is compacted.
    */
-  synchronized boolean open(SimPodWatch w) {
+  synchronized boolean open(SimHistoryWatch w) {
     if (w.sendInitialEvents() || w.fromRv() == 0) {
       for (ObjectNode pod : current.values()) {
-        if (w.matches(pod)) {
+        if (w.selection().matches(pod)) {
           w.send("ADDED", pod);
         }
       }
@@ -271,13 +322,13 @@ final class SimPodHistory {
     return true;
   }
 
-  void closed(SimPodWatch w) {
+  void closed(SimHistoryWatch w) {
     watches.remove(w);
   }
 
   /** A bookmark at the current version to every watch that allows them. */
   synchronized void bookmarks() {
-    for (SimPodWatch w : watches) {
+    for (SimHistoryWatch w : watches) {
       if (w.allowBookmarks()) {
         w.bookmark(lastRv, false);
       }
@@ -288,7 +339,7 @@ final class SimPodHistory {
     return compactedRv;
   }
 
-  List<SimPodWatch> watches() {
+  List<SimHistoryWatch> watches() {
     return new ArrayList<>(watches);
   }
 }

@@ -9,18 +9,18 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One pod watch (a WebSocket, as kube-apiserver serves {@code ?watch=true} to a client that asks
- * for the upgrade) served from {@link SimPodHistory}: from a resourceVersion, or with the current
- * objects first, with bookmarks when allowed, filtered by namespace and {@code spec.nodeName} the
- * way the watch cache filters (a pod that starts to match is ADDED, one that stops is DELETED).
+ * One watch of a kind the history serves (a WebSocket, as kube-apiserver serves {@code ?watch=true}
+ * to a client that asks for the upgrade) from {@link SimHistory}: from a resourceVersion, or with
+ * the current objects first, with bookmarks when allowed, filtered by namespace, {@code
+ * metadata.name} and (pods) {@code spec.nodeName} the way the watch cache filters (an object that
+ * starts to match is ADDED, one that stops is DELETED).
  */
-final class SimPodWatch extends WebSocketListener implements SimWatch {
-  private final SimPodHistory history;
+final class SimHistoryWatch extends WebSocketListener implements SimWatch {
+  private final SimHistory history;
   private final java.util.concurrent.Executor sender;
   private final JsonMapper json;
   private final Set<SimWatch> open;
-  private final String namespace;
-  private final SimApiNodeSelector nodes;
+  private final SimHistory.Selection selection;
   private final long fromRv;
   private final boolean sendInitialEvents;
   private final boolean allowBookmarks;
@@ -30,13 +30,12 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
   private volatile WebSocket socket;
   private volatile boolean closed;
 
-  SimPodWatch(
-      SimPodHistory history,
+  SimHistoryWatch(
+      SimHistory history,
       java.util.concurrent.Executor sender,
       JsonMapper json,
       Set<SimWatch> open,
-      String namespace,
-      SimApiNodeSelector nodes,
+      SimHistory.Selection selection,
       long fromRv,
       boolean sendInitialEvents,
       boolean allowBookmarks,
@@ -46,8 +45,7 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
     this.sender = sender;
     this.json = json;
     this.open = open;
-    this.namespace = namespace;
-    this.nodes = nodes;
+    this.selection = selection;
     this.fromRv = fromRv;
     this.sendInitialEvents = sendInitialEvents;
     this.allowBookmarks = allowBookmarks;
@@ -77,8 +75,12 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
     return backstage;
   }
 
-  boolean matches(JsonNode pod) {
-    return SimPodHistory.matches(pod, namespace, nodes);
+  SimHistory.Selection selection() {
+    return selection;
+  }
+
+  boolean matches(JsonNode object) {
+    return selection.matches(object);
   }
 
   @Override
@@ -109,7 +111,7 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
   }
 
   /** One change from the history, as this watch's filter turns it. */
-  void offer(SimPodHistory.Event e) {
+  void offer(SimHistory.Event e) {
     boolean now = matches(e.object());
     boolean before = e.prev() != null && matches(e.prev());
     String type =
@@ -144,18 +146,22 @@ final class SimPodWatch extends WebSocketListener implements SimWatch {
   }
 
   void bookmark(long rv, boolean initialEventsEnd) {
-    ObjectNode pod = json.createObjectNode();
-    pod.put("kind", "Pod");
-    pod.put("apiVersion", "v1");
-    ObjectNode meta = pod.putObject("metadata");
+    // What kube-apiserver sends: an object of the watched kind with only its resourceVersion.
+    SimHistory.Kind kind = selection.kind();
+    ObjectNode object = json.createObjectNode();
+    object.put("kind", kind.kind());
+    object.put("apiVersion", kind.apiVersion());
+    ObjectNode meta = object.putObject("metadata");
     meta.put("resourceVersion", Long.toString(rv));
     meta.putNull("creationTimestamp");
     if (initialEventsEnd) {
       meta.putObject("annotations").put("k8s.io/initial-events-end", "true");
     }
-    pod.putObject("spec").putArray("containers");
-    pod.putObject("status");
-    send("BOOKMARK", pod);
+    if (kind.kind().equals("Pod")) {
+      object.putObject("spec").putArray("containers");
+      object.putObject("status");
+    }
+    send("BOOKMARK", object);
   }
 
   @Override
