@@ -365,7 +365,7 @@ public final class Agent implements AgentState, AutoCloseable {
    * API no longer has): one lookup per drifting pod, none for the healthy rest.
    */
   private PodPolicies podPolicies(PolicySet set, ControlPlaneView api, List<Drift> seen) {
-    if (set.valid().isEmpty()) {
+    if (set.valid().isEmpty() && set.synced()) {
       return PodPolicies.NONE;
     }
     PodPolicies.Builder b = PodPolicies.builder(set, config.pollInterval());

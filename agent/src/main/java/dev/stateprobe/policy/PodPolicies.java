@@ -12,12 +12,22 @@ import java.util.Objects;
  */
 public final class PodPolicies {
 
-  public static final PodPolicies NONE = new PodPolicies(Map.of());
+  public static final PodPolicies NONE = new PodPolicies(Map.of(), true);
 
   private final Map<String, PodPolicy> byUid;
+  private final boolean synced;
 
-  private PodPolicies(Map<String, PodPolicy> byUid) {
+  private PodPolicies(Map<String, PodPolicy> byUid, boolean synced) {
     this.byUid = Map.copyOf(byUid);
+    this.synced = synced;
+  }
+
+  /**
+   * Whether the policies were read: until they are, every pod looks Strict to the tracker (its
+   * drifts are still seen) but the planner starts no repair.
+   */
+  public boolean synced() {
+    return synced;
   }
 
   /** The settings of the pod with {@code uid}. */
@@ -50,7 +60,7 @@ public final class PodPolicies {
     }
 
     public PodPolicies build() {
-      return byUid.isEmpty() ? NONE : new PodPolicies(byUid);
+      return byUid.isEmpty() && set.synced() ? NONE : new PodPolicies(byUid, set.synced());
     }
   }
 }

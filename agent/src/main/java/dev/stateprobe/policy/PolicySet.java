@@ -6,10 +6,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An immutable snapshot of the cluster's policies: the valid ones, sorted by name, and the ones the
- * agent refused.
+ * An immutable snapshot of the cluster's policies: the valid ones, most specific first and then by
+ * name, and the ones the agent refused.
+ *
+ * @param synced the policies have been read at least once; before that, no pod's level is known,
+ *     and a repair waits rather than treat an Eventual pod as Strict
  */
-public record PolicySet(List<ConsistencyPolicy> valid, List<InvalidPolicy> invalid) {
+public record PolicySet(
+    List<ConsistencyPolicy> valid, List<InvalidPolicy> invalid, boolean synced) {
+
+  /** A snapshot of policies that have been read. */
+  public PolicySet(List<ConsistencyPolicy> valid, List<InvalidPolicy> invalid) {
+    this(valid, invalid, true);
+  }
 
   /** Most specific first, then by name: the first policy that selects a pod is its winner. */
   private static final Comparator<ConsistencyPolicy> WINNER_FIRST =
@@ -19,6 +28,9 @@ public record PolicySet(List<ConsistencyPolicy> valid, List<InvalidPolicy> inval
 
   // After WINNER_FIRST: the constructor sorts with it.
   public static final PolicySet EMPTY = new PolicySet(List.of(), List.of());
+
+  /** Before the first read of the policies. */
+  public static final PolicySet UNSYNCED = new PolicySet(List.of(), List.of(), false);
 
   public PolicySet {
     valid = valid.stream().sorted(WINNER_FIRST).toList();

@@ -19,12 +19,12 @@ import java.util.Set;
  * Decides, for every confirmed drift, whether a repair starts now, waits, or will not happen.
  *
  * <p>The checks run in this order and the first that holds a drift back names the throttle: mode
- * off, the pod's policy's repair mode off, no matching script (among those its policy allows),
- * every script used up, paused, circuit open, target busy, cooldown after a success, back-off after
- * a failure, approval (a manual entry, or a policy that wants one: Eventual or {@code approval}),
- * concurrency, hourly budget. Drifts are taken by their pod's level (Critical first, Eventual
- * last), then in {@link DriftKey} order, and each START uses up concurrency and hourly budget for
- * the drifts after it, so the same input always gives the same decisions.
+ * off, policies not read yet, the pod's policy's repair mode off, no matching script (among those
+ * its policy allows), every script used up, paused, circuit open, target busy, cooldown after a
+ * success, back-off after a failure, approval (a manual entry, or a policy that wants one: Eventual
+ * or {@code approval}), concurrency, hourly budget. Drifts are taken by their pod's level (Critical
+ * first, Eventual last), then in {@link DriftKey} order, and each START uses up concurrency and
+ * hourly budget for the drifts after it, so the same input always gives the same decisions.
  */
 public final class RepairPlanner {
 
@@ -78,6 +78,16 @@ public final class RepairPlanner {
     DriftKey key = drift.key();
     if (in.mode() == PlanMode.OFF) {
       return none(drift, Throttle.MODE_OFF, "REPAIR_MODE is off");
+    }
+    if (!in.policies().synced()) {
+      return new Decision(
+          Action.WAIT,
+          drift,
+          Optional.empty(),
+          0,
+          false,
+          Optional.of(Throttle.POLICIES_UNSYNCED),
+          "ConsistencyPolicies not read yet: the pod's level is unknown");
     }
     if (policy.repairOff()) {
       return none(

@@ -29,7 +29,9 @@ public enum Throttle {
   NO_SCRIPT("no_script"),
   // ---- consistency policies ----
   /** The pod's ConsistencyPolicy sets {@code repair.mode: off}. */
-  POLICY_OFF("policy_off");
+  POLICY_OFF("policy_off"),
+  /** The agent has not read the ConsistencyPolicies yet: the pod's level is unknown. */
+  POLICIES_UNSYNCED("policies_unsynced");
 
   private final String tag;
 

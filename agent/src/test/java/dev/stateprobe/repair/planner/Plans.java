@@ -86,6 +86,13 @@ final class Plans {
     private Instant now = NOW;
     private final List<dev.stateprobe.policy.ConsistencyPolicy> policies = new ArrayList<>();
     private final List<TrackedDrift> selected = new ArrayList<>();
+    private boolean policiesSynced = true;
+
+    /** The agent has not read its policies yet. */
+    Builder policiesUnsynced() {
+      policiesSynced = false;
+      return this;
+    }
 
     /**
      * Gives {@code d}'s pod a policy of {@code level} with {@code overrides}, selecting it by a
@@ -183,7 +190,7 @@ final class Plans {
     private dev.stateprobe.policy.PodPolicies podPolicies() {
       var b =
           dev.stateprobe.policy.PodPolicies.builder(
-              new dev.stateprobe.policy.PolicySet(policies, List.of()),
+              new dev.stateprobe.policy.PolicySet(policies, List.of(), policiesSynced),
               java.time.Duration.ofSeconds(5));
       for (TrackedDrift d : selected) {
         var target = d.key().target();

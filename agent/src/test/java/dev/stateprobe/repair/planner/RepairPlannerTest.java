@@ -112,6 +112,10 @@ class RepairPlannerTest {
             () -> input().drift(A, auto("x")).policy(A, STRICT, overrides(RepairModeOverride.OFF)),
             "a: NONE policy_off"),
         row(
+            "before the policies are read nothing starts, not even for a Strict-looking pod",
+            () -> input().drift(A, auto("x")).policiesUnsynced(),
+            "a: WAIT policies_unsynced"),
+        row(
             "an Eventual pod's auto entry only creates a record awaiting approval",
             () -> input().drift(A, auto("x")).policy(A, EVENTUAL, NONE),
             "a: CREATE_PENDING_APPROVAL x#1 awaiting_approval"),
