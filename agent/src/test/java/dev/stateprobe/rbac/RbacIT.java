@@ -77,7 +77,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>consistencyrepairjobs create, get, list, delete: a new record, adopting an existing one and
  *       refreshing approvals, start-up and garbage collection, garbage collection after {@code
  *       CRJ_TTL};
- *   <li>consistencyrepairjobs/status update: every phase change and verification.
+ *   <li>consistencyrepairjobs/status update: every phase change and verification;
+ *   <li>consistencypolicies list, watch: the agent's one cluster-wide policy list/watch.
  * </ul>
  */
 class RbacIT {
