@@ -388,7 +388,7 @@ public final class Agent implements AgentState, AutoCloseable {
 
   /**
    * An invalid policy is logged and counted once per version of it (it stays in every snapshot
-   * until fixed); the Event on the policy is the policy source's, which sees it first.
+   * until fixed). No Event on the policy from here: every agent of the cluster would write one.
    */
   private void reportInvalid(long id, PolicySet set) {
     metrics.policies(set.valid().size(), set.invalid().size());
