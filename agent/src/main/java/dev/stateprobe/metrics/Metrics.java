@@ -627,6 +627,8 @@ public final class Metrics implements AutoCloseable {
                     .tag("kind", kind)
                     .register(registry))
         .increment(n);
+  }
+
   // ---- consistency policies ----
 
   /** The bounded {@code level} tag values: {@code ConsistencyLevel.tag()}. */
