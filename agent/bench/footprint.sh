@@ -133,7 +133,7 @@ jar=$root/agent/target/state-probe.jar
 # agent jar does not.
 sim_jar=$root/agent/target/state-probe-demo.jar
 bench_classes=$root/agent/target/test-classes
-if $build || [[ ! -f "$jar" || ! -f "$sim_jar" || ! -f "$bench_classes/dev/stateprobe/bench/SimNode.class" ]]; then
+if $build || [[ ! -f "$jar" || ! -f "$sim_jar" || ! -f "$bench_classes/dev/stateprobe/bench/FootprintNode.class" ]]; then
   echo "building the agent jar and the bench classes ..." >&2
   (cd "$root" && ./mvnw -B -ntp -q -Pbench package -Dexec.skip=true) >&2
 fi
@@ -189,7 +189,7 @@ log_ms() { # the millisecond epoch of an agent log line's leading timestamp
 
 # ---- the simulated node, in a JVM of its own ----
 echo "starting a simulated node of $pods pods ..." >&2
-env -u JAVA_TOOL_OPTIONS "$java" -Xmx1g "${sim_tls[@]}" -cp "$sim_jar:$bench_classes" dev.stateprobe.bench.SimNode \
+env -u JAVA_TOOL_OPTIONS "$java" -Xmx1g "${sim_tls[@]}" -cp "$sim_jar:$bench_classes" dev.stateprobe.bench.FootprintNode \
   --pods "$pods" --dir "$out/sim" --churn "$churn" > "$out/simnode.out" 2> "$out/simnode.log" &
 sim_pid=$!
 for _ in $(seq 1 600); do

@@ -35,10 +35,10 @@ import tools.jackson.databind.node.ObjectNode;
  * kubelet would (static pods as themselves, the others with the kubelet's annotations), so that a
  * correct agent sees no drift.
  *
- * <p>Usage: {@code SimNode --pods N --dir DIR [--churn SECONDS]}. With {@code --churn}, one pod
- * changes every that many seconds (a label, in the API server and then in the kubelet's copy, as a
- * controller's edit reaches both), so that {@code /pods} is never the same twice and the informer
- * gets watch events, as on a node whose pods change. Writes {@code DIR/kubeconfig}, {@code
+ * <p>Usage: {@code FootprintNode --pods N --dir DIR [--churn SECONDS]}. With {@code --churn}, one
+ * pod changes every that many seconds (a label, in the API server and then in the kubelet's copy,
+ * as a controller's edit reaches both), so that {@code /pods} is never the same twice and the
+ * informer gets watch events, as on a node whose pods change. Writes {@code DIR/kubeconfig}, {@code
  * DIR/kubelet-token}, {@code DIR/simnode.env} (shell variables for the harness) and prints {@code
  * SIMNODE READY}. A control port on 127.0.0.1 answers:
  *
@@ -53,13 +53,13 @@ import tools.jackson.databind.node.ObjectNode;
  * Runs until SIGTERM (a background job's standard input is {@code /dev/null}, so it is not
  * watched).
  */
-public final class SimNode {
+public final class FootprintNode {
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
 
   private final PodSynth synth = new PodSynth();
   private int orphans; // guarded by this
 
-  private SimNode() {}
+  private FootprintNode() {}
 
   public static void main(String[] args) throws Exception {
     int pods = 110;
@@ -92,7 +92,7 @@ public final class SimNode {
     Vertx vertx = sim.vertx();
 
     long t0 = System.nanoTime();
-    SimNode node = new SimNode();
+    FootprintNode node = new FootprintNode();
     PodSynth synth = node.synth;
     KubernetesClient cluster = api.client();
     List<ObjectNode> kubeletPods = synth.kubeletPods(pods);
