@@ -148,7 +148,8 @@ public final class RepairController implements AutoCloseable {
             pause,
             verifications,
             key -> lastThrottle.put(key, Throttle.PAUSED),
-            this::slotFreed);
+            this::slotFreed,
+            fleetBrake);
     this.breaker = new BreakerSwitch(config.repair(), events, metrics);
     boolean obeyed = config.fleetBrake().obeyed();
     metrics.fleetBrake(
