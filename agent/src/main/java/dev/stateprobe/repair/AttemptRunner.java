@@ -82,6 +82,9 @@ final class AttemptRunner {
       Executors.newThreadPerTaskExecutor(
           Thread.ofPlatform().name("state-probe-script-", 1).daemon(true).factory());
 
+  /** Attempts waiting for a brake decision that counted their record. */
+  private int awaitingCount;
+
   /** Targets (pod UIDs) with a repair between decision and outcome: one script at a time each. */
   private final Map<String, ScriptKey> inFlight = new HashMap<>();
 
@@ -297,8 +300,14 @@ final class AttemptRunner {
     }
     Promise<Boolean> done = Promise.promise();
     Context ctx = Vertx.currentContext();
+    awaitingCount++;
     checkCounted(job, d, ctx, done, false);
-    return done.future();
+    return done.future().onComplete(ar -> awaitingCount--);
+  }
+
+  /** Some repair waits for a brake decision that counted its record. */
+  boolean awaitingCount() {
+    return awaitingCount > 0;
   }
 
   static final Duration BRAKE_RECHECK = Duration.ofMillis(200);

@@ -314,7 +314,11 @@ public final class RepairController implements AutoCloseable {
         config.fleetBrake().obeyed()
             ? BrakeState.judge(fleetBrake.latest(), now, config.fleetBrake().maxAge())
             : BrakeState.DISABLED_STATE;
-    metrics.fleetBrake(b.holds(), b.reason().tag());
+    if (b.reason() == BrakeState.Reason.OFF && attempts.awaitingCount()) {
+      metrics.fleetBrake(true, BrakeState.Reason.UNCOUNTED.tag());
+    } else {
+      metrics.fleetBrake(b.holds(), b.reason().tag());
+    }
     if (b.reason() != lastBrake) {
       lastBrake = b.reason();
       LOG.info(
