@@ -54,14 +54,23 @@ public record AgentConfig(
    *     (four missed coordinator heartbeats, and longer than a leader failover)
    * @param namespace {@code FLEET_BRAKE_NAMESPACE}, default {@code state-probe}: where the brake
    *     Lease is (the DaemonSet sets it to its own namespace)
+   * @param settle {@code FLEET_BRAKE_SETTLE}, default 2s: a script starts only under a brake
+   *     decided at least this long after its repair's record appeared (so the decision counted it);
+   *     it covers the coordinator informer's lag and the record's whole-second creation time
    */
-  public record FleetBrake(boolean obeyed, Duration maxAge, String namespace) {
+  public record FleetBrake(boolean obeyed, Duration maxAge, String namespace, Duration settle) {
+    public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(2);
     public static final FleetBrake NOT_OBEYED =
         new FleetBrake(false, Duration.ofSeconds(60), "state-probe");
 
     public FleetBrake {
       Objects.requireNonNull(maxAge, "maxAge");
       Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(settle, "settle");
+    }
+
+    public FleetBrake(boolean obeyed, Duration maxAge, String namespace) {
+      this(obeyed, maxAge, namespace, DEFAULT_SETTLE);
     }
   }
 

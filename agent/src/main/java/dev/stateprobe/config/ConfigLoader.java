@@ -71,6 +71,7 @@ public final class ConfigLoader {
                 "CLUSTER_MAX_REPAIRS_PER_HOUR"));
     // The fleet storm brake (README, Fleet storm brake).
     v.addAll(List.of("FLEET_BRAKE", "FLEET_BRAKE_MAX_AGE", "FLEET_BRAKE_NAMESPACE"));
+    v.add("FLEET_BRAKE_SETTLE");
     for (DriftKind k : DriftKind.values()) {
       v.add(k.windowVariable());
     }
@@ -231,6 +232,8 @@ public final class ConfigLoader {
     Duration brakeMaxAge =
         within("FLEET_BRAKE_MAX_AGE", "60s", Duration.ofSeconds(1), Duration.ofHours(1));
     String brakeNamespace = values.getOrDefault("FLEET_BRAKE_NAMESPACE", "state-probe");
+    Duration brakeSettle =
+        within("FLEET_BRAKE_SETTLE", "2s", Duration.ofSeconds(1), Duration.ofMinutes(1));
     if (!brakeNamespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
       problems.add("FLEET_BRAKE_NAMESPACE '" + brakeNamespace + "' is not a valid namespace name");
     }
@@ -266,7 +269,7 @@ public final class ConfigLoader {
             maxJobs,
             tempDir),
         budget,
-        new AgentConfig.FleetBrake(fleetBrake, brakeMaxAge, brakeNamespace));
+        new AgentConfig.FleetBrake(fleetBrake, brakeMaxAge, brakeNamespace, brakeSettle));
   }
 
   private static Optional<Boolean> onOff(String raw) {

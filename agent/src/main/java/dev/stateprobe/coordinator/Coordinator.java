@@ -19,9 +19,11 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.net.HttpURLConnection;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -49,6 +51,12 @@ import org.slf4j.LoggerFactory;
  * every heartbeat and writes the brake Lease ({@link BrakeObject}), its renewTime being the
  * heartbeat. A change of state is also an Event on the brake Lease ({@code FleetBrakeOn}, {@code
  * FleetBrakeOff}).
+ *
+ * <p>A new record (or a record's new attempt) is also decided on {@link CoordinatorConfig#settle()}
+ * after it appeared, not only at the next heartbeat: an agent starts that repair's script only
+ * under a decision made that long after its record, one that counted it (README, Fleet storm
+ * brake), so the added wait is about {@code settle}, not a heartbeat. Records made in the same
+ * second share that step (their creation times have whole seconds).
  *
  * <p>A replica that loses the lead stops writing at once; the next leader seeds its state from the
  * brake it finds (an on brake stays on, and its hold starts again), so a failover never lets a
@@ -83,6 +91,10 @@ public final class Coordinator implements AutoCloseable {
   private Lease written;
   private int nodeCount = -1;
   private Instant nodesCountedAt = Instant.MIN;
+  private Instant promptDue;
+
+  /** Records whose settle ends this close together share one extra decision. */
+  static final Duration PROMPT_COALESCE = Duration.ofMillis(250);
 
   public Coordinator(
       KubernetesClient client, CoordinatorConfig config, Clock clock, Metrics.Coordinator metrics) {
@@ -178,7 +190,27 @@ public final class Coordinator implements AutoCloseable {
     LOG.info("event=coordinator_leading identity={}", config.identity());
     written = null;
     state = seed();
-    records = client.resources(ConsistencyRepairJob.class).inform();
+    promptDue = null;
+    records =
+        client
+            .resources(ConsistencyRepairJob.class)
+            .inform(
+                new ResourceEventHandler<ConsistencyRepairJob>() {
+                  @Override
+                  public void onAdd(ConsistencyRepairJob job) {
+                    onScheduler(() -> decideSoon(job));
+                  }
+
+                  @Override
+                  public void onUpdate(ConsistencyRepairJob before, ConsistencyRepairJob job) {
+                    if (!summarize(job).equals(summarize(before))) {
+                      onScheduler(() -> decideSoon(job));
+                    }
+                  }
+
+                  @Override
+                  public void onDelete(ConsistencyRepairJob job, boolean unknownFinalState) {}
+                });
     nodesCountedAt = Instant.MIN;
     ticker =
         scheduler.scheduleWithFixedDelay(
@@ -223,6 +255,35 @@ public final class Coordinator implements AutoCloseable {
       return new StormState(true, now, Optional.empty(), 0, 0, "coordinator starting");
     }
     return StormState.initial(now);
+  }
+
+  /**
+   * One more decision at the end of this record's settle (at once if that has passed), unless one
+   * is already due within {@link #PROMPT_COALESCE} after it. Scheduler thread.
+   */
+  private void decideSoon(ConsistencyRepairJob job) {
+    if (!leading || closed) {
+      return;
+    }
+    Optional<RecordSummary> r = summarize(job);
+    if (r.isEmpty()) {
+      return;
+    }
+    Instant now = clock.instant();
+    Instant target = r.get().at().plus(config.settle());
+    if (target.isBefore(now)) {
+      target = now;
+    }
+    if (promptDue != null
+        && !promptDue.isBefore(target)
+        && promptDue.isBefore(target.plus(PROMPT_COALESCE))) {
+      return;
+    }
+    if (promptDue == null || target.isAfter(promptDue)) {
+      promptDue = target;
+    }
+    scheduler.schedule(
+        this::stepSafely, Duration.between(now, target).toMillis() + 1, TimeUnit.MILLISECONDS);
   }
 
   private void stepSafely() {
@@ -413,6 +474,27 @@ public final class Coordinator implements AutoCloseable {
   /** events.k8s.io/v1 caps a note at 1 kB. */
   private static String note(String s) {
     return s.length() <= 1000 ? s : s.substring(0, 1000);
+  }
+
+  /**
+   * Ends this replica as {@code SIGKILL} would: its API client (the one it was given) closes first,
+   * so the lead is not given back and nothing more is written; the other replica takes over only
+   * once the leader Lease expires, and meanwhile the brake's heartbeat ages at the agents.
+   */
+  public void kill() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    client.close();
+    leading = false;
+    scheduler.shutdownNow();
+    CompletableFuture<?> f = electing;
+    if (f != null) {
+      f.cancel(true);
+    }
   }
 
   /** Stops campaigning and, if leading, releases the lead (the other replica takes over now). */

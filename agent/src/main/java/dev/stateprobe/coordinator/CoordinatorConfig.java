@@ -27,6 +27,9 @@ import java.util.Objects;
  * @param retryPeriod {@code LEADER_RETRY_PERIOD}, default 2s
  * @param httpPort {@code HTTP_PORT}, default 9809: {@code /metrics} and {@code /healthz}; 0 picks a
  *     free port (tests)
+ * @param settle {@code FLEET_BRAKE_SETTLE}, default 2s: a new record is decided on this long after
+ *     its creation (not only at the next heartbeat), as the agents start a script only under a
+ *     decision made that long after its record appeared; keep it equal to the agents' setting
  */
 public record CoordinatorConfig(
     String namespace,
@@ -37,7 +40,8 @@ public record CoordinatorConfig(
     Duration leaseDuration,
     Duration renewDeadline,
     Duration retryPeriod,
-    int httpPort) {
+    int httpPort,
+    Duration settle) {
 
   /** The leader-election Lease. */
   public static final String LEADER_LEASE = "state-probe-coordinator";
@@ -55,7 +59,10 @@ public record CoordinatorConfig(
           "LEADER_LEASE_DURATION",
           "LEADER_RENEW_DEADLINE",
           "LEADER_RETRY_PERIOD",
-          "HTTP_PORT");
+          "HTTP_PORT",
+          "FLEET_BRAKE_SETTLE");
+
+  public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(2);
 
   public CoordinatorConfig {
     Objects.requireNonNull(namespace, "namespace");
@@ -66,6 +73,31 @@ public record CoordinatorConfig(
     Objects.requireNonNull(leaseDuration, "leaseDuration");
     Objects.requireNonNull(renewDeadline, "renewDeadline");
     Objects.requireNonNull(retryPeriod, "retryPeriod");
+    Objects.requireNonNull(settle, "settle");
+  }
+
+  /** With the default {@code FLEET_BRAKE_SETTLE}. */
+  public CoordinatorConfig(
+      String namespace,
+      String identity,
+      StormSettings storm,
+      Duration heartbeat,
+      Duration nodeCountEvery,
+      Duration leaseDuration,
+      Duration renewDeadline,
+      Duration retryPeriod,
+      int httpPort) {
+    this(
+        namespace,
+        identity,
+        storm,
+        heartbeat,
+        nodeCountEvery,
+        leaseDuration,
+        renewDeadline,
+        retryPeriod,
+        httpPort,
+        DEFAULT_SETTLE);
   }
 
   /** Every problem at once, as the agent's loader reports them. */
@@ -121,6 +153,7 @@ public record CoordinatorConfig(
     Duration lease = duration(v, problems, "LEADER_LEASE_DURATION", "15s", Duration.ofMillis(100));
     Duration renew = duration(v, problems, "LEADER_RENEW_DEADLINE", "10s", Duration.ofMillis(100));
     Duration retry = duration(v, problems, "LEADER_RETRY_PERIOD", "2s", Duration.ofMillis(10));
+    Duration settle = duration(v, problems, "FLEET_BRAKE_SETTLE", "2s", Duration.ofSeconds(1));
     if (lease != null && renew != null && renew.compareTo(lease) >= 0) {
       problems.add("LEADER_RENEW_DEADLINE must be shorter than LEADER_LEASE_DURATION");
     }
@@ -136,7 +169,8 @@ public record CoordinatorConfig(
         lease,
         renew,
         retry,
-        port);
+        port,
+        settle);
   }
 
   private static int integer(

@@ -445,7 +445,7 @@ public final class Metrics implements AutoCloseable {
 
   /** The {@code reason} values of {@code stateprobe_fleet_brake_reason}. */
   public static final List<String> FLEET_BRAKE_REASONS =
-      List.of("on", "stale", "missing", "off", "disabled");
+      List.of("on", "stale", "missing", "uncounted", "off", "disabled");
 
   /** The agent's reading of the fleet brake: whether it holds, and its reason's tag. */
   public void fleetBrake(boolean holds, String reason) {

@@ -4,6 +4,8 @@ import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.events.EventRecorder;
+import dev.stateprobe.fleet.BrakeSource;
+import dev.stateprobe.fleet.BrakeState;
 import dev.stateprobe.metrics.Metrics;
 import dev.stateprobe.repair.budget.RepairBudget;
 import dev.stateprobe.repair.budget.SlotDecision;
@@ -75,9 +77,13 @@ final class AttemptRunner {
   private final Consumer<DriftKey> onPaused;
   private final Consumer<DriftKey> onEnded;
   private final RepairBudget budget;
+  private final BrakeSource fleetBrake;
   private final ExecutorService scripts =
       Executors.newThreadPerTaskExecutor(
           Thread.ofPlatform().name("state-probe-script-", 1).daemon(true).factory());
+
+  /** Attempts waiting for a brake decision that counted their record. */
+  private int awaitingCount;
 
   /** Targets (pod UIDs) with a repair between decision and outcome: one script at a time each. */
   private final Map<String, ScriptKey> inFlight = new HashMap<>();
@@ -85,6 +91,7 @@ final class AttemptRunner {
   /**
    * @param onPaused a START found the node paused (counted here, once)
    * @param onEnded an attempt ended, however: its slot is free
+   * @param fleetBrake the fleet storm brake as last seen, judged again for each script start
    */
   AttemptRunner(
       RepairParts parts,
@@ -92,7 +99,8 @@ final class AttemptRunner {
       PauseSwitch pause,
       Verifications verifications,
       Consumer<DriftKey> onPaused,
-      Consumer<DriftKey> onEnded) {
+      Consumer<DriftKey> onEnded,
+      BrakeSource fleetBrake) {
     this.config = parts.config();
     this.cache = cache;
     this.store = cache.store();
@@ -108,6 +116,7 @@ final class AttemptRunner {
     this.onPaused = onPaused;
     this.onEnded = onEnded;
     this.budget = parts.budget();
+    this.fleetBrake = fleetBrake;
   }
 
   /** A repair of this pod UID is between decision and outcome. */
@@ -151,7 +160,16 @@ final class AttemptRunner {
                 return Future.succeededFuture();
               }
               return record(drift, script, d, apiResourceVersion)
-                  .compose(rec -> rec == null ? Future.succeededFuture() : withSlot(rec, entry, d));
+                  .compose(
+                      rec ->
+                          rec == null
+                              ? Future.succeededFuture()
+                              : awaitCounted(rec, d)
+                                  .compose(
+                                      counted ->
+                                          counted
+                                              ? withSlot(rec, entry, d)
+                                              : Future.<Void>succeededFuture()));
             })
         .onComplete(
             ar -> {
@@ -270,6 +288,104 @@ final class AttemptRunner {
   }
 
   /**
+   * Waits, before the cluster slot, until the fleet brake's decision has counted this repair's
+   * record ({@link BrakeState#judgeStart}): the coordinator decides again {@code
+   * FLEET_BRAKE_SETTLE} after a record appears, so this is that long plus the brake watch's delay.
+   * The brake is read from memory every {@link #BRAKE_RECHECK}; no API call. False when the brake
+   * holds for any other reason (on, stale, missing): the attempt ends, its record stays Pending,
+   * and the planner holds the drift with {@code fleet_brake} until the brake lets it start again.
+   */
+  private Future<Boolean> awaitCounted(ConsistencyRepairJob job, Decision d) {
+    if (!config.fleetBrake().obeyed()) {
+      return Future.succeededFuture(true);
+    }
+    Promise<Boolean> done = Promise.promise();
+    Context ctx = Vertx.currentContext();
+    awaitingCount++;
+    checkCounted(job, d, ctx, done, false);
+    return done.future().onComplete(ar -> awaitingCount--);
+  }
+
+  /** Some repair waits for a brake decision that counted its record. */
+  boolean awaitingCount() {
+    return awaitingCount > 0;
+  }
+
+  static final Duration BRAKE_RECHECK = Duration.ofMillis(200);
+
+  private void checkCounted(
+      ConsistencyRepairJob job, Decision d, Context ctx, Promise<Boolean> done, boolean waited) {
+    if (cache.closed()) {
+      done.fail(new IllegalStateException("repair controller closed"));
+      return;
+    }
+    BrakeState b = startCheck(job);
+    if (!b.holds()) {
+      if (waited) {
+        LOG.info("event=repair_counted record={}", Logfmt.value(job.name()));
+      }
+      done.complete(true);
+      return;
+    }
+    if (b.reason() != BrakeState.Reason.UNCOUNTED || ctx == null) {
+      brakeHeld(job, d, b, "before_slot");
+      done.complete(false);
+      return;
+    }
+    if (!waited) {
+      LOG.info(
+          "event=repair_awaits_count record={} detail=\"{}\"",
+          Logfmt.value(job.name()),
+          Logfmt.escaped(b.detail()));
+    }
+    ctx.owner().setTimer(BRAKE_RECHECK.toMillis(), id -> checkCounted(job, d, ctx, done, true));
+  }
+
+  /** The fleet brake judged for this record now; never holds when the agent ignores the brake. */
+  private BrakeState startCheck(ConsistencyRepairJob job) {
+    if (!config.fleetBrake().obeyed()) {
+      return BrakeState.DISABLED_STATE;
+    }
+    return BrakeState.judgeStart(
+        fleetBrake.latest(),
+        clock.instant(),
+        config.fleetBrake().maxAge(),
+        visibleSince(job),
+        config.fleetBrake().settle());
+  }
+
+  /**
+   * What the coordinator counts of this record: the later of its creation and its latest attempt's
+   * start. A record without a creation time (not from an API server) counts from now.
+   */
+  private Instant visibleSince(ConsistencyRepairJob job) {
+    Instant created = null;
+    if (job.getMetadata() != null && job.getMetadata().getCreationTimestamp() != null) {
+      try {
+        created = Instant.parse(job.getMetadata().getCreationTimestamp());
+      } catch (java.time.format.DateTimeParseException e) {
+        created = null;
+      }
+    }
+    Instant at = created == null ? clock.instant() : created;
+    Instant started = job.statusOrPending().startedAt();
+    return started != null && started.isAfter(at) ? started : at;
+  }
+
+  private void brakeHeld(ConsistencyRepairJob job, Decision d, BrakeState b, String where) {
+    metrics.throttled(Throttle.FLEET_BRAKE.tag());
+    LOG.info(
+        "event=repair_held kind={} uid={} reason={} detail={} at={} record={} why=\"{}\"",
+        d.key().kind().wireName(),
+        Logfmt.value(d.key().target().uid()),
+        Throttle.FLEET_BRAKE.tag(),
+        b.reason().tag(),
+        where,
+        Logfmt.value(job.name()),
+        Logfmt.escaped(b.detail()));
+  }
+
+  /**
    * A record no attempt has started yet says that it waits for the cluster budget; one with earlier
    * attempts keeps their outcome (the log and the counter say it). Never fails: the repair goes on
    * from the record as it was.
@@ -299,6 +415,11 @@ final class AttemptRunner {
         .compose(
             verdict -> {
               if (verdict.stillHolds()) {
+                BrakeState brake = startCheck(job);
+                if (brake.holds()) {
+                  brakeHeld(job, d, brake, "before_script");
+                  return Future.succeededFuture();
+                }
                 return run(job, entry, d);
               }
               metrics.repair(script, "skipped");

@@ -149,7 +149,8 @@ public final class RepairController implements AutoCloseable {
             pause,
             verifications,
             key -> lastThrottle.put(key, Throttle.PAUSED),
-            this::slotFreed);
+            this::slotFreed,
+            fleetBrake);
     this.breaker = new BreakerSwitch(config.repair(), events, metrics);
     boolean obeyed = config.fleetBrake().obeyed();
     metrics.fleetBrake(
@@ -321,7 +322,11 @@ public final class RepairController implements AutoCloseable {
         config.fleetBrake().obeyed()
             ? BrakeState.judge(fleetBrake.latest(), now, config.fleetBrake().maxAge())
             : BrakeState.DISABLED_STATE;
-    metrics.fleetBrake(b.holds(), b.reason().tag());
+    if (b.reason() == BrakeState.Reason.OFF && attempts.awaitingCount()) {
+      metrics.fleetBrake(true, BrakeState.Reason.UNCOUNTED.tag());
+    } else {
+      metrics.fleetBrake(b.holds(), b.reason().tag());
+    }
     if (b.reason() != lastBrake) {
       lastBrake = b.reason();
       LOG.info(

@@ -73,13 +73,14 @@ class CoordinatorIT {
   }
 
   private Coordinator coordinator(String identity, Duration hold) {
+    return coordinator(config(identity, hold));
+  }
+
+  private Coordinator coordinator(CoordinatorConfig config) {
     KubernetesClient c = api.newClient();
     Coordinator co =
         new Coordinator(
-                c,
-                config(identity, hold),
-                Clock.systemUTC(),
-                new Metrics.Coordinator(new SimpleMeterRegistry()))
+                c, config, Clock.systemUTC(), new Metrics.Coordinator(new SimpleMeterRegistry()))
             .start();
     coordinators.add(co);
     return co;
@@ -94,7 +95,7 @@ class CoordinatorIT {
     return brake().map(l -> l.getMetadata().getAnnotations().get(BrakeObject.STATE)).orElse("");
   }
 
-  private void record(int node) {
+  private ConsistencyRepairJob record(int node) {
     Instant now = Instant.now();
     TrackedDrift d =
         new TrackedDrift(
@@ -105,7 +106,7 @@ class CoordinatorIT {
             3);
     RepairJobSpec spec =
         RepairJobSpec.of("node-" + node, d, Optional.empty(), "remove-orphaned-sandbox", false);
-    api.client()
+    return api.client()
         .resources(ConsistencyRepairJob.class)
         .resource(
             ConsistencyRepairJob.of(
@@ -206,5 +207,42 @@ class CoordinatorIT {
         .containsEntry(BrakeObject.STATE, BrakeObject.ON)
         .containsEntry(BrakeObject.DRIFTING, "0");
     assertThat(held.getMetadata().getAnnotations().get(BrakeObject.REASON)).startsWith("holding:");
+  }
+
+  @Test
+  void aNewRecordIsDecidedOnOneSettleAfterItAppearedNotAtTheNextHeartbeat() {
+    Duration settle = Duration.ofSeconds(1);
+    CoordinatorConfig base = config("coordinator-a", Duration.ofMinutes(1));
+    Coordinator only =
+        coordinator(
+            new CoordinatorConfig(
+                base.namespace(),
+                base.identity(),
+                base.storm(),
+                Duration.ofMinutes(10), // no heartbeat during this test after the first
+                base.nodeCountEvery(),
+                base.leaseDuration(),
+                base.renewDeadline(),
+                base.retryPeriod(),
+                0,
+                settle));
+    await().atMost(Duration.ofSeconds(20)).until(() -> BrakeObject.OFF.equals(brakeState()));
+    assertThat(only.leading()).isTrue();
+
+    ConsistencyRepairJob job = record(1);
+    Instant created = Instant.parse(job.getMetadata().getCreationTimestamp());
+    await("a decision at or after the record's settle, long before the next heartbeat")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                !brake()
+                    .orElseThrow()
+                    .getSpec()
+                    .getRenewTime()
+                    .toInstant()
+                    .isBefore(created.plus(settle)));
+    assertThat(brake().orElseThrow().getMetadata().getAnnotations())
+        .as("and it counted the record")
+        .containsEntry(BrakeObject.DRIFTING, "1");
   }
 }

@@ -75,4 +75,30 @@ class BrakeStateTest {
     assertThat(java.util.Arrays.stream(Reason.values()).map(Reason::tag))
         .containsExactlyElementsOf(dev.stateprobe.metrics.Metrics.FLEET_BRAKE_REASONS);
   }
+
+  private static final Duration SETTLE = Duration.ofSeconds(2);
+  private static final Instant RECORD = NOW.minusSeconds(10);
+
+  private static BrakeState start(BrakeObject b) {
+    return BrakeState.judgeStart(Optional.ofNullable(b), NOW, MAX_AGE, RECORD, SETTLE);
+  }
+
+  @Test
+  void aScriptStartsOnlyUnderAnOffDecidedAtLeastTheSettleAfterItsRecord() {
+    assertThat(start(brake("off", RECORD.plus(SETTLE))).reason()).isEqualTo(Reason.OFF);
+    assertThat(start(brake("off", NOW)).holds()).isFalse();
+
+    BrakeState early = start(brake("off", RECORD.plus(SETTLE).minusMillis(1)));
+    assertThat(early.reason()).isEqualTo(Reason.UNCOUNTED);
+    assertThat(early.holds()).isTrue();
+    assertThat(early.detail()).contains("FLEET_BRAKE_SETTLE 2000ms").contains(RECORD.toString());
+    assertThat(start(brake("off", RECORD.minusSeconds(1))).reason()).isEqualTo(Reason.UNCOUNTED);
+  }
+
+  @Test
+  void anyOtherHoldingReadingHoldsAStartForItsOwnReason() {
+    assertThat(start(brake("on", NOW)).reason()).isEqualTo(Reason.ON);
+    assertThat(start(brake("off", NOW.minusSeconds(61))).reason()).isEqualTo(Reason.STALE);
+    assertThat(start(null).reason()).isEqualTo(Reason.MISSING);
+  }
 }

@@ -24,7 +24,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A real agent with {@code FLEET_BRAKE=on}: no brake Lease means no repair (missing, fail safe),
- * and the repair starts once a fresh brake says off.
+ * and the repair starts once a fresh brake says off, and only under a brake decided after its
+ * record appeared ({@code FLEET_BRAKE_SETTLE}): an "off" published before the record never lets its
+ * script start. The test plays the coordinator's heartbeat.
  */
 @Timeout(60)
 class FleetBrakeRepairIT {
@@ -97,14 +99,24 @@ class FleetBrakeRepairIT {
     assertThat(node.runs()).isEmpty();
 
     publish("off");
+    await("the record, made under the off brake")
+        .atMost(WAIT)
+        .until(() -> !node.records().isEmpty());
+    await("no script under a decision made before the record")
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> node.runs().isEmpty());
+
     await()
         .atMost(WAIT)
         .until(
-            () ->
-                node.records().stream()
-                    .filter(j -> j.name().equals(name))
-                    .map(ConsistencyRepairJob::getStatus)
-                    .anyMatch(s -> s != null && s.verification() == Verification.RESOLVED));
+            () -> {
+              publish("off"); // the coordinator's heartbeat, now after the record
+              return node.records().stream()
+                  .filter(j -> j.name().equals(name))
+                  .map(ConsistencyRepairJob::getStatus)
+                  .anyMatch(s -> s != null && s.verification() == Verification.RESOLVED);
+            });
     assertThat(agent.gauge("stateprobe.fleet.brake")).isZero();
     assertThat(agent.gauge("stateprobe.fleet.brake.reason", "reason", "off")).isEqualTo(1);
     assertThat(node.runs()).hasSize(1);
