@@ -132,10 +132,14 @@ public final class AgentRuntime implements AutoCloseable {
       return RepairBudget.UNLIMITED;
     }
     String ns = b.namespace().orElse(c.getNamespace() == null ? "default" : c.getNamespace());
+    ClusterBudget.Settings d = ClusterBudget.Settings.defaults();
+    ClusterBudget.Settings settings =
+        new ClusterBudget.Settings(
+            b.retryMin(), b.retryMax(), b.margin(), d.skew(), d.conflictRetries());
     return new ClusterBudget(
         new LeaseSlotStore(c, ns),
-        new SlotDecision.Rules(b.slots(), b.maxPerHour(), ClusterBudget.Settings.defaults().skew()),
-        ClusterBudget.Settings.defaults(),
+        new SlotDecision.Rules(b.slots(), b.maxPerHour(), settings.skew()),
+        settings,
         config.nodeName(),
         Vertx.currentContext().owner(),
         worker,

@@ -222,7 +222,7 @@ final class AttemptRunner {
         new ArrayList<>(List.of(Future.succeededFuture(job)));
     RepairBudget.Request request =
         new RepairBudget.Request(
-            RepairBudget.Request.NORMAL,
+            d.priority(),
             entry.timeout(),
             reason -> {
               if (written.size() == 1) {
