@@ -78,6 +78,7 @@ public final class Coordinator implements AutoCloseable {
 
   // Confined to the scheduler thread.
   private SharedIndexInformer<ConsistencyRepairJob> records;
+  private PolicyEvents policyEvents;
   private ScheduledFuture<?> ticker;
   private StormState state;
   private Lease written;
@@ -179,6 +180,7 @@ public final class Coordinator implements AutoCloseable {
     written = null;
     state = seed();
     records = client.resources(ConsistencyRepairJob.class).inform();
+    policyEvents = new PolicyEvents(client, config.namespace(), config.identity(), clock).start();
     nodesCountedAt = Instant.MIN;
     ticker =
         scheduler.scheduleWithFixedDelay(
@@ -196,6 +198,10 @@ public final class Coordinator implements AutoCloseable {
     if (records != null) {
       records.stop();
       records = null;
+    }
+    if (policyEvents != null) {
+      policyEvents.close();
+      policyEvents = null;
     }
     if (was) {
       LOG.info("event=coordinator_stopped_leading identity={}", config.identity());
