@@ -71,6 +71,8 @@ public final class AgentRuntime implements AutoCloseable {
   public static final String WORKER_POOL = "state-probe-worker";
 
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final dev.stateprobe.repair.budget.BudgetWaits budgetWaits =
+      new dev.stateprobe.repair.budget.BudgetWaits();
   private final AgentConfig config;
   private final Metrics metrics;
   private final WorkerExecutor worker;
@@ -118,7 +120,8 @@ public final class AgentRuntime implements AutoCloseable {
             worker,
             p.reports(),
             p.options().scriptEnv(),
-            budget(c)),
+            budget(c),
+            budgetWaits),
         p.brake());
   }
 
@@ -367,6 +370,7 @@ public final class AgentRuntime implements AutoCloseable {
             }
           });
       Duration stall = config.timings().stallAfter();
+      rt.agent.budgetWaitFrom(rt.budgetWaits::reason);
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
       logStart(config, kubelet);

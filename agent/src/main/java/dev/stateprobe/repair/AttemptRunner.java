@@ -5,6 +5,7 @@ import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
 import dev.stateprobe.events.EventRecorder;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.repair.budget.BudgetWaits;
 import dev.stateprobe.repair.budget.RepairBudget;
 import dev.stateprobe.repair.budget.SlotDecision;
 import dev.stateprobe.repair.catalog.Catalog;
@@ -75,6 +76,7 @@ final class AttemptRunner {
   private final Consumer<DriftKey> onPaused;
   private final Consumer<DriftKey> onEnded;
   private final RepairBudget budget;
+  private final BudgetWaits budgetWaits;
   private final ExecutorService scripts =
       Executors.newThreadPerTaskExecutor(
           Thread.ofPlatform().name("state-probe-script-", 1).daemon(true).factory());
@@ -108,6 +110,7 @@ final class AttemptRunner {
     this.onPaused = onPaused;
     this.onEnded = onEnded;
     this.budget = parts.budget();
+    this.budgetWaits = parts.budgetWaits();
   }
 
   /** A repair of this pod UID is between decision and outcome. */
@@ -225,6 +228,7 @@ final class AttemptRunner {
             d.priority(),
             entry.timeout(),
             reason -> {
+              budgetWaits.waiting(d.key(), reason);
               if (written.size() == 1) {
                 metrics.throttled(Throttle.CLUSTER_BUDGET.tag());
                 written.add(markWaiting(job, reason));
@@ -239,6 +243,7 @@ final class AttemptRunner {
             });
     return budget
         .acquire(request)
+        .onComplete(ar -> budgetWaits.done(d.key()))
         .compose(
             slot ->
                 cache
