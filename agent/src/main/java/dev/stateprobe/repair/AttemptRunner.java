@@ -405,7 +405,13 @@ final class AttemptRunner {
             if (ctx == null) {
               complete.run();
             } else {
-              ctx.runOnContext(v -> complete.run());
+              try {
+                ctx.runOnContext(v -> complete.run());
+              } catch (RejectedExecutionException closed) {
+                // The agent's Vert.x is gone (its process is ending): nobody waits for the outcome.
+                LOG.info(
+                    "event=repair_outcome_dropped script={} reason=agent_closed", inv.entryName());
+              }
             }
           });
     } catch (RejectedExecutionException e) {
