@@ -74,30 +74,40 @@ final class PolicyEvents implements AutoCloseable {
     this.clock = clock;
   }
 
-  /** Starts the list/watch; returns at once. */
+  /**
+   * Starts the list/watch. Never fails: without the policies (no CRD, no grant) the brake goes on
+   * and only these Events are missing, which the log says.
+   */
   PolicyEvents start() {
-    informer =
-        client
-            .genericKubernetesResources(POLICIES)
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(GenericKubernetesResource p) {
-                    judge(p);
-                  }
-
-                  @Override
-                  public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource p) {
-                    judge(p);
-                  }
-
-                  @Override
-                  public void onDelete(GenericKubernetesResource p, boolean unknownFinalState) {
-                    judged.remove(p.getMetadata().getName());
-                  }
-                },
-                0);
+    try {
+      informer = inform();
+    } catch (RuntimeException e) {
+      LOG.warn("event=policy_events_unavailable error=\"{}\"", Logfmt.escaped(String.valueOf(e)));
+    }
     return this;
+  }
+
+  private SharedIndexInformer<GenericKubernetesResource> inform() {
+    return client
+        .genericKubernetesResources(POLICIES)
+        .inform(
+            new ResourceEventHandler<>() {
+              @Override
+              public void onAdd(GenericKubernetesResource p) {
+                judge(p);
+              }
+
+              @Override
+              public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource p) {
+                judge(p);
+              }
+
+              @Override
+              public void onDelete(GenericKubernetesResource p, boolean unknownFinalState) {
+                judged.remove(p.getMetadata().getName());
+              }
+            },
+            0);
   }
 
   private void judge(GenericKubernetesResource p) {
