@@ -152,6 +152,21 @@ public final class Agent implements AgentState, AutoCloseable {
     return controlPlane;
   }
 
+  private volatile java.util.function.Function<
+          dev.stateprobe.drift.DriftKey, java.util.Optional<String>>
+      budgetWait = k -> java.util.Optional.empty();
+
+  /** Where {@code /v1/drifts} reads the repairs waiting for a cluster slot (the repair side's). */
+  void budgetWaitFrom(
+      java.util.function.Function<dev.stateprobe.drift.DriftKey, java.util.Optional<String>> f) {
+    budgetWait = f;
+  }
+
+  @Override
+  public java.util.Optional<String> budgetWait(dev.stateprobe.drift.DriftKey key) {
+    return budgetWait.apply(key);
+  }
+
   @Override
   public KubeletSource kubelet() {
     return kubelet;

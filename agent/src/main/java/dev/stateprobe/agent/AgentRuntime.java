@@ -71,6 +71,8 @@ public final class AgentRuntime implements AutoCloseable {
   public static final String WORKER_POOL = "state-probe-worker";
 
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final dev.stateprobe.repair.budget.BudgetWaits budgetWaits =
+      new dev.stateprobe.repair.budget.BudgetWaits();
   private final AgentConfig config;
   private final Metrics metrics;
   private final WorkerExecutor worker;
@@ -118,7 +120,8 @@ public final class AgentRuntime implements AutoCloseable {
             worker,
             p.reports(),
             p.options().scriptEnv(),
-            budget(c)),
+            budget(c),
+            budgetWaits),
         p.brake());
   }
 
@@ -132,10 +135,14 @@ public final class AgentRuntime implements AutoCloseable {
       return RepairBudget.UNLIMITED;
     }
     String ns = b.namespace().orElse(c.getNamespace() == null ? "default" : c.getNamespace());
+    ClusterBudget.Settings d = ClusterBudget.Settings.defaults();
+    ClusterBudget.Settings settings =
+        new ClusterBudget.Settings(
+            b.retryMin(), b.retryMax(), b.margin(), d.skew(), d.conflictRetries());
     return new ClusterBudget(
         new LeaseSlotStore(c, ns),
-        new SlotDecision.Rules(b.slots(), b.maxPerHour(), ClusterBudget.Settings.defaults().skew()),
-        ClusterBudget.Settings.defaults(),
+        new SlotDecision.Rules(b.slots(), b.maxPerHour(), settings.skew()),
+        settings,
         config.nodeName(),
         Vertx.currentContext().owner(),
         worker,
@@ -363,6 +370,7 @@ public final class AgentRuntime implements AutoCloseable {
             }
           });
       Duration stall = config.timings().stallAfter();
+      rt.agent.budgetWaitFrom(rt.budgetWaits::reason);
       rt.http = new HttpApi(vertx, config.nodeName(), rt.agent, registry, reports, clock, stall);
       rt.closeables.push(rt.http);
       logStart(config, kubelet);

@@ -187,12 +187,37 @@ public record AgentConfig(
    *     cluster in a rolling hour, counted on the slot Leases; 0 means no cap
    * @param namespace {@code POD_NAMESPACE} (downward API {@code metadata.namespace}), where the
    *     Leases live; empty means the API client's namespace (the service account's)
+   * @param retryMin {@code CLUSTER_BUDGET_RETRY_MIN}, default 1s: the first back-off when no slot
+   *     is free
+   * @param retryMax {@code CLUSTER_BUDGET_RETRY_MAX}, default 30s: the back-off's ceiling
+   * @param margin {@code CLUSTER_SLOT_MARGIN}, default 30s: added to a script's timeout for its
+   *     slot Lease's duration
    */
-  public record ClusterBudget(int slots, int maxPerHour, Optional<String> namespace) {
+  public record ClusterBudget(
+      int slots,
+      int maxPerHour,
+      Optional<String> namespace,
+      Duration retryMin,
+      Duration retryMax,
+      Duration margin) {
     /** The most slots: the Role names each slot Lease, and the names are bounded. */
     public static final int MAX_SLOTS = 100;
 
+    /** The default timing. */
+    public ClusterBudget(int slots, int maxPerHour, Optional<String> namespace) {
+      this(
+          slots,
+          maxPerHour,
+          namespace,
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(30));
+    }
+
     public ClusterBudget {
+      Objects.requireNonNull(retryMin, "retryMin");
+      Objects.requireNonNull(retryMax, "retryMax");
+      Objects.requireNonNull(margin, "margin");
       if (slots < 0 || slots > MAX_SLOTS) {
         throw new IllegalArgumentException("slots must be 0.." + MAX_SLOTS + ", was " + slots);
       }

@@ -72,6 +72,9 @@ public final class ConfigLoader {
     // The fleet storm brake (README, Fleet storm brake).
     v.addAll(List.of("FLEET_BRAKE", "FLEET_BRAKE_MAX_AGE", "FLEET_BRAKE_NAMESPACE"));
     v.add("FLEET_BRAKE_SETTLE");
+    // The cluster budget's timing (README, Cluster repair budget): tests and small clusters.
+    v.addAll(
+        List.of("CLUSTER_BUDGET_RETRY_MIN", "CLUSTER_BUDGET_RETRY_MAX", "CLUSTER_SLOT_MARGIN"));
     for (DriftKind k : DriftKind.values()) {
       v.add(k.windowVariable());
     }
@@ -292,7 +295,28 @@ public final class ConfigLoader {
               + "' is not a namespace name (set it from the downward API:"
               + " metadata.namespace)");
     }
-    return new AgentConfig.ClusterBudget(slots, cap, ns.filter(n -> !n.isEmpty()));
+    Duration retryMin =
+        within("CLUSTER_BUDGET_RETRY_MIN", "1s", Duration.ofMillis(10), Duration.ofMinutes(5));
+    Duration retryMax =
+        within("CLUSTER_BUDGET_RETRY_MAX", "30s", Duration.ofMillis(10), Duration.ofMinutes(30));
+    Duration margin =
+        within("CLUSTER_SLOT_MARGIN", "30s", Duration.ofSeconds(1), Duration.ofMinutes(30));
+    if (retryMin != null && retryMax != null && retryMax.compareTo(retryMin) < 0) {
+      problems.add(
+          "CLUSTER_BUDGET_RETRY_MAX ("
+              + Durations.format(retryMax)
+              + ") must not be under CLUSTER_BUDGET_RETRY_MIN ("
+              + Durations.format(retryMin)
+              + ")");
+      retryMax = retryMin;
+    }
+    return new AgentConfig.ClusterBudget(
+        slots,
+        cap,
+        ns.filter(n -> !n.isEmpty()),
+        retryMin == null ? Duration.ofSeconds(1) : retryMin,
+        retryMax == null ? Duration.ofSeconds(30) : retryMax,
+        margin == null ? Duration.ofSeconds(30) : margin);
   }
 
   private URI kubeletUrl(Optional<String> nodeIp, boolean viaProxy) {

@@ -86,6 +86,7 @@ public final class Coordinator implements AutoCloseable {
 
   // Confined to the scheduler thread.
   private SharedIndexInformer<ConsistencyRepairJob> records;
+  private PolicyEvents policyEvents;
   private ScheduledFuture<?> ticker;
   private StormState state;
   private Lease written;
@@ -211,6 +212,7 @@ public final class Coordinator implements AutoCloseable {
                   @Override
                   public void onDelete(ConsistencyRepairJob job, boolean unknownFinalState) {}
                 });
+    policyEvents = new PolicyEvents(client, config.namespace(), config.identity(), clock).start();
     nodesCountedAt = Instant.MIN;
     ticker =
         scheduler.scheduleWithFixedDelay(
@@ -228,6 +230,10 @@ public final class Coordinator implements AutoCloseable {
     if (records != null) {
       records.stop();
       records = null;
+    }
+    if (policyEvents != null) {
+      policyEvents.close();
+      policyEvents = null;
     }
     if (was) {
       LOG.info("event=coordinator_stopped_leading identity={}", config.identity());

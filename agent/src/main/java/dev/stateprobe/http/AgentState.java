@@ -18,4 +18,9 @@ public interface AgentState {
   ControlPlaneSource controlPlane();
 
   KubeletSource kubelet();
+
+  /** Why the repair of {@code key} waits for a cluster budget slot now, if it does. */
+  default java.util.Optional<String> budgetWait(dev.stateprobe.drift.DriftKey key) {
+    return java.util.Optional.empty();
+  }
 }

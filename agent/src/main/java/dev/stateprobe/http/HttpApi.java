@@ -255,7 +255,12 @@ public final class HttpApi implements AutoCloseable {
         last == null
             ? reports.drifts(node, false, null, List.of())
             : reports.drifts(
-                node, last.trusted(), last.snapshot().now(), last.drifts(), last::policy);
+                node,
+                last.trusted(),
+                last.snapshot().now(),
+                last.drifts(),
+                last::policy,
+                d -> agent.budgetWait(d.key()));
     send(req, 200, JSON, body);
   }
 

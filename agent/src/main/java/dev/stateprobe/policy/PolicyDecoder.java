@@ -478,6 +478,16 @@ public final class PolicyDecoder {
           String v = string(p, t, s, "spec.conflictResolution.pool");
           if (v != null && (v.length() > 63 || !dns1123Label(v))) {
             s.fail("spec.conflictResolution.pool", "\"" + v + "\" is not a pool name (DNS-1123)");
+          } else if (v != null && !v.equals(ConsistencyPolicy.DEFAULT_POOL)) {
+            // Another pool would need its own slot count and hourly cap that every agent agrees
+            // on; until such a setting exists a pool name would change nothing (README).
+            s.fail(
+                "spec.conflictResolution.pool",
+                "\""
+                    + v
+                    + "\" is not supported; the only pool is "
+                    + ConsistencyPolicy.DEFAULT_POOL
+                    + " (the cluster's slot Leases)");
           } else if (v != null) {
             s.pool = v;
           }

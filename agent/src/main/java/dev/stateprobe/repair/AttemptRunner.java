@@ -7,6 +7,7 @@ import dev.stateprobe.events.EventRecorder;
 import dev.stateprobe.fleet.BrakeSource;
 import dev.stateprobe.fleet.BrakeState;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.repair.budget.BudgetWaits;
 import dev.stateprobe.repair.budget.RepairBudget;
 import dev.stateprobe.repair.budget.SlotDecision;
 import dev.stateprobe.repair.catalog.Catalog;
@@ -78,6 +79,7 @@ final class AttemptRunner {
   private final Consumer<DriftKey> onEnded;
   private final RepairBudget budget;
   private final BrakeSource fleetBrake;
+  private final BudgetWaits budgetWaits;
   private final ExecutorService scripts =
       Executors.newThreadPerTaskExecutor(
           Thread.ofPlatform().name("state-probe-script-", 1).daemon(true).factory());
@@ -117,6 +119,7 @@ final class AttemptRunner {
     this.onEnded = onEnded;
     this.budget = parts.budget();
     this.fleetBrake = fleetBrake;
+    this.budgetWaits = parts.budgetWaits();
   }
 
   /** A repair of this pod UID is between decision and outcome. */
@@ -240,9 +243,10 @@ final class AttemptRunner {
         new ArrayList<>(List.of(Future.succeededFuture(job)));
     RepairBudget.Request request =
         new RepairBudget.Request(
-            RepairBudget.Request.NORMAL,
+            d.priority(),
             entry.timeout(),
             reason -> {
+              budgetWaits.waiting(d.key(), reason);
               if (written.size() == 1) {
                 metrics.throttled(Throttle.CLUSTER_BUDGET.tag());
                 written.add(markWaiting(job, reason));
@@ -257,6 +261,7 @@ final class AttemptRunner {
             });
     return budget
         .acquire(request)
+        .onComplete(ar -> budgetWaits.done(d.key()))
         .compose(
             slot ->
                 cache
@@ -521,7 +526,13 @@ final class AttemptRunner {
             if (ctx == null) {
               complete.run();
             } else {
-              ctx.runOnContext(v -> complete.run());
+              try {
+                ctx.runOnContext(v -> complete.run());
+              } catch (RejectedExecutionException closed) {
+                // The agent's Vert.x is gone (its process is ending): nobody waits for the outcome.
+                LOG.info(
+                    "event=repair_outcome_dropped script={} reason=agent_closed", inv.entryName());
+              }
             }
           });
     } catch (RejectedExecutionException e) {

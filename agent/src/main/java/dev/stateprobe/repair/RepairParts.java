@@ -3,6 +3,7 @@ package dev.stateprobe.repair;
 import dev.stateprobe.config.AgentConfig;
 import dev.stateprobe.events.EventRecorder;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.repair.budget.BudgetWaits;
 import dev.stateprobe.repair.budget.RepairBudget;
 import dev.stateprobe.repair.catalog.Catalog;
 import dev.stateprobe.repair.exec.ScriptExecutor;
@@ -36,7 +37,40 @@ public record RepairParts(
     WorkerExecutor worker,
     Reports reports,
     Map<String, String> scriptEnv,
-    RepairBudget budget) {
+    RepairBudget budget,
+    BudgetWaits budgetWaits) {
+
+  /** Without a reader of the budget's waits. */
+  public RepairParts(
+      AgentConfig config,
+      KubernetesClient client,
+      JobStore store,
+      Supplier<Catalog> catalog,
+      ScriptExecutor executor,
+      EventRecorder events,
+      Revalidator revalidator,
+      Metrics metrics,
+      Clock clock,
+      WorkerExecutor worker,
+      Reports reports,
+      Map<String, String> scriptEnv,
+      RepairBudget budget) {
+    this(
+        config,
+        client,
+        store,
+        catalog,
+        executor,
+        events,
+        revalidator,
+        metrics,
+        clock,
+        worker,
+        reports,
+        scriptEnv,
+        budget,
+        new BudgetWaits());
+  }
 
   public RepairParts {
     Objects.requireNonNull(config, "config");
@@ -52,5 +86,6 @@ public record RepairParts(
     Objects.requireNonNull(reports, "reports");
     scriptEnv = Map.copyOf(scriptEnv);
     Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(budgetWaits, "budgetWaits");
   }
 }

@@ -37,6 +37,22 @@ public final class Reports {
       Instant observedAt,
       List<TrackedDrift> drifts,
       Function<TrackedDrift, PodPolicy> policies) {
+    return drifts(node, trusted, observedAt, drifts, policies, d -> java.util.Optional.empty());
+  }
+
+  /**
+   * As above, and {@code repairHeld} ({@code {"reason":"cluster_budget","detail":"no_free_slot"}})
+   * on an entry whose repair waits for a cluster slot now; absent otherwise.
+   *
+   * @param budgetWait why the drift's repair waits for a slot (a {@code SlotDecision.Reason} tag)
+   */
+  public String drifts(
+      String node,
+      boolean trusted,
+      Instant observedAt,
+      List<TrackedDrift> drifts,
+      Function<TrackedDrift, PodPolicy> policies,
+      Function<TrackedDrift, java.util.Optional<String>> budgetWait) {
     return render(
         g -> {
           g.writeStartObject();
@@ -54,6 +70,13 @@ public final class Reports {
               g.writeNullProperty("policy");
             }
             g.writeStringProperty("level", p.level().wireName());
+            java.util.Optional<String> wait = budgetWait.apply(d);
+            if (wait.isPresent()) {
+              g.writeObjectPropertyStart("repairHeld");
+              g.writeStringProperty("reason", "cluster_budget");
+              g.writeStringProperty("detail", wait.get());
+              g.writeEndObject();
+            }
             g.writeEndObject();
           }
           g.writeEndArray();

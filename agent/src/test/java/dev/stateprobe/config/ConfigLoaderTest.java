@@ -193,6 +193,30 @@ class ConfigLoaderTest {
                             + " downward API: metadata.namespace)"));
   }
 
+  @Test
+  void theBudgetsTimingDefaultsToTheDocumentedValuesAndCanBeShortened() throws Exception {
+    Map<String, String> base = Map.of("NODE_NAME", "n1", "NODE_IP", "1.2.3.4");
+    AgentConfig.ClusterBudget d = load(base).clusterBudget();
+    assertThat(d.retryMin()).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(d.retryMax()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(d.margin()).isEqualTo(java.time.Duration.ofSeconds(30));
+    Map<String, String> shortened = new java.util.HashMap<>(base);
+    shortened.put("CLUSTER_BUDGET_RETRY_MIN", "200ms");
+    shortened.put("CLUSTER_BUDGET_RETRY_MAX", "2s");
+    shortened.put("CLUSTER_SLOT_MARGIN", "2s");
+    AgentConfig.ClusterBudget s = load(shortened).clusterBudget();
+    assertThat(s.retryMin()).isEqualTo(java.time.Duration.ofMillis(200));
+    assertThat(s.retryMax()).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(s.margin()).isEqualTo(java.time.Duration.ofSeconds(2));
+    Map<String, String> upsideDown = new java.util.HashMap<>(base);
+    upsideDown.put("CLUSTER_BUDGET_RETRY_MIN", "5s");
+    upsideDown.put("CLUSTER_BUDGET_RETRY_MAX", "1s");
+    assertThatThrownBy(() -> load(upsideDown))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("CLUSTER_BUDGET_RETRY_MAX (1s) must not be under")
+        .hasMessageContaining("CLUSTER_BUDGET_RETRY_MIN (5s)");
+  }
+
   private static final long HEAP_64M = 64L * 1024 * 1024;
 
   @Test

@@ -119,6 +119,8 @@ class AgentDriftIT {
     assertThat(d.path("uid").asString()).isEqualTo(uid);
     assertThat(d.path("detail").asString())
         .isEqualTo("kubelet lists it; API server has no pod with this UID");
+    assertThat(d.path("policy").isNull()).as("no ConsistencyPolicy selects it").isTrue();
+    assertThat(d.path("level").asString()).isEqualTo("Strict");
     Instant first = Instant.parse(d.path("firstObservedAt").asString());
     Instant confirmedAt = Instant.parse(d.path("confirmedAt").asString());
     assertThat(Duration.between(first, confirmedAt)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));

@@ -132,6 +132,10 @@ final class Fleet implements AutoCloseable {
         # Runs the demo's stop-sandbox and stamps the run: node, pod UID, start and end (epoch ms).
         set -uo pipefail
         start=$(date +%s%3N)
+        # A slow script on demand: a number of seconds in slow-<node> (or slow, for every node).
+        for f in "$FLEET_STAMPS/../slow-$SIM_NODE_NAME" "$FLEET_STAMPS/../slow"; do
+          if [ -f "$f" ]; then sleep "$(cat "$f")"; break; fi
+        done
         "$(dirname "$0")/stop-sandbox.sh"
         code=$?
         end=$(date +%s%3N)
@@ -246,6 +250,18 @@ final class Fleet implements AutoCloseable {
           }
         });
     return out;
+  }
+
+  /**
+   * Makes the scripts slow from their next run on: {@code seconds} of sleep before the repair, on
+   * {@code node} (null: on every node without its own setting).
+   */
+  void slowScripts(String node, String seconds) {
+    try {
+      Files.writeString(stampDir.resolveSibling(node == null ? "slow" : "slow-" + node), seconds);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   List<ConsistencyRepairJob> records() {

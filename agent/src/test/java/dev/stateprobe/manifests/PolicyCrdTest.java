@@ -87,7 +87,7 @@ class PolicyCrdTest {
             + "\"overrides\":{\"windows\":{\"OrphanedPod\":\"1m30s\",\"UidMismatch\":\"10s\"},"
             + "\"minObservations\":3,\"repair\":{\"mode\":\"auto\",\"scripts\":[\"delete-orphan\"],"
             + "\"maxAttemptsPerDrift\":2}},"
-            + "\"conflictResolution\":{\"strategy\":\"LeaseBased\",\"pool\":\"payments\"}}",
+            + "\"conflictResolution\":{\"strategy\":\"LeaseBased\",\"pool\":\"cluster\"}}",
         "{\"consistencyLevel\":\"Eventual\",\"overrides\":{\"repair\":{\"mode\":\"off\"}}}",
       })
   void goodPoliciesAreAdmittedAndAccepted(String spec) {
@@ -124,6 +124,7 @@ class PolicyCrdTest {
           too many attempts               | {"consistencyLevel":"Strict","overrides":{"repair":{"maxAttemptsPerDrift":11}}}
           unknown strategy                | {"consistencyLevel":"Strict","conflictResolution":{"strategy":"FirstCome"}}
           bad pool name                   | {"consistencyLevel":"Strict","conflictResolution":{"pool":"Big_Pool"}}
+          a pool other than cluster       | {"consistencyLevel":"Strict","conflictResolution":{"pool":"payments"}}
           """)
   void badPoliciesAreRefusedAtAdmissionAndByTheAgent(String what, String spec) {
     String text = policy(spec);

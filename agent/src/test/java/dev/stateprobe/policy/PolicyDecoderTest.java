@@ -53,7 +53,7 @@ class PolicyDecoderTest {
                  "overrides":{"windows":{"OrphanedPod":"1m30s","UidMismatch":"500ms0.5s"},
                    "minObservations":3,
                    "repair":{"mode":"approval","scripts":["delete-orphan"],"maxAttemptsPerDrift":2}},
-                 "conflictResolution":{"strategy":"LeaseBased","pool":"payments"}}\
+                 "conflictResolution":{"strategy":"LeaseBased","pool":"cluster"}}\
                 """));
     assertEquals("payments", p.name());
     assertEquals("7", p.resourceVersion());
@@ -65,7 +65,7 @@ class PolicyDecoderTest {
     assertEquals(Optional.of(RepairModeOverride.APPROVAL), p.overrides().repairMode());
     assertEquals(Optional.of(Set.of("delete-orphan")), p.overrides().scripts());
     assertEquals(2, p.overrides().maxAttemptsPerDrift().getAsInt());
-    assertEquals("payments", p.pool());
+    assertEquals(ConsistencyPolicy.DEFAULT_POOL, p.pool());
     assertEquals(2, p.specificity());
     assertTrue(p.selects("shop", Map.of("app", "pay", "tier", "db")));
   }
@@ -104,6 +104,7 @@ class PolicyDecoderTest {
           {"consistencyLevel":"Strict","overrides":{"repair":{"maxAttemptsPerDrift":11}}} | spec.overrides.repair.maxAttemptsPerDrift | between 1 and 10
           {"consistencyLevel":"Strict","conflictResolution":{"strategy":"FirstCome"}} | spec.conflictResolution.strategy | the only one is LeaseBased
           {"consistencyLevel":"Strict","conflictResolution":{"pool":"Big_Pool"}}  | spec.conflictResolution.pool | not a pool name
+          {"consistencyLevel":"Strict","conflictResolution":{"pool":"payments"}}  | spec.conflictResolution.pool | "payments" is not supported; the only pool is cluster
           {"consistencyLevel":"Strict","ovverrides":{}}                           | spec.ovverrides | unknown field
           {"consistencyLevel":3}                                                  | spec.consistencyLevel | must be a string
           """)

@@ -61,6 +61,31 @@ class ReportsTest {
   }
 
   @Test
+  void aRepairWaitingForTheClusterBudgetSaysSoInItsEntryOnly() {
+    TrackedDrift held =
+        new TrackedDrift(new Drift.UnknownToKubelet(new PodRef("ns", "a", "u-a")), t0, null, 1);
+    TrackedDrift free =
+        new TrackedDrift(new Drift.UnknownToKubelet(new PodRef("ns", "b", "u-b")), t0, null, 1);
+    String body =
+        reports.drifts(
+            "n1",
+            true,
+            t0,
+            List.of(held, free),
+            x -> dev.stateprobe.policy.PodPolicy.DEFAULT,
+            x ->
+                x == held
+                    ? java.util.Optional.of("no_free_slot")
+                    : java.util.Optional.<String>empty());
+    assertThat(body)
+        .containsOnlyOnce("\"uid\":\"u-a\"")
+        .containsOnlyOnce(
+            "\"level\":\"Strict\",\"repairHeld\":{\"reason\":\"cluster_budget\","
+                + "\"detail\":\"no_free_slot\"}}");
+    assertThat(body.substring(body.indexOf("u-b"))).doesNotContain("repairHeld");
+  }
+
+  @Test
   void beforeTheFirstCycleThereIsNoObservationTime() {
     assertThat(reports.drifts("n1", false, null, List.of()))
         .isEqualTo("{\"node\":\"n1\",\"trusted\":false,\"observedAt\":null,\"drifts\":[]}");

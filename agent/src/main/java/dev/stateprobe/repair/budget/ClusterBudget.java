@@ -345,8 +345,15 @@ public final class ClusterBudget implements RepairBudget {
       long toUntil = Duration.between(clock.instant(), until).toMillis();
       delay = Math.max(settings.retryMin().toMillis(), Math.min(delay, toUntil + jitterMs()));
     }
-    Duration doubled = backoff.multipliedBy(2);
-    backoff = doubled.compareTo(settings.retryMax()) > 0 ? settings.retryMax() : doubled;
+    Waiter first = waiting.peek();
+    if (first != null && first.request.priority() > RepairBudget.Request.NORMAL) {
+      // A Critical repair keeps asking at the shortest back-off: across nodes it is the only
+      // edge it has over the others, who double theirs.
+      backoff = settings.retryMin();
+    } else {
+      Duration doubled = backoff.multipliedBy(2);
+      backoff = doubled.compareTo(settings.retryMax()) > 0 ? settings.retryMax() : doubled;
+    }
     cancel(retryTimer);
     retryTimer =
         vertx.setTimer(

@@ -15,13 +15,15 @@ public interface RepairBudget extends AutoCloseable {
    *
    * @param priority higher goes first: among this node's waiting repairs the highest priority (then
    *     the earliest) is served first, and a lower one waits while a higher one does. Across nodes,
-   *     fairness comes from the jittered back-off. {@link #NORMAL} for today's repairs; a
-   *     ConsistencyPolicy level maps onto it ({@code Critical} above {@code NORMAL})
+   *     fairness comes from the jittered back-off, except that a waiting request above {@link
+   *     #NORMAL} keeps the shortest back-off instead of doubling it. The repair side passes {@code
+   *     ConsistencyLevel.priority()}: Eventual 0, Strict 1 ({@link #NORMAL}), Critical 2
    * @param scriptTimeout the script's timeout: the slot is held for it plus a margin, renewed
    * @param onWait told (on the agent's context) each time the reason it waits for changes
    */
   record Request(int priority, Duration scriptTimeout, Consumer<SlotDecision.Reason> onWait) {
-    public static final int NORMAL = 0;
+    /** Strict's, the level of a pod no policy selects. */
+    public static final int NORMAL = 1;
   }
 
   /** A held slot; give it back with {@link #release}. */
