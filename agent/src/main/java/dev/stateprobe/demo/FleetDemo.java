@@ -29,6 +29,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The fleet demo's cluster: a {@link SimCluster} of N nodes seeded from the real capture, each with
@@ -50,6 +54,37 @@ public final class FleetDemo implements AutoCloseable {
 
   /** One script run, as it stamped itself. */
   record Stamp(String node, String uid, long startMillis, long endMillis) {}
+
+  /**
+   * {@link #loseDelete} on each node at once (a thread per node, at most 8): one at a time waits
+   * for each simulated kubelet's sync, which on a busy machine spreads "at once" over seconds.
+   *
+   * @return the orphans' UIDs by node name, in the nodes' order
+   */
+  static Map<String, String> loseDeletes(List<SimNode> nodes, String prefix) {
+    if (nodes.isEmpty()) {
+      return Map.of();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(8, nodes.size()));
+    try {
+      List<Future<String>> uids = new ArrayList<>();
+      for (SimNode n : nodes) {
+        uids.add(pool.submit(() -> loseDelete(n, prefix)));
+      }
+      Map<String, String> out = new LinkedHashMap<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        out.put(nodes.get(i).name(), uids.get(i).get());
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while losing deletes", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("a lost delete failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 
   /** The slot Leases held right now and the brake as published, at one instant. */
   record Sample(Instant at, List<String> holders, String brake, Optional<Instant> since) {

@@ -102,16 +102,16 @@ public final class FleetScenarios {
     @Override
     public void play(Run run) {
       FleetDemo fleet = run.fleet;
-      Map<String, String> orphans = new LinkedHashMap<>();
-      for (SimNode n : fleet.nodes()) {
-        orphans.put(n.name(), FleetDemo.loseDelete(n, BUDGET_VICTIM));
-      }
+      Instant t = Instant.now();
+      Map<String, String> orphans = FleetDemo.loseDeletes(fleet.nodes(), BUDGET_VICTIM);
       run.note(
           "injected   a lost delete of "
               + BUDGET_VICTIM
               + " on each of "
               + orphans.size()
-              + " nodes");
+              + " nodes (in "
+              + Observer.seconds(Duration.between(t, Instant.now()))
+              + ")");
       run.await(
           "every orphan repaired and verified",
           run.patience(orphans.size()),
@@ -168,10 +168,7 @@ public final class FleetScenarios {
       List<SimNode> nodes = fleet.nodes();
       int storming = Math.min(nodes.size() - 1, (nodes.size() * STORM_PERCENT + 99) / 100);
       int first = Math.min(storming, overThreshold(nodes.size(), storm(nodes.size())));
-      Map<String, String> storm = new LinkedHashMap<>();
-      for (SimNode n : nodes.subList(0, first)) {
-        storm.put(n.name(), FleetDemo.loseDelete(n, STORM_VICTIM));
-      }
+      Map<String, String> storm = FleetDemo.loseDeletes(nodes.subList(0, first), STORM_VICTIM);
       run.note(
           "injected   a lost delete of "
               + STORM_VICTIM
@@ -187,10 +184,8 @@ public final class FleetScenarios {
           "brake on   published "
               + Observer.seconds(Duration.between(published, on))
               + " before the demo saw it");
-      Map<String, String> rest = new LinkedHashMap<>();
-      for (SimNode n : nodes.subList(first, storming)) {
-        rest.put(n.name(), FleetDemo.loseDelete(n, STORM_VICTIM));
-      }
+      Map<String, String> rest =
+          FleetDemo.loseDeletes(nodes.subList(first, storming), STORM_VICTIM);
       SimNode real = nodes.get(storming);
       String realUid = FleetDemo.loseDelete(real, AFTER_STORM_VICTIM);
       run.note(
