@@ -15,9 +15,16 @@ import dev.stateprobe.http.AgentState;
 import dev.stateprobe.kubelet.KubeletException;
 import dev.stateprobe.kubelet.KubeletSource;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.policy.InvalidPolicy;
+import dev.stateprobe.policy.PodPolicies;
+import dev.stateprobe.policy.PodPolicy;
+import dev.stateprobe.policy.PolicySet;
+import dev.stateprobe.policy.PolicySource;
 import dev.stateprobe.report.Logfmt;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.KubeletView;
+import dev.stateprobe.view.PodRecord;
+import dev.stateprobe.view.PodRef;
 import dev.stateprobe.view.RuntimeView;
 import dev.stateprobe.view.Snapshot;
 import io.vertx.core.Context;
@@ -28,9 +35,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -58,6 +67,8 @@ public final class Agent implements AgentState, AutoCloseable {
   private final DriftDetector detector = new DriftDetector();
   private final AtomicReference<CycleResult> last = new AtomicReference<>();
   private final List<Consumer<CycleResult>> listeners = new CopyOnWriteArrayList<>();
+  private final PolicySource policies;
+  private final Set<String> reportedInvalid = new HashSet<>();
 
   /**
    * Every cycle's state is touched here only. Made once, in the constructor (the caller's context
@@ -88,6 +99,21 @@ public final class Agent implements AgentState, AutoCloseable {
       KubeletSource kubelet,
       Metrics metrics,
       Clock clock) {
+    this(vertx, config, controlPlane, kubelet, metrics, clock, PolicySource.NONE);
+  }
+
+  /**
+   * @param policies the cluster's ConsistencyPolicies; each cycle reads one snapshot of them
+   */
+  public Agent(
+      Vertx vertx,
+      AgentConfig config,
+      ControlPlaneSource controlPlane,
+      KubeletSource kubelet,
+      Metrics metrics,
+      Clock clock,
+      PolicySource policies) {
+    this.policies = policies;
     this.vertx = vertx;
     this.config = config;
     this.controlPlane = controlPlane;
@@ -295,17 +321,21 @@ public final class Agent implements AgentState, AutoCloseable {
 
     List<Drift> seen =
         trust.trusted() ? detector.detect(api, lastKubelet, snapshot.runtime(), now) : List.of();
-    DriftTracker.Step step = tracker.step(trust.trusted(), seen, now);
+    PolicySet policySet = policies.snapshot();
+    reportInvalid(id, policySet);
+    PodPolicies podPolicies = podPolicies(policySet, api, seen);
+    DriftTracker.Step step = tracker.step(trust.trusted(), seen, now, podPolicies);
     tracker = step.next();
 
     logTrust(id, trust);
     for (Transition t : step.transitions()) {
-      logTransition(id, t);
+      logTransition(id, t, podPolicies.of(t.drift().key().target().uid()));
     }
-    record(snapshot, trust, step);
+    record(snapshot, trust, step, podPolicies);
 
     CycleResult result =
-        new CycleResult(snapshot, trust, tracker.current(), step.transitions(), kubeletError);
+        new CycleResult(
+            snapshot, trust, tracker.current(), step.transitions(), kubeletError, podPolicies);
     last.set(result);
     for (Consumer<CycleResult> l : listeners) {
       try {
@@ -329,7 +359,58 @@ public final class Agent implements AgentState, AutoCloseable {
     }
   }
 
-  private static void logTransition(long id, Transition t) {
+  /**
+   * The settings of every pod this cycle's drifts are about, suspected ones included (their
+   * windows). Labels come from the API server's copy of the pod, else the kubelet's (an orphan the
+   * API no longer has): one lookup per drifting pod, none for the healthy rest.
+   */
+  private PodPolicies podPolicies(PolicySet set, ControlPlaneView api, List<Drift> seen) {
+    if (set.valid().isEmpty() && set.synced()) {
+      return PodPolicies.NONE;
+    }
+    PodPolicies.Builder b = PodPolicies.builder(set, config.pollInterval());
+    for (Drift d : seen) {
+      addPod(b, d.target(), api);
+    }
+    for (TrackedDrift d : tracker.current()) {
+      addPod(b, d.drift().target(), api);
+    }
+    return b.build();
+  }
+
+  private void addPod(PodPolicies.Builder b, PodRef target, ControlPlaneView api) {
+    PodRecord pod = api.podsByUid().get(target.uid());
+    if (pod == null && lastKubelet != null) {
+      pod = lastKubelet.podsByUid().get(target.uid());
+    }
+    b.pod(target.uid(), target.namespace(), pod == null ? Map.of() : pod.labels());
+  }
+
+  /**
+   * An invalid policy is logged and counted once per version of it (it stays in every snapshot
+   * until fixed). No Event on the policy from here: every agent of the cluster would write one.
+   */
+  private void reportInvalid(long id, PolicySet set) {
+    metrics.policies(set.valid().size(), set.invalid().size());
+    Set<String> now = new HashSet<>();
+    for (InvalidPolicy bad : set.invalid()) {
+      String version = bad.name() + "@" + bad.resourceVersion();
+      now.add(version);
+      if (!reportedInvalid.contains(version)) {
+        LOG.warn(
+            "event=policy_invalid cycle={} policy={} field={} error=\"{}\"",
+            id,
+            Logfmt.value(bad.name()),
+            Logfmt.value(bad.field()),
+            Logfmt.escaped(bad.message()));
+        metrics.policyInvalid();
+      }
+    }
+    reportedInvalid.retainAll(now);
+    reportedInvalid.addAll(now);
+  }
+
+  private static void logTransition(long id, Transition t, PodPolicy policy) {
     TrackedDrift d = t.drift();
     String event =
         switch (t.type()) {
@@ -339,7 +420,8 @@ public final class Agent implements AgentState, AutoCloseable {
           case DISMISSED -> "drift_dismissed";
         };
     LOG.info(
-        "event={} cycle={} kind={} namespace={} name={} uid={} observations={} detail=\"{}\"",
+        "event={} cycle={} kind={} namespace={} name={} uid={} observations={} level={}"
+            + " policy={} detail=\"{}\"",
         event,
         id,
         d.drift().kind().wireName(),
@@ -347,10 +429,12 @@ public final class Agent implements AgentState, AutoCloseable {
         Logfmt.value(d.drift().target().name()),
         Logfmt.value(d.drift().target().uid()),
         d.observations(),
+        policy.level().wireName(),
+        Logfmt.value(policy.policyName().isEmpty() ? "-" : policy.policyName()),
         Logfmt.escaped(d.drift().detail()));
   }
 
-  private void record(Snapshot s, Trust trust, DriftTracker.Step step) {
+  private void record(Snapshot s, Trust trust, DriftTracker.Step step, PodPolicies policies) {
     metrics.cycle(trust.trusted(), trust.trusted() ? null : trust.reasons().getFirst());
     metrics.view(
         Metrics.View.API, s.controlPlane().size(), s.controlPlane().observedAt().toEpochMilli());
@@ -369,10 +453,12 @@ public final class Agent implements AgentState, AutoCloseable {
     metrics.driftCounts(active, suspected);
     for (Transition t : step.transitions()) {
       switch (t.type()) {
-        case CONFIRMED ->
-            metrics.driftConfirmed(
-                t.drift().drift().kind(),
-                Duration.between(t.drift().firstObservedAt(), t.drift().confirmedAt()));
+        case CONFIRMED -> {
+          metrics.driftConfirmed(
+              t.drift().drift().kind(),
+              Duration.between(t.drift().firstObservedAt(), t.drift().confirmedAt()));
+          metrics.driftConfirmedAtLevel(policies.of(t.drift().key().target().uid()).level().tag());
+        }
         case CLEARED -> metrics.driftCleared(t.drift().drift().kind());
         case SUSPECTED, DISMISSED -> {}
       }

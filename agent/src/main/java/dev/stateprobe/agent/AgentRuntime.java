@@ -340,7 +340,18 @@ public final class AgentRuntime implements AutoCloseable {
               r.close();
             }
           });
-      rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock);
+      // ConsistencyPolicies: one cluster-wide list/watch, read by each cycle.
+      dev.stateprobe.controlplane.PolicyWatch policies =
+          new dev.stateprobe.controlplane.PolicyWatch(
+              apiServer,
+              java.util.Arrays.stream(dev.stateprobe.drift.DriftKind.values())
+                  .map(dev.stateprobe.drift.DriftKind::wireName)
+                  .collect(java.util.stream.Collectors.toSet()),
+              dev.stateprobe.controlplane.ListWatch.Settings.defaults(),
+              clock,
+              new java.util.Random()::nextDouble);
+      rt.closeables.push(policies);
+      rt.agent = new Agent(vertx, config, informer, kubelet, metrics, clock, policies);
       // Closed before the repair controller and the sources: no cycle starts after that.
       rt.closeables.push(rt.agent);
       options.cycleListeners().forEach(rt.agent::onCycle);
@@ -356,6 +367,7 @@ public final class AgentRuntime implements AutoCloseable {
       rt.closeables.push(rt.http);
       logStart(config, kubelet);
       informer.start();
+      policies.start();
       rt.catalog.start();
       return rt.http
           .start(config.httpPort())

@@ -9,7 +9,9 @@ import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -239,6 +241,7 @@ public final class PodJsonDecoder {
     long specHash;
     long statusHash;
     List<ContainerStatusRecord> containers = List.of();
+    Map<String, String> labels = Map.of();
   }
 
   private PodRecord pod(JsonParser p, int index) throws DecodeException {
@@ -292,7 +295,8 @@ public final class PodJsonDecoder {
         f.annotationsHash,
         f.specHash,
         f.statusHash,
-        f.containers);
+        f.containers,
+        f.labels);
   }
 
   private void metadata(JsonParser p, PodFields f, int index) throws DecodeException {
@@ -313,8 +317,13 @@ public final class PodJsonDecoder {
         case "deletionTimestamp" -> f.deletionTimestamp = instant(p, t, name, index);
         case "deletionGracePeriodSeconds" ->
             f.deletionGracePeriodSeconds = t == JsonToken.VALUE_NULL ? null : p.getLongValue();
-        case "labels" ->
-            f.labelsHash = t == JsonToken.START_OBJECT ? CanonicalHash.object(p, null) : skip(p);
+        case "labels" -> {
+          if (t == JsonToken.START_OBJECT) {
+            labels(p, f);
+          } else {
+            f.labelsHash = skip(p);
+          }
+        }
         case "annotations" -> {
           if (t == JsonToken.START_OBJECT) {
             annotations(p, f);
@@ -332,6 +341,33 @@ public final class PodJsonDecoder {
         default -> p.skipChildren();
       }
     }
+  }
+
+  /**
+   * Hashes the labels as {@link CanonicalHash#object} does, and keeps their string values for a
+   * ConsistencyPolicy's pod selector.
+   */
+  private static void labels(JsonParser p, PodFields f) {
+    long sum = 0;
+    int members = 0;
+    Map<String, String> kept = null;
+    String name;
+    while ((name = p.nextName()) != null) {
+      JsonToken t = p.nextToken();
+      if (t == JsonToken.VALUE_STRING) {
+        if (kept == null) {
+          kept = new HashMap<>();
+        }
+        kept.put(name, p.getString());
+      }
+      long v = CanonicalHash.value(p);
+      if (v != CanonicalHash.ABSENT) {
+        sum += CanonicalHash.member(name, v);
+        members++;
+      }
+    }
+    f.labelsHash = CanonicalHash.finishObject(sum, members);
+    f.labels = kept == null ? Map.of() : kept;
   }
 
   /** Hashes the annotations that are the pod's own, and keeps the kubelet's config keys. */

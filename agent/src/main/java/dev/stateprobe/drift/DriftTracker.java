@@ -1,5 +1,7 @@
 package dev.stateprobe.drift;
 
+import dev.stateprobe.policy.PodPolicies;
+import dev.stateprobe.policy.PodPolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -87,7 +89,20 @@ public final class DriftTracker {
    * @param now the instant of the cycle
    */
   public Step step(boolean trusted, List<Drift> drifts, Instant now) {
+    return step(trusted, drifts, now, PodPolicies.NONE);
+  }
+
+  /**
+   * Advances the state machine by one cycle, each drift held to its pod's policy: the window and
+   * observations of {@link PodPolicy#window} and {@link PodPolicy#minObservations} over this
+   * tracker's own. A policy edited between cycles applies from the next one, to suspected drifts
+   * only: a confirmed drift stays confirmed.
+   *
+   * @param policies the settings of every pod in {@code drifts}; a pod not in it is Strict
+   */
+  public Step step(boolean trusted, List<Drift> drifts, Instant now, PodPolicies policies) {
     Objects.requireNonNull(drifts, "drifts");
+    Objects.requireNonNull(policies, "policies");
     Objects.requireNonNull(now, "now");
     if (!trusted) {
       return new Step(this, List.of());
@@ -123,7 +138,7 @@ public final class DriftTracker {
             new TrackedDrift(
                 d, before.firstObservedAt(), before.confirmedAt(), before.observations() + 1);
       }
-      if (!after.confirmed() && due(after, now)) {
+      if (!after.confirmed() && due(after, now, policies.of(key.target().uid()))) {
         after = new TrackedDrift(d, after.firstObservedAt(), now, after.observations());
         transitions.add(
             new Transition(
@@ -136,10 +151,15 @@ public final class DriftTracker {
         transitions);
   }
 
-  private boolean due(TrackedDrift t, Instant now) {
+  private boolean due(TrackedDrift t, Instant now, PodPolicy policy) {
     Duration held = Duration.between(t.firstObservedAt(), now);
-    return held.compareTo(windows.get(t.drift().kind())) >= 0
-        && t.observations() >= minObservations;
+    return held.compareTo(window(t.drift().kind(), policy)) >= 0
+        && t.observations() >= policy.minObservations(minObservations);
+  }
+
+  /** The window a drift of {@code kind} on a pod with {@code policy} must hold for. */
+  public Duration window(DriftKind kind, PodPolicy policy) {
+    return policy.window(kind.wireName(), windows.get(kind));
   }
 
   /** Every tracked drift, suspected or confirmed, sorted by key. */

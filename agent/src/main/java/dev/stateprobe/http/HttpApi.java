@@ -254,7 +254,8 @@ public final class HttpApi implements AutoCloseable {
     String body =
         last == null
             ? reports.drifts(node, false, null, List.of())
-            : reports.drifts(node, last.trusted(), last.snapshot().now(), last.drifts());
+            : reports.drifts(
+                node, last.trusted(), last.snapshot().now(), last.drifts(), last::policy);
     send(req, 200, JSON, body);
   }
 

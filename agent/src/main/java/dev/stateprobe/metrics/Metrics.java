@@ -90,6 +90,7 @@ public final class Metrics implements AutoCloseable {
   private final JvmGcMetrics gcMetrics;
   private final AtomicLong fleetBrake = new AtomicLong();
   private final Map<String, AtomicLong> fleetBrakeReason = new ConcurrentHashMap<>();
+  private final PolicyMeters policyMeters;
 
   /**
    * @param clockMillis source of "now" for view ages (the agent's injected clock)
@@ -230,6 +231,7 @@ public final class Metrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
+    policyMeters = new PolicyMeters(registry);
   }
 
   private static Duration ms(long n) {
@@ -625,6 +627,62 @@ public final class Metrics implements AutoCloseable {
                     .tag("kind", kind)
                     .register(registry))
         .increment(n);
+  }
+
+  // ---- consistency policies ----
+
+  /** The bounded {@code level} tag values: {@code ConsistencyLevel.tag()}. */
+  public static final List<String> LEVELS = List.of("eventual", "strict", "critical");
+
+  /** The policies of the agent's last snapshot, by {@code state} (valid, invalid). */
+  public void policies(int valid, int invalid) {
+    policyMeters.valid.set(valid);
+    policyMeters.invalid.set(invalid);
+  }
+
+  /** A policy (or a new version of one) the agent refused. */
+  public void policyInvalid() {
+    policyMeters.refused.increment();
+  }
+
+  /** A drift confirmed on a pod of {@code level} (one of {@link #LEVELS}). */
+  public void driftConfirmedAtLevel(String level) {
+    Counter c = policyMeters.confirmedByLevel.get(level);
+    if (c == null) {
+      throw new IllegalArgumentException("not a level tag: " + level);
+    }
+    c.increment();
+  }
+
+  /** Registered at 0 up front: a zero is a fact, an absent series is not. */
+  private static final class PolicyMeters {
+    final AtomicLong valid = new AtomicLong();
+    final AtomicLong invalid = new AtomicLong();
+    final Counter refused;
+    final Map<String, Counter> confirmedByLevel = new java.util.HashMap<>();
+
+    PolicyMeters(MeterRegistry registry) {
+      Gauge.builder(PREFIX + "policies", valid, AtomicLong::get)
+          .description("ConsistencyPolicies in the agent's last snapshot, by state")
+          .tag("state", "valid")
+          .register(registry);
+      Gauge.builder(PREFIX + "policies", invalid, AtomicLong::get)
+          .description("ConsistencyPolicies in the agent's last snapshot, by state")
+          .tag("state", "invalid")
+          .register(registry);
+      refused =
+          Counter.builder(PREFIX + "policy.invalid")
+              .description("ConsistencyPolicy versions the agent refused as invalid")
+              .register(registry);
+      for (String level : LEVELS) {
+        confirmedByLevel.put(
+            level,
+            Counter.builder(PREFIX + "drifts.confirmed.level")
+                .description("Drifts confirmed, by the consistency level of their pod")
+                .tag("level", level)
+                .register(registry));
+      }
+    }
   }
 
   @Override

@@ -53,7 +53,7 @@ final class Approvals {
   void createPending(Decision d) {
     String script = d.script().orElseThrow();
     RepairJobSpec spec =
-        RepairJobSpec.of(nodeName, d.drift(), Optional.empty(), script, d.dryRun());
+        RepairJobSpec.of(nodeName, d.drift(), Optional.empty(), script, d.dryRun(), d.policy());
     String name = spec.jobName();
     if (cache.contains(name) || !creating.add(name)) {
       return;

@@ -182,7 +182,8 @@ final class AttemptRunner {
   private Future<ConsistencyRepairJob> record(
       TrackedDrift drift, String script, Decision d, Optional<String> apiResourceVersion) {
     RepairJobSpec spec =
-        RepairJobSpec.of(config.nodeName(), drift, apiResourceVersion, script, d.dryRun());
+        RepairJobSpec.of(
+            config.nodeName(), drift, apiResourceVersion, script, d.dryRun(), d.policy());
     return store
         .createOrAdopt(spec)
         .compose(cache::live)

@@ -11,6 +11,7 @@ import dev.stateprobe.events.EventRecorder;
 import dev.stateprobe.fleet.BrakeSource;
 import dev.stateprobe.fleet.BrakeState;
 import dev.stateprobe.metrics.Metrics;
+import dev.stateprobe.policy.PodPolicy;
 import dev.stateprobe.repair.catalog.Catalog;
 import dev.stateprobe.repair.catalog.CatalogEntry;
 import dev.stateprobe.repair.job.ConsistencyRepairJob;
@@ -206,12 +207,18 @@ public final class RepairController implements AutoCloseable {
     for (Transition t : cycle.transitions()) {
       if (t.type() == Transition.Type.CONFIRMED && !cache.closed()) {
         TrackedDrift d = t.drift();
+        PodPolicy policy = cycle.policy(d);
         events.pod(
             d.drift().target(),
             EventRecorder.Type.WARNING,
             "DriftConfirmed",
             "Detect",
-            d.drift().kind().wireName() + ": " + d.drift().detail());
+            d.drift().kind().wireName()
+                + ": "
+                + d.drift().detail()
+                + (policy.policy().isPresent()
+                    ? " (" + policy.level().wireName() + ", policy " + policy.policyName() + ")"
+                    : ""));
       }
     }
     if (cache.closed() || !started || !cycle.trusted()) {
@@ -284,7 +291,8 @@ public final class RepairController implements AutoCloseable {
             new Limits(config.repair().maxConcurrent(), config.repair().maxPerHour()),
             history(),
             PlannerFacts.approvals(cache.all()),
-            now);
+            now,
+            cycle.policies());
     heldForSlot = false;
     BrakeState brake = brake(now);
     for (Decision d :

@@ -1,11 +1,13 @@
 package dev.stateprobe.report;
 
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.policy.PodPolicy;
 import dev.stateprobe.view.PodRecord;
 import java.io.StringWriter;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.ObjectWriteContext;
 import tools.jackson.core.json.JsonFactory;
@@ -22,6 +24,19 @@ public final class Reports {
    */
   public String drifts(
       String node, boolean trusted, Instant observedAt, List<TrackedDrift> drifts) {
+    return drifts(node, trusted, observedAt, drifts, d -> PodPolicy.DEFAULT);
+  }
+
+  /**
+   * {@code /v1/drifts} with each entry's consistency policy: {@code policy} (its name, {@code null}
+   * when none selects the pod) and {@code level}.
+   */
+  public String drifts(
+      String node,
+      boolean trusted,
+      Instant observedAt,
+      List<TrackedDrift> drifts,
+      Function<TrackedDrift, PodPolicy> policies) {
     return render(
         g -> {
           g.writeStartObject();
@@ -32,6 +47,13 @@ public final class Reports {
           for (TrackedDrift d : drifts) {
             g.writeStartObject();
             driftFields(g, d);
+            PodPolicy p = policies.apply(d);
+            if (p.policy().isPresent()) {
+              g.writeStringProperty("policy", p.policy().get());
+            } else {
+              g.writeNullProperty("policy");
+            }
+            g.writeStringProperty("level", p.level().wireName());
             g.writeEndObject();
           }
           g.writeEndArray();

@@ -2,6 +2,7 @@ package dev.stateprobe.view;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -32,6 +33,8 @@ import java.util.Objects;
  * @param statusHash digest of the status that matters: phase, conditions (type, status), and per
  *     container name, state, ready and restartCount (init containers included)
  * @param containers {@code status.containerStatuses} in order
+ * @param labels {@code metadata.labels} (string values only): a ConsistencyPolicy's pod selector
+ *     reads them
  */
 public record PodRecord(
     String uid,
@@ -51,7 +54,8 @@ public record PodRecord(
     long annotationsHash,
     long specHash,
     long statusHash,
-    List<ContainerStatusRecord> containers) {
+    List<ContainerStatusRecord> containers,
+    Map<String, String> labels) {
 
   public PodRecord {
     Objects.requireNonNull(uid, "uid");
@@ -59,6 +63,7 @@ public record PodRecord(
     Objects.requireNonNull(name, "name");
     phase = phase == null ? "" : phase;
     containers = List.copyOf(containers);
+    labels = labels == null ? Map.of() : Map.copyOf(labels);
   }
 
   public PodRef ref() {

@@ -46,7 +46,12 @@ class PurityTest {
           .or(belongToAnyOf(System.class, Clock.class, Thread.class))
           .or(
               resideInAPackage("dev.stateprobe..")
-                  .and(not(resideInAnyPackage("dev.stateprobe.view..", "dev.stateprobe.drift..")))
+                  .and(
+                      not(
+                          resideInAnyPackage(
+                              "dev.stateprobe.view..",
+                              "dev.stateprobe.drift..",
+                              "dev.stateprobe.policy..")))
                   .as("other dev.stateprobe packages"));
 
   static final ArchRule PURE =

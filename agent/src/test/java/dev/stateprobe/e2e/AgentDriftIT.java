@@ -106,8 +106,13 @@ class AgentDriftIT {
             "firstObservedAt",
             "confirmedAt",
             "observations",
-            "detail");
+            "detail",
+            "policy",
+            "level");
     assertThat(d.path("kind").asString()).isEqualTo("OrphanedPod");
+    // No ConsistencyPolicy selects the pod: the default level, and no policy named.
+    assertThat(d.path("policy").isNull()).isTrue();
+    assertThat(d.path("level").asString()).isEqualTo("Strict");
     assertThat(d.path("state").asString()).isEqualTo("confirmed");
     assertThat(d.path("namespace").asString()).isEqualTo("scraper");
     assertThat(d.path("name").asString()).isEqualTo("e2e-statefulset-0");

@@ -164,8 +164,13 @@ class CheckCommandIT {
             "firstObservedAt",
             "confirmedAt",
             "observations",
-            "detail");
+            "detail",
+            "policy",
+            "level");
     assertThat(d.path("kind").asString()).isEqualTo("OrphanedPod");
+    // No ConsistencyPolicy selects the pod: the default level, and no policy named.
+    assertThat(d.path("policy").isNull()).isTrue();
+    assertThat(d.path("level").asString()).isEqualTo("Strict");
     assertThat(d.path("state").asString()).isEqualTo("confirmed");
     assertThat(d.path("uid").asString()).isEqualTo(uid);
     assertThat(d.path("observations").asInt()).isEqualTo(3);

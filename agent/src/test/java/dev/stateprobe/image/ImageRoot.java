@@ -109,7 +109,8 @@ public final class ImageRoot {
    *     the kernel's permission to create user namespaces
    */
   public static ImageRoot create(Path dir) throws IOException {
-    Path unshare =
+    return create(
+        dir,
         Stream.of("/usr/bin/unshare", "/bin/unshare")
             .map(Path::of)
             .filter(Files::isExecutable)
@@ -119,7 +120,11 @@ public final class ImageRoot {
                     new IllegalStateException(
                         "unshare (util-linux) is not installed: the image's read-only root and"
                             + " user cannot be tested (apt-get install util-linux; .ci/run"
-                            + " installs it)"));
+                            + " installs it)")));
+  }
+
+  /** As {@link #create(Path)} with this {@code unshare}: tests of the refusal give a fake. */
+  static ImageRoot create(Path dir, Path unshare) throws IOException {
     Path root = dir.resolve("root");
     if (Files.exists(root)) {
       throw new IllegalStateException(root + " exists: give ImageRoot a fresh folder");

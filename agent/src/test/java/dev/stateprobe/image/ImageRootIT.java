@@ -1,6 +1,7 @@
 package dev.stateprobe.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stateprobe.drift.DriftKind;
 import dev.stateprobe.repair.catalog.CatalogEntry;
@@ -54,6 +55,14 @@ class ImageRootIT {
   private static final Path FAKEBIN =
       Path.of(System.getProperty("basedir", "."), "src/test/resources/repair/fakebin");
 
+  /**
+   * Outside JUnit's temporary folders, which warn about every link that leaves them (each applet
+   * links to /bin/busybox); one per test JVM, as ScriptUserland's.
+   */
+  private static final Path ROOTS =
+      Path.of(System.getProperty("basedir", "."))
+          .resolve("target/image-root-" + ProcessHandle.current().pid());
+
   @TempDir static Path dir;
   private static ImageRoot image;
   private static SimApiServer sim;
@@ -63,7 +72,7 @@ class ImageRootIT {
 
   @BeforeAll
   static void build() throws IOException {
-    image = ImageRoot.create(dir.resolve("image"));
+    image = ImageRoot.create(ROOTS.resolve("image"));
     image.serviceAccountToken("s3cr3t-token");
     Path test = image.host(ImageRoot.TEST_DIR);
     Path fakes = Files.createDirectories(test.resolve("fakebin"));
@@ -281,6 +290,21 @@ class ImageRootIT {
             "COPY --chmod=0444 repair-scripts/catalog.yaml "
                 + ImageRoot.IMAGE_SCRIPTS
                 + "/catalog.yaml\n");
+  }
+
+  @Test
+  void aKernelThatRefusesUserNamespacesFailsTheHarnessAndSaysSo() throws IOException {
+    Path bin = Files.createDirectories(dir.resolve("refusing"));
+    Path unshare = bin.resolve("unshare");
+    Files.writeString(
+        unshare,
+        "#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n");
+    Files.setPosixFilePermissions(unshare, PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertThatThrownBy(() -> ImageRoot.create(ROOTS.resolve("refused"), unshare))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("cannot enter the image root as uid 65532")
+        .hasMessageContaining("refuses unprivileged user namespaces")
+        .hasMessageContaining("unshare: unshare failed: Operation not permitted");
   }
 
   @Test

@@ -38,7 +38,9 @@ class ClusterRoleTest {
           "stateprobe.dev/consistencyrepairjobs:list",
           "stateprobe.dev/consistencyrepairjobs:create",
           "stateprobe.dev/consistencyrepairjobs:delete",
-          "stateprobe.dev/consistencyrepairjobs/status:update");
+          "stateprobe.dev/consistencyrepairjobs/status:update",
+          "stateprobe.dev/consistencypolicies:list",
+          "stateprobe.dev/consistencypolicies:watch");
 
   private ClusterRole role(String file) {
     return repo.object(repo.manifests().resolve(file), ClusterRole.class);

@@ -107,10 +107,9 @@ class ManifestObjectsTest {
       }
     }
     assertEquals(List.of(), problems);
-    // 10 in base/, 2 in components/, 2 patches in overlays/, and the CRD once it lands; then
-    // the cluster repair budget's Role and binding, and the fleet storm brake's 8 in base/.
-    boolean crd = repo.manifests().resolve(RepoFiles.CRD).toFile().exists();
-    assertEquals((crd ? 15 : 14) + 2 + 8, objects);
+    // 10 in base/, 2 in components/, 2 patches in overlays/, the two CRDs; then the cluster repair
+    // budget's Role and binding, and the fleet storm brake's 8 in base/.
+    assertEquals(16 + 2 + 8, objects);
   }
 
   @Test

@@ -46,7 +46,8 @@ final class UnknownFields {
         continue;
       }
       String name = m.getName();
-      if (name.equals("getAdditionalProperties")) {
+      // JSONSchemaProps has a getAdditionalProperties too: the schema keyword, not unknown fields.
+      if (name.equals("getAdditionalProperties") && Map.class.isAssignableFrom(m.getReturnType())) {
         Map<?, ?> extra = (Map<?, ?>) invoke(m, value);
         if (extra != null && !extra.isEmpty()) {
           found.add((path.isEmpty() ? "." : path) + " has unknown fields " + extra.keySet());

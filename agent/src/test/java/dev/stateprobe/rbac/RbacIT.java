@@ -84,6 +84,7 @@ import org.junit.jupiter.api.io.TempDir;
  *       slots only): the cluster repair budget reads the slots, creates a slot Lease the first
  *       time, and takes, renews and gives back a slot by update. The calls must stay in the Role's
  *       namespace and name only the Role's slots.
+ *   <li>consistencypolicies list, watch: the agent's one cluster-wide policy list/watch.
  * </ul>
  */
 class RbacIT {

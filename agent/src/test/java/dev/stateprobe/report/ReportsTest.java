@@ -30,10 +30,34 @@ class ReportsTest {
             "{\"node\":\"n1\",\"trusted\":true,\"observedAt\":\"2026-11-26T10:00:00Z\",\"drifts\":["
                 + "{\"kind\":\"OrphanedPod\",\"state\":\"confirmed\",\"namespace\":\"default\",\"name\":\"web-1\","
                 + "\"uid\":\"u-1\",\"firstObservedAt\":\"2026-11-26T09:58:55Z\",\"confirmedAt\":\"2026-11-26T09:59:55Z\",\"observations\":4,\"detail\":\"kubelet"
-                + " lists it; API server has no pod with this UID\"},"
+                + " lists it; API server has no pod with this"
+                + " UID\",\"policy\":null,\"level\":\"Strict\"},"
                 + "{\"kind\":\"UnknownToKubelet\",\"state\":\"suspected\",\"namespace\":\"ns\",\"name\":\"p\","
                 + "\"uid\":\"u-2\",\"firstObservedAt\":\"2026-11-26T10:00:00Z\",\"confirmedAt\":null,\"observations\":1,\"detail\":\"API"
-                + " server binds it to this node; kubelet does not list it\"}]}");
+                + " server binds it to this node; kubelet does not list"
+                + " it\",\"policy\":null,\"level\":\"Strict\"}]}");
+  }
+
+  @Test
+  void eachDriftNamesItsPolicyAndLevel() {
+    TrackedDrift d =
+        new TrackedDrift(new Drift.UnknownToKubelet(new PodRef("ns", "p", "u-2")), t0, null, 1);
+    dev.stateprobe.policy.PodPolicy critical =
+        dev.stateprobe.policy.PodPolicy.of(
+            java.util.Optional.of(
+                new dev.stateprobe.policy.ConsistencyPolicy(
+                    "payments",
+                    "1",
+                    java.util.Set.of(),
+                    java.util.Optional.empty(),
+                    dev.stateprobe.policy.ConsistencyLevel.CRITICAL,
+                    dev.stateprobe.policy.ConsistencyPolicy.Overrides.NONE,
+                    "cluster")),
+            java.time.Duration.ofSeconds(5));
+    assertThat(reports.drifts("n1", true, t0, List.of(d), x -> critical))
+        .endsWith(
+            "\"observations\":1,\"detail\":\"API server binds it to this node; kubelet does"
+                + " not list it\",\"policy\":\"payments\",\"level\":\"Critical\"}]}");
   }
 
   @Test

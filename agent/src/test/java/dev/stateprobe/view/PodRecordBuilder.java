@@ -28,6 +28,7 @@ public final class PodRecordBuilder {
   private String configMirror;
   private String controllerKind = "ReplicaSet";
   private long labelsHash = 11L;
+  private java.util.Map<String, String> labels = java.util.Map.of();
   private long annotationsHash = 22L;
   private long specHash = 33L;
   private long statusHash = 44L;
@@ -63,6 +64,7 @@ public final class PodRecordBuilder {
     b.configMirror = r.configMirror();
     b.controllerKind = r.controllerKind();
     b.labelsHash = r.labelsHash();
+    b.labels = r.labels();
     b.annotationsHash = r.annotationsHash();
     b.specHash = r.specHash();
     b.statusHash = r.statusHash();
@@ -172,6 +174,13 @@ public final class PodRecordBuilder {
     return this;
   }
 
+  /** Sets the labels (and a digest that differs with them, as the decoder's would). */
+  public PodRecordBuilder labels(java.util.Map<String, String> labels) {
+    this.labels = labels;
+    this.labelsHash = 11L + labels.hashCode();
+    return this;
+  }
+
   public PodRecordBuilder labelsHash(long labelsHash) {
     this.labelsHash = labelsHash;
     return this;
@@ -230,6 +239,7 @@ public final class PodRecordBuilder {
         annotationsHash,
         specHash,
         statusHash,
-        containers);
+        containers,
+        labels);
   }
 }

@@ -2,6 +2,7 @@ package dev.stateprobe.repair.planner;
 
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.policy.PodPolicy;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -17,6 +18,8 @@ import java.util.Optional;
  *     STATE_PROBE_DRY_RUN=true}
  * @param throttle why the repair is held back; empty for {@link Action#START}
  * @param reason one sentence for people and logs
+ * @param policy the consistency policy settings of the drift's pod: the record names its policy and
+ *     level, and {@link #priority()} orders the cluster budget
  */
 public record Decision(
     Action action,
@@ -25,7 +28,20 @@ public record Decision(
     int attempt,
     boolean dryRun,
     Optional<Throttle> throttle,
-    String reason) {
+    String reason,
+    PodPolicy policy) {
+
+  /** A decision about a pod no policy selects (Strict). */
+  public Decision(
+      Action action,
+      TrackedDrift drift,
+      Optional<RepairOption> option,
+      int attempt,
+      boolean dryRun,
+      Optional<Throttle> throttle,
+      String reason) {
+    this(action, drift, option, attempt, dryRun, throttle, reason, PodPolicy.DEFAULT);
+  }
 
   /** What the caller does with the drift now. */
   public enum Action {
@@ -45,6 +61,7 @@ public record Decision(
     Objects.requireNonNull(option, "option");
     Objects.requireNonNull(throttle, "throttle");
     Objects.requireNonNull(reason, "reason");
+    Objects.requireNonNull(policy, "policy");
     switch (action) {
       case START -> {
         if (option.isEmpty() || attempt < 1 || throttle.isPresent()) {
@@ -77,6 +94,15 @@ public record Decision(
 
   public DriftKey key() {
     return drift.key();
+  }
+
+  /**
+   * Who goes first for a cluster budget slot: higher first ({@code ConsistencyLevel.priority()}:
+   * Critical 2, Strict 1, Eventual 0). The planner already hands out a node's decisions in this
+   * order.
+   */
+  public int priority() {
+    return policy.priority();
   }
 
   /** The script, when an option was chosen. */

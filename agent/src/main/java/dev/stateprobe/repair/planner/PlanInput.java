@@ -2,6 +2,8 @@ package dev.stateprobe.repair.planner;
 
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.policy.PodPolicies;
+import dev.stateprobe.policy.PodPolicy;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,6 +25,8 @@ import java.util.Set;
  * @param history what the node's repairs did so far
  * @param approvals the records of manual entries that exist, and whether a person approved them
  * @param now the time of this step
+ * @param policies the consistency policy settings of the drifts' pods (mode, scripts, attempts,
+ *     priority); a pod not in it is Strict
  */
 public record PlanInput(
     List<TrackedDrift> drifts,
@@ -33,9 +37,35 @@ public record PlanInput(
     Limits limits,
     RepairHistory history,
     Map<ScriptKey, Approval> approvals,
-    Instant now) {
+    Instant now,
+    PodPolicies policies) {
+
+  /** Every pod Strict, as without policies. */
+  public PlanInput(
+      List<TrackedDrift> drifts,
+      Map<DriftKey, List<RepairOption>> options,
+      PlanMode mode,
+      boolean paused,
+      boolean circuitOpen,
+      Limits limits,
+      RepairHistory history,
+      Map<ScriptKey, Approval> approvals,
+      Instant now) {
+    this(
+        drifts,
+        options,
+        mode,
+        paused,
+        circuitOpen,
+        limits,
+        history,
+        approvals,
+        now,
+        PodPolicies.NONE);
+  }
 
   public PlanInput {
+    Objects.requireNonNull(policies, "policies");
     drifts = List.copyOf(drifts);
     Objects.requireNonNull(mode, "mode");
     Objects.requireNonNull(limits, "limits");
@@ -64,6 +94,11 @@ public record PlanInput(
           copy.put(key, List.copyOf(list));
         });
     options = Map.copyOf(copy);
+  }
+
+  /** The settings of the drift's pod. */
+  public PodPolicy policyOf(DriftKey key) {
+    return policies.of(key.target().uid());
   }
 
   /** The options of one drift in escalation order; empty when no catalog entry matches. */

@@ -2,6 +2,7 @@ package dev.stateprobe.repair.planner;
 
 import dev.stateprobe.drift.DriftKey;
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.policy.PodPolicy;
 import dev.stateprobe.repair.planner.Decision.Action;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -18,10 +19,12 @@ import java.util.Set;
  * Decides, for every confirmed drift, whether a repair starts now, waits, or will not happen.
  *
  * <p>The checks run in this order and the first that holds a drift back names the throttle: mode
- * off, no matching script, every script used up, paused, circuit open, target busy, cooldown after
- * a success, back-off after a failure, manual approval, concurrency, hourly budget. Drifts are
- * taken in {@link DriftKey} order, and each START uses up concurrency and hourly budget for the
- * drifts after it, so the same input always gives the same decisions.
+ * off, policies not read yet, the pod's policy's repair mode off, no matching script (among those
+ * its policy allows), every script used up, paused, circuit open, target busy, cooldown after a
+ * success, back-off after a failure, approval (a manual entry, or a policy that wants one: Eventual
+ * or {@code approval}), concurrency, hourly budget. Drifts are taken by their pod's level (Critical
+ * first, Eventual last), then in {@link DriftKey} order, and each START uses up concurrency and
+ * hourly budget for the drifts after it, so the same input always gives the same decisions.
  */
 public final class RepairPlanner {
 
@@ -32,13 +35,17 @@ public final class RepairPlanner {
 
   public static List<Decision> plan(PlanInput in) {
     List<TrackedDrift> ordered = new ArrayList<>(in.drifts());
-    ordered.sort(Comparator.comparing(TrackedDrift::key));
+    ordered.sort(
+        Comparator.comparingInt((TrackedDrift d) -> in.policyOf(d.key()).priority())
+            .reversed()
+            .thenComparing(TrackedDrift::key));
     Set<String> busy = new HashSet<>(in.history().busyTargets());
     int running = in.history().running();
     int startedInHour = in.history().startedInHourBefore(in.now());
     List<Decision> out = new ArrayList<>(ordered.size());
     for (TrackedDrift drift : ordered) {
-      Decision d = decide(drift, in, busy, running, startedInHour);
+      PodPolicy policy = in.policyOf(drift.key());
+      Decision d = withPolicy(decide(drift, in, policy, busy, running, startedInHour), policy);
       if (d.action() == Action.START) {
         running++;
         startedInHour++;
@@ -49,14 +56,47 @@ public final class RepairPlanner {
     return List.copyOf(out);
   }
 
+  private static Decision withPolicy(Decision d, PodPolicy policy) {
+    return new Decision(
+        d.action(),
+        d.drift(),
+        d.option(),
+        d.attempt(),
+        d.dryRun(),
+        d.throttle(),
+        d.reason(),
+        policy);
+  }
+
   private static Decision decide(
-      TrackedDrift drift, PlanInput in, Set<String> busy, int running, int startedInHour) {
+      TrackedDrift drift,
+      PlanInput in,
+      PodPolicy policy,
+      Set<String> busy,
+      int running,
+      int startedInHour) {
     DriftKey key = drift.key();
     if (in.mode() == PlanMode.OFF) {
       return none(drift, Throttle.MODE_OFF, "REPAIR_MODE is off");
     }
-    List<RepairOption> options = in.optionsFor(key);
-    if (options.isEmpty()) {
+    if (!in.policies().synced()) {
+      return new Decision(
+          Action.WAIT,
+          drift,
+          Optional.empty(),
+          0,
+          false,
+          Optional.of(Throttle.POLICIES_UNSYNCED),
+          "ConsistencyPolicies not read yet: the pod's level is unknown");
+    }
+    if (policy.repairOff()) {
+      return none(
+          drift,
+          Throttle.POLICY_OFF,
+          "ConsistencyPolicy " + policy.policyName() + " sets repair.mode off");
+    }
+    List<RepairOption> matching = in.optionsFor(key);
+    if (matching.isEmpty()) {
       return none(
           drift,
           Throttle.NO_SCRIPT,
@@ -64,6 +104,16 @@ public final class RepairPlanner {
               + key.kind().wireName()
               + " in namespace "
               + key.target().namespace());
+    }
+    List<RepairOption> options = allowed(matching, policy);
+    if (options.isEmpty()) {
+      return none(
+          drift,
+          Throttle.NO_SCRIPT,
+          "ConsistencyPolicy "
+              + policy.policyName()
+              + " allows none of the matching catalog entries: "
+              + String.join(", ", matching.stream().map(RepairOption::script).toList()));
     }
     Optional<RepairOption> chosen =
         options.stream().filter(o -> hasAttemptsLeft(in, key, o)).findFirst();
@@ -136,7 +186,7 @@ public final class RepairPlanner {
                 + retryAt);
       }
     }
-    if (option.mode() == RepairOption.Mode.MANUAL) {
+    if (option.mode() == RepairOption.Mode.MANUAL || policy.approvalOnly()) {
       Approval approval = in.approvals().get(new ScriptKey(key, option.script()));
       if (approval == null) {
         return new Decision(
@@ -184,6 +234,25 @@ public final class RepairPlanner {
         dryRun,
         Optional.empty(),
         what + (dryRun ? " (dry run)" : ""));
+  }
+
+  /**
+   * The options the pod's policy allows, in the catalog's order, each with the policy's {@code
+   * maxAttemptsPerDrift} in place of its own.
+   */
+  private static List<RepairOption> allowed(List<RepairOption> options, PodPolicy policy) {
+    List<RepairOption> out = new ArrayList<>(options.size());
+    for (RepairOption o : options) {
+      if (!policy.allows(o.script())) {
+        continue;
+      }
+      var max = policy.overrides().maxAttemptsPerDrift();
+      out.add(
+          max.isPresent()
+              ? new RepairOption(o.script(), o.mode(), max.getAsInt(), o.cooldown())
+              : o);
+    }
+    return out;
   }
 
   private static boolean hasAttemptsLeft(PlanInput in, DriftKey key, RepairOption option) {

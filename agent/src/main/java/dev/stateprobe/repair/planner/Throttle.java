@@ -25,7 +25,7 @@ public enum Throttle {
   AWAITING_APPROVAL("awaiting_approval"),
   /** {@code REPAIR_MODE=off}. */
   MODE_OFF("mode_off"),
-  /** No catalog entry matches the drift. */
+  /** No catalog entry matches the drift (or none its pod's ConsistencyPolicy allows). */
   NO_SCRIPT("no_script"),
   /**
    * No cluster repair slot (Lease) could be held: all held, the cluster's hourly cap, or the API
@@ -34,7 +34,12 @@ public enum Throttle {
    */
   CLUSTER_BUDGET("cluster_budget"),
   /** The fleet storm brake is on, stale or missing: no new repair starts anywhere. */
-  FLEET_BRAKE("fleet_brake");
+  FLEET_BRAKE("fleet_brake"),
+  // ---- consistency policies ----
+  /** The pod's ConsistencyPolicy sets {@code repair.mode: off}. */
+  POLICY_OFF("policy_off"),
+  /** The agent has not read the ConsistencyPolicies yet: the pod's level is unknown. */
+  POLICIES_UNSYNCED("policies_unsynced");
 
   private final String tag;
 

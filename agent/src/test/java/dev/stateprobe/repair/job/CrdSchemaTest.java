@@ -302,6 +302,7 @@ class CrdSchemaTest {
             "Verification",
             "DryRun",
             "Approved",
+            "Level",
             "Age"),
         names);
   }

@@ -37,6 +37,7 @@ class PlannerPurityTest {
               "dev.stateprobe.repair.planner..",
               "dev.stateprobe.drift..",
               "dev.stateprobe.view..",
+              "dev.stateprobe.policy..",
               "dev.stateprobe.config")
           .because("the planner is pure: inputs in, decisions out");
 

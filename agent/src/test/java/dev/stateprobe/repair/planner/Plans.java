@@ -84,6 +84,38 @@ final class Plans {
     private int running;
     private final Map<ScriptKey, Approval> approvals = new HashMap<>();
     private Instant now = NOW;
+    private final List<dev.stateprobe.policy.ConsistencyPolicy> policies = new ArrayList<>();
+    private final List<TrackedDrift> selected = new ArrayList<>();
+    private boolean policiesSynced = true;
+
+    /** The agent has not read its policies yet. */
+    Builder policiesUnsynced() {
+      policiesSynced = false;
+      return this;
+    }
+
+    /**
+     * Gives {@code d}'s pod a policy of {@code level} with {@code overrides}, selecting it by a
+     * label only it has.
+     */
+    Builder policy(
+        TrackedDrift d,
+        dev.stateprobe.policy.ConsistencyLevel level,
+        dev.stateprobe.policy.ConsistencyPolicy.Overrides overrides) {
+      String pod = d.key().target().name();
+      policies.add(
+          new dev.stateprobe.policy.ConsistencyPolicy(
+              "policy-" + pod,
+              "1",
+              java.util.Set.of(),
+              java.util.Optional.of(
+                  new dev.stateprobe.policy.LabelSelector(Map.of("pod", pod), List.of())),
+              level,
+              overrides,
+              "cluster"));
+      selected.add(d);
+      return this;
+    }
 
     Builder drift(TrackedDrift d, RepairOption... opts) {
       drifts.add(d);
@@ -151,7 +183,20 @@ final class Plans {
           limits,
           new RepairHistory(scripts, starts, running),
           approvals,
-          now);
+          now,
+          podPolicies());
+    }
+
+    private dev.stateprobe.policy.PodPolicies podPolicies() {
+      var b =
+          dev.stateprobe.policy.PodPolicies.builder(
+              new dev.stateprobe.policy.PolicySet(policies, List.of(), policiesSynced),
+              java.time.Duration.ofSeconds(5));
+      for (TrackedDrift d : selected) {
+        var target = d.key().target();
+        b.pod(target.uid(), target.namespace(), Map.of("pod", target.name()));
+      }
+      return b.build();
     }
 
     List<String> plan() {

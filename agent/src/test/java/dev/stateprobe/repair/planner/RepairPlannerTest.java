@@ -1,5 +1,8 @@
 package dev.stateprobe.repair.planner;
 
+import static dev.stateprobe.policy.ConsistencyLevel.CRITICAL;
+import static dev.stateprobe.policy.ConsistencyLevel.EVENTUAL;
+import static dev.stateprobe.policy.ConsistencyLevel.STRICT;
 import static dev.stateprobe.repair.planner.Plans.NOW;
 import static dev.stateprobe.repair.planner.Plans.auto;
 import static dev.stateprobe.repair.planner.Plans.input;
@@ -12,6 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stateprobe.drift.TrackedDrift;
+import dev.stateprobe.policy.ConsistencyPolicy;
+import dev.stateprobe.policy.RepairModeOverride;
 import dev.stateprobe.repair.planner.RepairOption.Mode;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +25,8 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -36,6 +43,39 @@ class RepairPlannerTest {
   private static final TrackedDrift A = orphan("a");
   private static final TrackedDrift B = orphan("b");
   private static final TrackedDrift C = orphan("c");
+
+  private static final ConsistencyPolicy.Overrides NONE = ConsistencyPolicy.Overrides.NONE;
+
+  private static ConsistencyPolicy.Overrides overrides(RepairModeOverride mode) {
+    return new ConsistencyPolicy.Overrides(
+        Map.of(), OptionalInt.empty(), Optional.of(mode), Optional.empty(), OptionalInt.empty());
+  }
+
+  private static ConsistencyPolicy.Overrides scripts(String... names) {
+    return new ConsistencyPolicy.Overrides(
+        Map.of(),
+        OptionalInt.empty(),
+        Optional.empty(),
+        Optional.of(Set.of(names)),
+        OptionalInt.empty());
+  }
+
+  private static ConsistencyPolicy.Overrides maxAttempts(int n) {
+    return new ConsistencyPolicy.Overrides(
+        Map.of(), OptionalInt.empty(), Optional.empty(), Optional.empty(), OptionalInt.of(n));
+  }
+
+  @Test
+  void aDecisionCarriesItsPodsPolicyForTheRecordAndTheBudget() {
+    List<Decision> ds =
+        RepairPlanner.plan(
+            input().drift(A, auto("x")).drift(B, auto("x")).policy(A, CRITICAL, NONE).build());
+    assertEquals("policy-a", ds.get(0).policy().policyName());
+    assertEquals(CRITICAL, ds.get(0).policy().level());
+    assertEquals(2, ds.get(0).priority());
+    assertEquals(STRICT, ds.get(1).policy().level());
+    assertEquals(1, ds.get(1).priority());
+  }
 
   private static Arguments row(String name, Supplier<Plans.Builder> in, String... expected) {
     return Arguments.of(Named.of(name, in), List.of(expected));
@@ -66,6 +106,85 @@ class RepairPlannerTest {
             "a drift without a catalog entry has no script",
             () -> input().drift(A),
             "a: NONE no_script"),
+        // ---- consistency policies ----
+        row(
+            "a policy's repair.mode off repairs nothing",
+            () -> input().drift(A, auto("x")).policy(A, STRICT, overrides(RepairModeOverride.OFF)),
+            "a: NONE policy_off"),
+        row(
+            "before the policies are read nothing starts, not even for a Strict-looking pod",
+            () -> input().drift(A, auto("x")).policiesUnsynced(),
+            "a: WAIT policies_unsynced"),
+        row(
+            "an Eventual pod's auto entry only creates a record awaiting approval",
+            () -> input().drift(A, auto("x")).policy(A, EVENTUAL, NONE),
+            "a: CREATE_PENDING_APPROVAL x#1 awaiting_approval"),
+        row(
+            "an Eventual pod's record waits while unapproved",
+            () ->
+                input()
+                    .drift(A, auto("x"))
+                    .policy(A, EVENTUAL, NONE)
+                    .approval(key(A, "x"), Approval.PENDING),
+            "a: WAIT x#1 awaiting_approval"),
+        row(
+            "an Eventual pod's record runs once a person approves it",
+            () ->
+                input()
+                    .drift(A, auto("x"))
+                    .policy(A, EVENTUAL, NONE)
+                    .approval(key(A, "x"), Approval.APPROVED),
+            "a: START x#1"),
+        row(
+            "an Eventual pod's dry-run entry waits for approval too",
+            () -> input().drift(A, option("x", Mode.DRY_RUN, 1, 0)).policy(A, EVENTUAL, NONE),
+            "a: CREATE_PENDING_APPROVAL x#1 awaiting_approval dry"),
+        row(
+            "repair.mode approval makes a Strict pod's auto entry wait for a person",
+            () ->
+                input()
+                    .drift(A, auto("x"))
+                    .policy(A, STRICT, overrides(RepairModeOverride.APPROVAL)),
+            "a: CREATE_PENDING_APPROVAL x#1 awaiting_approval"),
+        row(
+            "repair.scripts skips the entries it does not name",
+            () -> input().drift(A, auto("x"), auto("y")).policy(A, STRICT, scripts("y")),
+            "a: START y#1"),
+        row(
+            "repair.scripts naming none of the matching entries leaves no script",
+            () -> input().drift(A, auto("x")).policy(A, STRICT, scripts("z")),
+            "a: NONE no_script"),
+        row(
+            "repair.maxAttemptsPerDrift replaces the entry's attempts",
+            () ->
+                input()
+                    .drift(A, option("x", Mode.AUTO, 5, 0))
+                    .policy(A, STRICT, maxAttempts(1))
+                    .history(
+                        key(A, "x"),
+                        ScriptHistory.finished(1, NOW.minusSeconds(600), Outcome.FAILED)),
+            "a: NONE max_attempts"),
+        row(
+            "a Critical pod is planned first and takes the only slot",
+            () ->
+                input()
+                    .limits(1, 100)
+                    .drift(A, auto("x"))
+                    .drift(C, auto("x"))
+                    .policy(C, CRITICAL, NONE),
+            "c: START x#1",
+            "a: WAIT x#1 concurrency"),
+        row(
+            "an Eventual pod is planned after a Strict one",
+            () ->
+                input()
+                    .limits(1, 100)
+                    .drift(A, auto("x"))
+                    .drift(B, auto("x"))
+                    .policy(A, EVENTUAL, NONE)
+                    .approval(key(A, "x"), Approval.APPROVED),
+            "b: START x#1",
+            "a: WAIT x#1 concurrency"),
         // ---- pause and circuit ----
         row(
             "a paused node starts nothing",
