@@ -8,6 +8,9 @@ import dev.stateprobe.repair.job.Phase;
 import dev.stateprobe.repair.job.RepairJobStatus;
 import dev.stateprobe.repair.job.Verification;
 import dev.stateprobe.sim.SimNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -65,7 +68,7 @@ public final class FleetScenarios {
   }
 
   static List<FleetScenario> all() {
-    return List.of(new Budget(), new Storm());
+    return List.of(new Budget(), new Storm(), new Levels());
   }
 
   /** The brake's window and hold in the demo: short, so that a storm clears in seconds. */
@@ -294,6 +297,162 @@ public final class FleetScenarios {
       }
       run.fact(rest.size() + " later storm nodes held, none recorded");
       run.fact("brake on for " + Observer.seconds(Duration.between(on, off)));
+    }
+  }
+
+  /**
+   * ConsistencyPolicy levels on a fleet: two policies (by pod label) make one capture pod Critical
+   * and another Eventual; a third stays Strict (no policy). Each node loses a delete of all three
+   * at once. The Critical orphan is confirmed in half the window and repaired before the Strict one
+   * on every node; the Eventual one is reported and never repaired on its own.
+   */
+  static final class Levels implements FleetScenario {
+    static final String CRITICAL = "e2e-scraper-5f97dc94d8-vkcjl";
+    static final String STRICT = "e2e-statefulset-0";
+    static final String EVENTUAL = "metrics-server-9d74bb658-c6nnt";
+    private static final ResourceDefinitionContext POLICIES =
+        new ResourceDefinitionContext.Builder()
+            .withGroup("stateprobe.dev")
+            .withVersion("v1alpha1")
+            .withPlural("consistencypolicies")
+            .withKind("ConsistencyPolicy")
+            .withNamespaced(false)
+            .build();
+
+    @Override
+    public String name() {
+      return "fleet-levels";
+    }
+
+    @Override
+    public String title() {
+      return "a Critical, a Strict and an Eventual pod lose a delete on every node at once";
+    }
+
+    @Override
+    public String expectation() {
+      return "on every node the Critical orphan is repaired before the Strict one; the Eventual"
+          + " one is never repaired on its own";
+    }
+
+    @Override
+    public StormSettings storm(int nodes) {
+      return demoStorm(100);
+    }
+
+    private static GenericKubernetesResource policy(
+        String name, String labelKey, String labelValue, String level) {
+      return new GenericKubernetesResourceBuilder()
+          .withApiVersion("stateprobe.dev/v1alpha1")
+          .withKind("ConsistencyPolicy")
+          .withNewMetadata()
+          .withName(name)
+          .endMetadata()
+          .withAdditionalProperties(
+              Map.of(
+                  "spec",
+                  Map.of(
+                      "selector",
+                      Map.of("podSelector", Map.of("matchLabels", Map.of(labelKey, labelValue))),
+                      "consistencyLevel",
+                      level)))
+          .build();
+    }
+
+    @Override
+    public void play(Run run) {
+      FleetDemo fleet = run.fleet;
+      var policies = fleet.cluster().client().genericKubernetesResources(POLICIES);
+      policies.resource(policy("demo-critical", "app", "scraper", "Critical")).create();
+      policies.resource(policy("demo-eventual", "k8s-app", "metrics-server", "Eventual")).create();
+      run.note(
+          "policies   demo-critical (app=scraper): Critical; demo-eventual"
+              + " (k8s-app=metrics-server): Eventual; app=statefulset: no policy, Strict");
+      Map<String, String> eventual = Map.of();
+      try {
+        run.hold("the agents' policy watches", Duration.ofSeconds(2));
+        Instant t = Instant.now();
+        List<SimNode> nodes = fleet.nodes();
+        Map<String, String> critical = FleetDemo.loseDeletes(nodes, CRITICAL);
+        Map<String, String> strict = FleetDemo.loseDeletes(nodes, STRICT);
+        eventual = FleetDemo.loseDeletes(nodes, EVENTUAL);
+        run.note(
+            "injected   lost deletes of "
+                + CRITICAL
+                + " (Critical), "
+                + STRICT
+                + " (Strict) and "
+                + EVENTUAL
+                + " (Eventual) on each of "
+                + nodes.size()
+                + " nodes (in "
+                + Observer.seconds(Duration.between(t, Instant.now()))
+                + ")");
+        Map<String, String> both = new LinkedHashMap<>();
+        List<Map<String, String>> byNode = new ArrayList<>();
+        for (String node : critical.keySet()) {
+          byNode.add(Map.of(node, critical.get(node)));
+          byNode.add(Map.of(node, strict.get(node)));
+        }
+        run.await(
+            "every Critical and Strict orphan repaired and verified",
+            run.patience(2 * nodes.size()),
+            () -> byNode.stream().allMatch(m -> run.unrepaired(m).isEmpty()));
+        run.note("repaired   every Critical and Strict orphan");
+        // The Eventual orphans have been confirmed by now (their window is 2x); a few more
+        // windows show that nothing repairs them.
+        run.hold("the Eventual orphans left alone", fleet.timing().window().multipliedBy(3));
+        run.await(
+            "every slot given back", Duration.ofSeconds(30), () -> run.last().holders().isEmpty());
+        judge(run, fleet.stamps(), critical, strict, eventual);
+      } finally {
+        for (Map.Entry<String, String> e : eventual.entrySet()) {
+          fleet.cluster().node(e.getKey()).kubelet().stopSandbox(e.getValue());
+        }
+        policies.withName("demo-critical").delete();
+        policies.withName("demo-eventual").delete();
+      }
+    }
+
+    private static void judge(
+        Run run,
+        List<Stamp> stamps,
+        Map<String, String> critical,
+        Map<String, String> strict,
+        Map<String, String> eventual) {
+      Map<String, Stamp> byUid = new LinkedHashMap<>();
+      stamps.forEach(s -> byUid.put(s.uid(), s));
+      int criticalFirst = 0;
+      for (String node : critical.keySet()) {
+        Stamp c = byUid.get(critical.get(node));
+        Stamp s = byUid.get(strict.get(node));
+        if (c == null || s == null) {
+          run.problem(node + ": a Critical or Strict repair left no stamp");
+        } else if (c.startMillis() > s.startMillis()) {
+          run.problem(node + ": the Strict orphan was repaired before the Critical one");
+        } else {
+          criticalFirst++;
+        }
+      }
+      for (String uid : eventual.values()) {
+        if (byUid.containsKey(uid)) {
+          run.problem("an Eventual orphan was repaired: " + byUid.get(uid));
+        }
+      }
+      for (ConsistencyRepairJob j : run.fleet.records()) {
+        if (eventual.containsValue(j.getSpec().drift().target().uid())
+            && j.getStatus() != null
+            && j.getStatus().attempts() > 0) {
+          run.problem("an Eventual orphan's record has attempts: " + j.getMetadata().getName());
+        }
+      }
+      int most = FleetDemo.mostAtOnce(stamps);
+      if (most > run.fleet.slots()) {
+        run.problem(most + " scripts ran at once, over the " + run.fleet.slots() + " slots");
+      }
+      run.fact(criticalFirst + " of " + critical.size() + " nodes repaired Critical first");
+      run.fact(eventual.size() + " Eventual orphans left alone");
+      run.fact(stamps.size() + " scripts, at most " + most + " at once");
     }
   }
 
