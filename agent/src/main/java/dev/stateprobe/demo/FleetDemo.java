@@ -62,18 +62,31 @@ public final class FleetDemo implements AutoCloseable {
    * @return the orphans' UIDs by node name, in the nodes' order
    */
   static Map<String, String> loseDeletes(List<SimNode> nodes, String prefix) {
+    return loseDeletes(nodes, List.of(prefix)).get(prefix);
+  }
+
+  /**
+   * On each node at once, the lost deletes of these pods, one right after the other in this order.
+   *
+   * @return by prefix, the orphans' UIDs by node name
+   */
+  static Map<String, Map<String, String>> loseDeletes(List<SimNode> nodes, List<String> prefixes) {
+    Map<String, Map<String, String>> out = new LinkedHashMap<>();
+    prefixes.forEach(p -> out.put(p, new LinkedHashMap<>()));
     if (nodes.isEmpty()) {
-      return Map.of();
+      return out;
     }
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(8, nodes.size()));
     try {
-      List<Future<String>> uids = new ArrayList<>();
+      List<Future<List<String>>> uids = new ArrayList<>();
       for (SimNode n : nodes) {
-        uids.add(pool.submit(() -> loseDelete(n, prefix)));
+        uids.add(pool.submit(() -> prefixes.stream().map(p -> loseDelete(n, p)).toList()));
       }
-      Map<String, String> out = new LinkedHashMap<>();
       for (int i = 0; i < nodes.size(); i++) {
-        out.put(nodes.get(i).name(), uids.get(i).get());
+        List<String> got = uids.get(i).get();
+        for (int k = 0; k < prefixes.size(); k++) {
+          out.get(prefixes.get(k)).put(nodes.get(i).name(), got.get(k));
+        }
       }
       return out;
     } catch (InterruptedException e) {

@@ -373,22 +373,24 @@ public final class FleetScenarios {
         run.hold("the agents' policy watches", Duration.ofSeconds(2));
         Instant t = Instant.now();
         List<SimNode> nodes = fleet.nodes();
-        Map<String, String> critical = FleetDemo.loseDeletes(nodes, CRITICAL);
-        Map<String, String> strict = FleetDemo.loseDeletes(nodes, STRICT);
-        eventual = FleetDemo.loseDeletes(nodes, EVENTUAL);
+        // The Strict pod's delete is lost first on each node: the Critical one still goes first.
+        Map<String, Map<String, String>> lost =
+            FleetDemo.loseDeletes(nodes, List.of(STRICT, CRITICAL, EVENTUAL));
+        Map<String, String> strict = lost.get(STRICT);
+        Map<String, String> critical = lost.get(CRITICAL);
+        eventual = lost.get(EVENTUAL);
         run.note(
             "injected   lost deletes of "
-                + CRITICAL
-                + " (Critical), "
                 + STRICT
-                + " (Strict) and "
+                + " (Strict), then "
+                + CRITICAL
+                + " (Critical) and "
                 + EVENTUAL
                 + " (Eventual) on each of "
                 + nodes.size()
                 + " nodes (in "
                 + Observer.seconds(Duration.between(t, Instant.now()))
                 + ")");
-        Map<String, String> both = new LinkedHashMap<>();
         List<Map<String, String>> byNode = new ArrayList<>();
         for (String node : critical.keySet()) {
           byNode.add(Map.of(node, critical.get(node)));
