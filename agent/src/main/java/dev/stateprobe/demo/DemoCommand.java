@@ -23,6 +23,10 @@ import java.util.concurrent.CountDownLatch;
  * expected.
  */
 public final class DemoCommand {
+  static final int MIN_NODES = 2;
+  static final int MAX_NODES = 200;
+  static final int DEFAULT_FLEET_NODES = 20;
+
   static final String USAGE =
       """
       Usage: java -jar state-probe-demo.jar [flags]
@@ -40,11 +44,14 @@ public final class DemoCommand {
         --output table|json    the summary as a table (default) or as JSON on stdout (the live
                                lines then go to stderr)
         --http-port N          the agent's HTTP port (default: a free one)
+        --nodes N              a fleet instead: N simulated nodes (%d to %d), an agent on each, one
+                               coordinator; runs the fleet-* scenarios (a fleet-* --scenario alone
+                               means %d nodes)
 
       Needs bash and curl (the demo's repair scripts use them). The agent's own log goes to a file,
       named at the start.
       """
-          .formatted(Timing.MIN_SPEED, Timing.MAX_SPEED);
+          .formatted(Timing.MIN_SPEED, Timing.MAX_SPEED, MIN_NODES, MAX_NODES, DEFAULT_FLEET_NODES);
 
   private final PrintStream out;
   private final PrintStream err;
@@ -63,7 +70,13 @@ public final class DemoCommand {
       double speed,
       boolean keepRunning,
       boolean json,
-      int httpPort) {}
+      int httpPort,
+      int nodes) {
+
+    boolean fleet() {
+      return nodes > 1;
+    }
+  }
 
   /** Parses the flags; a bad one is an {@link IllegalArgumentException} naming it. */
   static Options parse(List<String> args) {
@@ -73,6 +86,7 @@ public final class DemoCommand {
     boolean keep = false;
     boolean json = false;
     int port = 0;
+    int nodes = 1;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       String flag = arg;
@@ -87,12 +101,14 @@ public final class DemoCommand {
         case "--keep-running" -> keep = true;
         case "--scenario" -> {
           String name = value != null ? value : next(args, ++i, flag);
-          if (TimelineScenarios.byName(name).isEmpty()) {
+          if (TimelineScenarios.byName(name).isEmpty() && FleetScenarios.byName(name).isEmpty()) {
             throw new IllegalArgumentException(
                 "--scenario: unknown scenario '"
                     + name
                     + "'; known: "
-                    + String.join(", ", TimelineScenarios.names()));
+                    + String.join(", ", TimelineScenarios.names())
+                    + ", "
+                    + String.join(", ", FleetScenarios.names()));
           }
           scenarios.add(name);
         }
@@ -136,10 +152,47 @@ public final class DemoCommand {
                 "--http-port must be a port from 0 to 65535, got '" + v + "'");
           }
         }
+        case "--nodes" -> {
+          String v = value != null ? value : next(args, ++i, flag);
+          try {
+            nodes = Integer.parseInt(v);
+          } catch (NumberFormatException e) {
+            nodes = -1;
+          }
+          if (nodes < MIN_NODES || nodes > MAX_NODES) {
+            throw new IllegalArgumentException(
+                "--nodes must be a whole number from "
+                    + MIN_NODES
+                    + " to "
+                    + MAX_NODES
+                    + ", got '"
+                    + v
+                    + "'");
+          }
+        }
         default -> throw new IllegalArgumentException("unknown flag '" + arg + "'");
       }
     }
-    return new Options(list, List.copyOf(scenarios), speed, keep, json, port);
+    boolean fleetNamed = scenarios.stream().anyMatch(n -> FleetScenarios.byName(n).isPresent());
+    boolean nodeNamed = scenarios.stream().anyMatch(n -> TimelineScenarios.byName(n).isPresent());
+    if (fleetNamed && nodeNamed) {
+      throw new IllegalArgumentException(
+          "--scenario: the fleet-* scenarios run on a fleet and the others on one node; run them"
+              + " apart");
+    }
+    if (nodes == 1 && fleetNamed) {
+      nodes = DEFAULT_FLEET_NODES;
+    }
+    if (nodes > 1 && nodeNamed) {
+      throw new IllegalArgumentException(
+          "--nodes: only the fleet-* scenarios run on a fleet; known: "
+              + String.join(", ", FleetScenarios.names()));
+    }
+    if (nodes > 1 && (keep || port != 0)) {
+      throw new IllegalArgumentException(
+          "--keep-running and --http-port are for the one-node demo, not with --nodes");
+    }
+    return new Options(list, List.copyOf(scenarios), speed, keep, json, port, nodes);
   }
 
   private static String next(List<String> args, int i, String flag) {
@@ -168,6 +221,16 @@ public final class DemoCommand {
         out.printf(
             Locale.ROOT, "%-22s %s%n%-22s   expect: %s%n", name, s.title(), "", s.expectation());
       }
+      for (String name : FleetScenarios.names()) {
+        FleetScenarios.FleetScenario s = FleetScenarios.byName(name).orElseThrow();
+        out.printf(
+            Locale.ROOT,
+            "%-22s (--nodes N) %s%n%-22s   expect: %s%n",
+            name,
+            s.title(),
+            "",
+            s.expectation());
+      }
       return 0;
     }
     List<String> missing = missingTools();
@@ -180,6 +243,9 @@ public final class DemoCommand {
     }
     Path log = logFile();
     PrintStream live = o.json() ? err : out;
+    if (o.fleet()) {
+      return fleet(o, live, log);
+    }
     List<Scenario> scenarios =
         o.scenarios().isEmpty()
             ? TimelineScenarios.all()
@@ -237,6 +303,65 @@ public final class DemoCommand {
       Thread.currentThread().interrupt();
     }
     return code;
+  }
+
+  /** {@code --nodes N}: the fleet scenarios on N nodes, with one coordinator. */
+  private int fleet(Options o, PrintStream live, Path log) {
+    List<FleetScenarios.FleetScenario> scenarios =
+        o.scenarios().isEmpty()
+            ? FleetScenarios.all()
+            : o.scenarios().stream().map(n -> FleetScenarios.byName(n).orElseThrow()).toList();
+    Timing timing = Timing.of(o.speed());
+    int slots = o.nodes() >= 10 ? 5 : 2;
+    live.printf(
+        Locale.ROOT,
+        "state-probe demo: a simulated fleet of %d nodes, the real agent on each, one"
+            + " coordinator%n",
+        o.nodes());
+    live.printf(
+        Locale.ROOT,
+        "  poll %dms, confirmation windows %s, CLUSTER_REPAIR_SLOTS=%d, FLEET_BRAKE=on"
+            + " (heartbeat 500ms, max age 5s); each script runs %ds; agent log: %s%n",
+        timing.poll().toMillis(),
+        Observer.seconds(timing.window()),
+        slots,
+        FleetDemo.SCRIPT_SECONDS,
+        log);
+    Instant t0 = Instant.now();
+    FleetDemo fleet;
+    try {
+      fleet = FleetDemo.start(o.nodes(), slots, timing);
+    } catch (Exception e) {
+      err.println("state-probe demo: the simulated fleet did not start: " + e);
+      return 2;
+    }
+    try {
+      live.printf(
+          Locale.ROOT,
+          "  API server %s; %d nodes (%s … %s), %d pods each from the 1.35 capture; built and"
+              + " agents started in %s%n",
+          fleet.cluster().api().url(),
+          o.nodes(),
+          fleet.nodes().getFirst().name(),
+          fleet.nodes().getLast().name(),
+          fleet.nodes().getFirst().capturePods(),
+          Observer.seconds(Duration.between(t0, Instant.now())));
+      live.println(
+          "  the timeline prints the brake Lease and the slot Leases' holders whenever they"
+              + " change");
+      Instant start = Instant.now();
+      List<ScenarioResult> results = new FleetScenarios.Runner(fleet, live).run(scenarios);
+      Duration total = Duration.between(start, Instant.now());
+      live.println();
+      if (o.json()) {
+        out.print(DemoText.json(results, total, o.nodes() + " nodes"));
+      } else {
+        out.print(FleetScenarios.table(results, total, o.nodes()));
+      }
+      return results.stream().allMatch(ScenarioResult::passed) ? 0 : 1;
+    } finally {
+      fleet.close();
+    }
   }
 
   private static void describe(DemoNode demo, PrintStream live, Duration took) {

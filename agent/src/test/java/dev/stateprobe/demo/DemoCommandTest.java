@@ -18,7 +18,7 @@ class DemoCommandTest {
   void defaultsRunEveryScenarioAtSpeedOneAsATable() {
     DemoCommand.Options o = DemoCommand.parse(List.of());
 
-    assertThat(o).isEqualTo(new DemoCommand.Options(false, List.of(), 1.0, false, false, 0));
+    assertThat(o).isEqualTo(new DemoCommand.Options(false, List.of(), 1.0, false, false, 0, 1));
   }
 
   @Test
@@ -48,7 +48,7 @@ class DemoCommandTest {
                 "9809",
                 "--list"));
 
-    assertThat(o).isEqualTo(new DemoCommand.Options(true, List.of(), 2.5, true, true, 9809));
+    assertThat(o).isEqualTo(new DemoCommand.Options(true, List.of(), 2.5, true, true, 9809, 1));
   }
 
   @Test
@@ -84,8 +84,12 @@ class DemoCommandTest {
             .filter(l -> !l.startsWith(" "))
             .map(l -> l.split(" ")[0])
             .toList();
-    assertThat(names).containsExactlyElementsOf(TimelineScenarios.names());
     assertThat(names)
+        .containsExactlyElementsOf(
+            java.util.stream.Stream.concat(
+                    TimelineScenarios.names().stream(), FleetScenarios.names().stream())
+                .toList());
+    assertThat(names.subList(0, TimelineScenarios.names().size()))
         .containsExactly(
             "delete-lost",
             "pod-never-received",
@@ -98,6 +102,32 @@ class DemoCommandTest {
             "watch-410-relist",
             "kubelet-down",
             "half-pods-vanish");
+  }
+
+  @Test
+  void nodesMakesAFleetOfTheFleetScenariosAndAFleetScenarioAloneMeansTwentyNodes() {
+    assertThat(DemoCommand.parse(List.of("--nodes", "20")))
+        .isEqualTo(new DemoCommand.Options(false, List.of(), 1.0, false, false, 0, 20));
+    DemoCommand.Options alone = DemoCommand.parse(List.of("--scenario", "fleet-storm"));
+    assertThat(alone.nodes()).isEqualTo(20);
+    assertThat(alone.fleet()).isTrue();
+    assertThat(DemoCommand.parse(List.of()).fleet()).isFalse();
+
+    assertThatThrownBy(() -> DemoCommand.parse(List.of("--nodes", "1")))
+        .hasMessage("--nodes must be a whole number from 2 to 200, got '1'");
+    assertThatThrownBy(() -> DemoCommand.parse(List.of("--nodes", "many")))
+        .hasMessage("--nodes must be a whole number from 2 to 200, got 'many'");
+    assertThatThrownBy(
+            () -> DemoCommand.parse(List.of("--nodes", "5", "--scenario", "delete-lost")))
+        .hasMessageStartingWith("--nodes: only the fleet-* scenarios run on a fleet")
+        .hasMessageContaining("fleet-budget");
+    assertThatThrownBy(
+            () ->
+                DemoCommand.parse(
+                    List.of("--scenario", "fleet-budget", "--scenario", "delete-lost")))
+        .hasMessageContaining("run them apart");
+    assertThatThrownBy(() -> DemoCommand.parse(List.of("--nodes", "5", "--keep-running")))
+        .hasMessage("--keep-running and --http-port are for the one-node demo, not with --nodes");
   }
 
   @Test
