@@ -322,7 +322,7 @@ public final class AgentRuntime implements AutoCloseable {
               decoder,
               clock,
               new java.util.Random()::nextDouble,
-              controlPlaneSettings(apiConfig));
+              listWatchSettings(apiConfig));
       rt.closeables.push(informer);
       metrics.informer(informer, PodListWatch::relists, PodListWatch::watchRestarts);
       Reports reports = new Reports();
@@ -330,7 +330,7 @@ public final class AgentRuntime implements AutoCloseable {
       BrakeSource brake = Optional::empty;
       if (config.fleetBrake().obeyed()) {
         BrakeWatch watch =
-            BrakeWatch.of(apiServer, config.fleetBrake().namespace(), brakeSettings(apiConfig));
+            BrakeWatch.of(apiServer, config.fleetBrake().namespace(), listWatchSettings(apiConfig));
         rt.closeables.push(watch);
         watch.start();
         brake = watch;
@@ -354,7 +354,7 @@ public final class AgentRuntime implements AutoCloseable {
               java.util.Arrays.stream(dev.stateprobe.drift.DriftKind.values())
                   .map(dev.stateprobe.drift.DriftKind::wireName)
                   .collect(java.util.stream.Collectors.toSet()),
-              dev.stateprobe.controlplane.ListWatch.Settings.defaults(),
+              listWatchSettings(apiConfig),
               clock,
               new java.util.Random()::nextDouble);
       rt.closeables.push(policies);
@@ -570,20 +570,13 @@ public final class AgentRuntime implements AutoCloseable {
   }
 
   /**
-   * The list/watch's back-off follows fabric8's watch reconnect settings: its interval (1 s unless
-   * configured) doubling up to 32 times that, as fabric8's watch manager does.
+   * Every list/watch's back-off follows fabric8's watch reconnect settings: its interval (1 s
+   * unless configured) doubling up to 32 times that, as fabric8's watch manager does.
    */
-  /** The brake's list/watch backs off as the pods' does. */
-  static ListWatch.Settings brakeSettings(io.fabric8.kubernetes.client.Config c) {
+  static ListWatch.Settings listWatchSettings(io.fabric8.kubernetes.client.Config c) {
     Integer interval = c.getWatchReconnectInterval();
     Duration base = Duration.ofMillis(interval == null || interval <= 0 ? 1000 : interval);
     return ListWatch.Settings.defaults().withBackoff(base, base.multipliedBy(32));
-  }
-
-  static PodListWatch.Settings controlPlaneSettings(io.fabric8.kubernetes.client.Config c) {
-    Integer interval = c.getWatchReconnectInterval();
-    Duration base = Duration.ofMillis(interval == null || interval <= 0 ? 1000 : interval);
-    return PodListWatch.Settings.defaults().withBackoff(base, base.multipliedBy(32));
   }
 
   public Agent agent() {

@@ -99,6 +99,12 @@ public final class ListWatch<T> implements AutoCloseable {
   public static final long DEFAULT_MAX_LIST_BODY_BYTES = 256L * 1024 * 1024;
 
   /**
+   * Objects per page of a paged initial list: a page is decoded whole, and a 1000-pod node's pod
+   * list is ~4 MB.
+   */
+  public static final int LIST_PAGE_SIZE = 100;
+
+  /**
    * @param backoffBase the first retry's delay (halved at random)
    * @param backoffCap the longest delay
    * @param watchTimeout the watch's {@code timeoutSeconds} is 1 to 2 times this
@@ -148,7 +154,7 @@ public final class ListWatch<T> implements AutoCloseable {
           Duration.ofSeconds(60),
           true,
           Duration.ofSeconds(30),
-          100,
+          LIST_PAGE_SIZE,
           DEFAULT_MAX_LIST_BODY_BYTES);
     }
 

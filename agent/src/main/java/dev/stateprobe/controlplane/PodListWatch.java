@@ -4,7 +4,6 @@ import dev.stateprobe.decode.PodJsonDecoder;
 import dev.stateprobe.view.ControlPlaneView;
 import dev.stateprobe.view.PodRecord;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -24,12 +23,12 @@ import java.util.function.DoubleSupplier;
  *       1.32): the current pods arrive as ADDED events, and a BOOKMARK annotated {@code
  *       k8s.io/initial-events-end: "true"} says the list is complete, on the same connection that
  *       then goes on watching. A server that refuses the parameters (400/422: feature gate off, or
- *       older than 1.27) or never sends that bookmark within {@link Settings#initialEventsDeadline}
- *       gets a paged LIST instead ({@code limit}/{@code continue}, {@link #LIST_PAGE_SIZE} a page),
- *       for as long as this source lives.
+ *       older than 1.27) or never sends that bookmark within {@link
+ *       ListWatch.Settings#initialEventsDeadline} gets a paged LIST instead ({@code limit}/{@code
+ *       continue}, {@link ListWatch#LIST_PAGE_SIZE} a page), for as long as this source lives.
  *   <li><b>Watch.</b> From the list's resourceVersion, with bookmarks and a {@code timeoutSeconds}
- *       between 1 and 2 times {@link Settings#watchTimeout} (randomized as client-go does, so the
- *       watches of a cluster do not all end together).
+ *       between 1 and 2 times {@link ListWatch.Settings#watchTimeout} (randomized as client-go
+ *       does, so the watches of a cluster do not all end together).
  *   <li><b>Resume, no re-list.</b> When a watch ends (its timeout, a dropped connection, a
  *       read-idle connection, an HTTP error other than 410), the next watch starts from the last
  *       resourceVersion seen: the last event's or bookmark's. Bookmarks keep it recent, so a resume
@@ -38,9 +37,9 @@ import java.util.function.DoubleSupplier;
  *       410 on an open watch (what kube-apiserver's watch cache sends for a too-old version), or a
  *       410 to a LIST's {@code continue} token: the records are listed again from scratch.
  *   <li><b>Back-off.</b> Every retry waits {@link Backoff}'s jittered, doubling delay ({@link
- *       Settings#backoffBase} up to {@link Settings#backoffCap}); it starts again from the base
- *       once a watch delivers anything, or a list completes. A watch that ran its course and ended
- *       cleanly is resumed at once.
+ *       ListWatch.Settings#backoffBase} up to {@link ListWatch.Settings#backoffCap}); it starts
+ *       again from the base once a watch delivers anything, or a list completes. A watch that ran
+ *       its course and ended cleanly is resumed at once.
  * </ol>
  *
  * <p>The trust signals are {@link PodViewState}'s: synced, re-listing (a list under way after the
@@ -48,113 +47,14 @@ import java.util.function.DoubleSupplier;
  *
  * <p>The machine is {@link ListWatch}'s (one for every resource), keyed here by UID and kept in a
  * {@link PodViewState}. Threading: everything except {@link #snapshot} and the counters runs on one
- * Vert.x context; decoding one event, or one page of {@link #LIST_PAGE_SIZE} pods (~2 ms), runs
- * there too.
+ * Vert.x context; decoding one event, or one page of {@link ListWatch#LIST_PAGE_SIZE} pods (~2 ms),
+ * runs there too.
  */
 public final class PodListWatch implements ControlPlaneSource {
 
   /** Pods per page of a LIST: a page is decoded whole, and a 1000-pod node's list is ~4 MB. */
-  public static final int LIST_PAGE_SIZE = 100;
-
-  /**
-   * @param backoffBase the first retry's delay (halved at random)
-   * @param backoffCap the longest delay
-   * @param watchTimeout the watch's {@code timeoutSeconds} is 1 to 2 times this
-   * @param initialEventsDeadline a streaming list whose end bookmark has not come by then is given
-   *     up for a paged LIST
-   * @param streamingList whether to try a streaming list at all
-   * @param pingInterval WebSocket pings on an open watch; no frame and no pong for 2 intervals and
-   *     5 s ends it (a half-open connection)
-   */
-  public record Settings(
-      Duration backoffBase,
-      Duration backoffCap,
-      Duration watchTimeout,
-      Duration initialEventsDeadline,
-      boolean streamingList,
-      Duration pingInterval,
-      int listPageSize) {
-
-    public static Settings defaults() {
-      return new Settings(
-          Duration.ofMillis(800),
-          Duration.ofSeconds(30),
-          Duration.ofMinutes(5),
-          Duration.ofSeconds(60),
-          true,
-          Duration.ofSeconds(30),
-          LIST_PAGE_SIZE);
-    }
-
-    public Settings withBackoff(Duration base, Duration cap) {
-      return new Settings(
-          base,
-          cap,
-          watchTimeout,
-          initialEventsDeadline,
-          streamingList,
-          pingInterval,
-          listPageSize);
-    }
-
-    public Settings withStreamingList(boolean on) {
-      return new Settings(
-          backoffBase,
-          backoffCap,
-          watchTimeout,
-          initialEventsDeadline,
-          on,
-          pingInterval,
-          listPageSize);
-    }
-
-    public Settings withWatchTimeout(Duration timeout) {
-      return new Settings(
-          backoffBase,
-          backoffCap,
-          timeout,
-          initialEventsDeadline,
-          streamingList,
-          pingInterval,
-          listPageSize);
-    }
-
-    public Settings withPingInterval(Duration interval) {
-      return new Settings(
-          backoffBase,
-          backoffCap,
-          watchTimeout,
-          initialEventsDeadline,
-          streamingList,
-          interval,
-          listPageSize);
-    }
-
-    public Settings withListPageSize(int size) {
-      return new Settings(
-          backoffBase,
-          backoffCap,
-          watchTimeout,
-          initialEventsDeadline,
-          streamingList,
-          pingInterval,
-          size);
-    }
-
-    ListWatch.Settings listWatch() {
-      return new ListWatch.Settings(
-          backoffBase,
-          backoffCap,
-          watchTimeout,
-          initialEventsDeadline,
-          streamingList,
-          pingInterval,
-          listPageSize,
-          ListWatch.DEFAULT_MAX_LIST_BODY_BYTES);
-    }
-  }
-
   private final PodViewState state;
+
   private final ListWatch<PodRecord> machine;
 
   /**
@@ -170,7 +70,7 @@ public final class PodListWatch implements ControlPlaneSource {
       PodJsonDecoder decoder,
       Clock clock,
       DoubleSupplier random,
-      Settings settings) {
+      ListWatch.Settings settings) {
     Objects.requireNonNull(api, "api");
     if (nodeName == null || nodeName.isBlank()) {
       throw new IllegalArgumentException("nodeName is required, got '" + nodeName + "'");
@@ -186,7 +86,7 @@ public final class PodListWatch implements ControlPlaneSource {
             decoder::decodePod,
             state,
             null,
-            Objects.requireNonNull(settings, "settings").listWatch(),
+            Objects.requireNonNull(settings, "settings"),
             random);
   }
 

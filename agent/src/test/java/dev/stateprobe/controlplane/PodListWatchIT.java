@@ -63,8 +63,8 @@ class PodListWatchIT {
   }
 
   /** The agent's settings, with the simulated client's reconnect interval (100 ms). */
-  private static PodListWatch.Settings settings() {
-    return PodListWatch.Settings.defaults()
+  private static ListWatch.Settings settings() {
+    return ListWatch.Settings.defaults()
         .withBackoff(Duration.ofMillis(100), Duration.ofMillis(3200));
   }
 
@@ -77,7 +77,7 @@ class PodListWatchIT {
     source = newSource(settings());
   }
 
-  private PodListWatch newSource(PodListWatch.Settings settings) {
+  private PodListWatch newSource(ListWatch.Settings settings) {
     return new PodListWatch(
         client, NODE, new PodJsonDecoder(), clock, new Random(7)::nextDouble, settings);
   }
