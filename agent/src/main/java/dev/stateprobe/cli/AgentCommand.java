@@ -17,7 +17,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -26,9 +25,6 @@ import org.slf4j.LoggerFactory;
 /** {@code state-probe agent}: runs until SIGTERM, then stops cleanly. */
 public final class AgentCommand {
   private static final Logger LOG = LoggerFactory.getLogger("state-probe");
-
-  /** How long the shutdown hook waits for the clean stop before the JVM halts anyway. */
-  private static final long STOP_GRACE_SECONDS = 20;
 
   private final Map<String, String> env;
   private final PrintStream out;
@@ -46,31 +42,7 @@ public final class AgentCommand {
 
   /** Runs until the JVM is asked to stop (SIGTERM, SIGINT), then stops cleanly. */
   public int run(List<String> args) {
-    CompletableFuture<Void> stop = new CompletableFuture<>();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              stop.complete(null);
-              try {
-                // The JVM halts when the hooks return: give the main thread its clean stop.
-                stopped.await(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "state-probe-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      return run(args, stop);
-    } finally {
-      stopped.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException e) {
-        // already shutting down: the hook is running and has just been released
-      }
-    }
+    return UntilSignal.run(stop -> run(args, stop));
   }
 
   /**

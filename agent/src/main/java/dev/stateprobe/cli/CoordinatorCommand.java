@@ -14,7 +14,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -40,30 +39,7 @@ public final class CoordinatorCommand {
 
   /** Runs until the JVM is asked to stop. */
   public int run(List<String> args) {
-    CompletableFuture<Void> stop = new CompletableFuture<>();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              stop.complete(null);
-              try {
-                stopped.await(20, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "state-probe-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      return run(args, stop);
-    } finally {
-      stopped.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException e) {
-        // already shutting down: the hook is running and has just been released
-      }
-    }
+    return UntilSignal.run(stop -> run(args, stop));
   }
 
   /** Runs until {@code stop} completes; 2 when the configuration is invalid or start-up fails. */
